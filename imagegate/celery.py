@@ -1,0 +1,99 @@
+"""The Celery application: queues, routing, serialisation and time limits.
+
+Job state lives in the database, so results are ignored. Generation tasks
+acknowledge late and are rejected (re-queued) when their worker dies, so a killed
+worker never loses a job; the task itself claims its row with a conditional update,
+so a re-delivered message is a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagegate.settings.base")
+
+app = Celery("imagegate")
+
+QUEUES = ("default", "moderation", "gpu")
+
+
+def _broker_options(settings: Any) -> dict[str, Any]:
+    url: str = settings.CELERY_BROKER_URL
+    options: dict[str, Any] = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+    if url.startswith("filesystem://"):
+        folder = Path(settings.CELERY_BROKER_FILESYSTEM_DIR)
+        (folder / "queue").mkdir(parents=True, exist_ok=True)
+        (folder / "processed").mkdir(parents=True, exist_ok=True)
+        (folder / "control").mkdir(parents=True, exist_ok=True)
+        options.update(
+            control_folder=str(folder / "control"),
+            data_folder_in=str(folder / "queue"),
+            data_folder_out=str(folder / "queue"),
+            processed_folder=str(folder / "processed"),
+            store_processed=False,
+        )
+    elif url.startswith(("redis://", "rediss://")) and settings.CELERY_BROKER_KEY_PREFIX:
+        options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
+    return options
+
+
+def build_config(settings: Any) -> dict[str, Any]:
+    """The project's Celery configuration, computed from Django settings."""
+    return {
+        "broker_url": settings.CELERY_BROKER_URL,
+        "broker_transport_options": _broker_options(settings),
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_soft_time_limit": settings.CELERY_SOFT_TIME_LIMIT,
+        "task_time_limit": settings.CELERY_HARD_TIME_LIMIT,
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": "default",
+        "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+        "task_routes": {
+            "generation.*": {"queue": "gpu"},
+            "moderation.*": {"queue": "moderation"},
+        },
+        "task_create_missing_queues": False,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": getattr(settings, "CELERY_BEAT_SCHEDULE", {}),
+    }
+
+
+class _LazyDjangoConfig:
+    """Read by Celery on first use, after Django's settings are importable."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._values is None:
+            from django.conf import settings
+
+            self._values = build_config(settings)
+        return self._values
+
+    def __dir__(self) -> list[str]:
+        return list(self._load())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._load()[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+app.config_from_object(_LazyDjangoConfig())
+app.autodiscover_tasks()
