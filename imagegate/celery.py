@@ -37,8 +37,12 @@ def _broker_options(settings: Any) -> dict[str, Any]:
             processed_folder=str(folder / "processed"),
             store_processed=False,
         )
-    elif url.startswith(("redis://", "rediss://")) and settings.CELERY_BROKER_KEY_PREFIX:
-        options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
+    elif url.startswith(("redis://", "rediss://")):
+        # Plan priorities (pro before premium): 0 is served first.
+        options["queue_order_strategy"] = "priority"
+        options["priority_steps"] = list(range(10))
+        if settings.CELERY_BROKER_KEY_PREFIX:
+            options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
     return options
 
 
@@ -58,10 +62,9 @@ def build_config(settings: Any) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_default_queue": "default",
         "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
-        "task_routes": {
-            "generation.*": {"queue": "gpu"},
-            "moderation.*": {"queue": "moderation"},
-        },
+        # Every task names its queue; this route keeps the GPU task on ``gpu`` even when
+        # sent by name.
+        "task_routes": {"generation.run_job": {"queue": "gpu"}},
         "task_create_missing_queues": False,
         "timezone": "UTC",
         "enable_utc": True,

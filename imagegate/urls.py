@@ -19,7 +19,16 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("", include("generation.urls")),
+    path("api/v1/", include("generation.urls_api")),
+    # accounts before allauth: its /accounts/stripe/… and /accounts/identity/… routes.
+    path("", include("accounts.urls")),
+    path("api/v1/", include("accounts.api_urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("billing.urls")),
+    path("", include("accountability.urls")),
+    path("api/v1/", include("accountability.api_urls")),
+    path("moderation/", include("console.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "generation",
     "moderation",
     "accountability",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "console.context_processors.roles",
             ],
         },
     },
@@ -130,6 +133,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -184,9 +189,15 @@ STORAGES = {
 # --- API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a 401 carries "WWW-Authenticate: Bearer".
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # API keys need the view's required_scopes (reads: "read"); sessions have all.
+        "accounts.permissions.HasScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -229,18 +240,42 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_IDENTITY_KEY = env("STRIPE_IDENTITY_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_offline_development_secret")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# Identity events arrive at their own endpoint (/accounts/stripe/identity-webhook/),
+# which may be a separate Stripe webhook endpoint with its own signing secret.
+STRIPE_IDENTITY_WEBHOOK_SECRET = env(
+    "STRIPE_IDENTITY_WEBHOOK_SECRET", default=STRIPE_WEBHOOK_SECRET
+)
 STRIPE_PRICE_PREMIUM = env("STRIPE_PRICE_PREMIUM", default="price_offline_premium")
 STRIPE_PRICE_PRO = env("STRIPE_PRICE_PRO", default="price_offline_pro")
 STRIPE_PRICE_CREDIT_PACK = env("STRIPE_PRICE_CREDIT_PACK", default="price_offline_credit_pack")
 # Offline stand-ins for Checkout, the Portal and Identity (SPEC §10): only without a key.
 STRIPE_OFFLINE = not STRIPE_SECRET_KEY
+# Billing: how long a past-due subscription may still generate (SPEC §1).
+BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=3)
 
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_API_BASE = env("OPENAI_API_BASE", default="https://api.openai.com")
+OPENAI_MODERATION_MODEL = env("OPENAI_MODERATION_MODEL", default="omni-moderation-latest")
+OPENAI_MODERATION_TIMEOUT = env.float("OPENAI_MODERATION_TIMEOUT", default=2.0)
+# What a failed external check (timeout, error) decides: review | allow | block.
+OPENAI_FAIL_POLICY = env("OPENAI_FAIL_POLICY", default="review")
+# Run the external check on the moderation queue before the GPU (True) or inline.
+MODERATION_OPENAI_ASYNC = env.bool("MODERATION_OPENAI_ASYNC", default=True)
+# A missing text classifier model: 503 (True) or rules-only decisions (False).
+MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool(
+    "MODERATION_TEXT_CLASSIFIER_REQUIRED", default=False
+)
 C2PA_SIGNING_CERT = env("C2PA_SIGNING_CERT", default="")
 C2PA_SIGNING_KEY = env("C2PA_SIGNING_KEY", default="")
 
+# Accountability (SPEC §7) and the moderator console (SPEC §8).
+IMAGEGATE_RETENTION_DAYS = env.int("IMAGEGATE_RETENTION_DAYS", default=90)
+IMAGEGATE_REVIEW_CLAIM_MINUTES = env.int("IMAGEGATE_REVIEW_CLAIM_MINUTES", default=15)
+IMAGEGATE_CSAM_RETENTION_DAYS = max(365, env.int("IMAGEGATE_CSAM_RETENTION_DAYS", default=365))
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "accountability-purge-expired": {"task": "accountability.purge_expired", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_ACCOUNTS, demo_password, seed_accounts
+from billing.demo import seed_billing
 
 
 class Command(BaseCommand):
@@ -12,7 +13,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = demo_password()
-        seed_accounts(password=password)
+        users = seed_accounts(password=password)
+        seed_billing(users=users)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.email:<26} {account.role}")

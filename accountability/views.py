@@ -1,0 +1,54 @@
+"""Pages: one's statements of reasons (with the appeal form) and the transparency report."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accountability.appeals import appeal_create
+from accountability.selectors import (
+    appeal_of,
+    statement_get_for_user,
+    statement_list_for_user,
+    transparency_report,
+)
+from core.errors import ApplicationError, ErrorCode
+
+
+@login_required
+@require_GET
+def statement_list(request: HttpRequest) -> HttpResponse:
+    statements = statement_list_for_user(user=request.user)
+    return render(request, "accountability/statement_list.html", {"statements": statements})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def statement_detail(request: HttpRequest, statement_id: str) -> HttpResponse:
+    try:
+        statement = statement_get_for_user(user=request.user, statement_id=statement_id)
+    except ApplicationError:
+        raise Http404 from None
+    error = ""
+    if request.method == "POST":
+        try:
+            appeal_create(
+                user=request.user, statement_id=statement.pk, text=request.POST.get("text", "")
+            )
+        except ApplicationError as exc:
+            if exc.code == ErrorCode.NOT_FOUND:
+                raise Http404 from None
+            error = "Explain why you disagree." if exc.code == ErrorCode.INVALID_REQUEST else exc.message
+        else:
+            messages.success(request, "Your appeal was sent. A senior moderator will decide it.")
+            return redirect("accountability:statement-detail", statement_id=statement.pk)
+    context = {"statement": statement, "appeal": appeal_of(statement), "error": error}
+    return render(request, "accountability/statement_detail.html", context, status=400 if error else 200)
+
+
+@require_GET
+def transparency(request: HttpRequest) -> HttpResponse:
+    return render(request, "accountability/transparency.html", {"report": transparency_report()})

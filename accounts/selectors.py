@@ -1,0 +1,106 @@
+"""Reads of the accounts app (STYLE.md: services write, selectors read)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.db.models import Q, QuerySet
+
+from accounts.models import AgeVerification, ApiKey, Jurisdiction, User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+STAFF_GROUPS = ("moderators", "senior_moderators", "billing_admins")
+DEFAULT_MIN_AGE = 18
+
+
+def jurisdiction_for(*, country: str, region: str = "") -> Jurisdiction:
+    """The most specific row: region → country → default ("" country) → built-in 18."""
+    country = (country or "").upper()
+    region = (region or "").upper()
+    candidates = list(
+        Jurisdiction.objects.filter(
+            Q(country="", region="")
+            | Q(country=country, region="")
+            | Q(country=country, region=region)
+        )
+    )
+
+    def specificity(row: Jurisdiction) -> int:
+        if row.region and row.region == region:
+            return 2
+        if row.country and row.country == country:
+            return 1
+        return 0
+
+    if candidates:
+        return max(candidates, key=specificity)
+    return Jurisdiction(country="", region="", name="Default", min_age=DEFAULT_MIN_AGE)
+
+
+def user_jurisdiction(*, user: User) -> Jurisdiction:
+    """The jurisdiction whose rules apply to ``user`` (declared country and region)."""
+    return jurisdiction_for(country=user.country, region=user.region)
+
+
+def user_email_verified(*, user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def user_is_staff_member(*, user: User | AnonymousUser) -> bool:
+    """Members of the staff groups and superusers: MFA is mandatory for them."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or user.groups.filter(name__in=STAFF_GROUPS).exists())
+
+
+def user_has_totp(*, user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def user_is_senior_moderator(*, user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or user.groups.filter(name="senior_moderators").exists())
+
+
+def user_strike_count(*, user: User) -> int:
+    """Active strikes, shown in ``GET /api/v1/me``.
+
+    Strikes belong to the moderation app, which fills this in; until it does, 0.
+    """
+    return 0
+
+
+def api_key_list(*, user: User) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(user=user).order_by("-created_at")
+
+
+def api_key_get(*, user: User, key_id: uuid.UUID | str) -> ApiKey | None:
+    """The user's own key; a foreign or unknown id is the same: None."""
+    return ApiKey.objects.filter(user=user, pk=key_id).first()
+
+
+def age_verification_latest(*, user: User) -> AgeVerification | None:
+    return AgeVerification.objects.filter(user=user).order_by("-created_at").first()
+
+
+def user_effective_account_state(*, user: User) -> str:
+    """The state as it applies now: a cool-down whose end has passed is ``active``."""
+    from django.utils import timezone
+
+    from accounts.models import AccountState
+
+    if (
+        user.account_state == AccountState.COOLDOWN
+        and user.cooldown_until is not None
+        and user.cooldown_until <= timezone.now()
+    ):
+        return AccountState.ACTIVE.value
+    return str(user.account_state)

@@ -1,0 +1,236 @@
+"""The credit ledger's services (SPEC §4).
+
+Every change locks the user's ``CreditAccount`` row (``select_for_update``) first, then
+checks, then writes the account and one append-only ledger entry in the same
+transaction. The account's balance never goes negative (a CHECK constraint backs the
+checks), and the ledger's unique constraints make each grant, reservation and
+settlement happen at most once per reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
+from core.errors import ApplicationError, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    balance: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class CreditReservation:
+    reference: str
+    amount: int
+    balance: int
+    reserved: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class CreditSettlement:
+    reference: str
+    kind: str
+    amount: int
+    created: bool
+
+
+def _locked_account(*, user: Any) -> CreditAccount:
+    CreditAccount.objects.get_or_create(user=user)
+    return CreditAccount.objects.select_for_update().get(user=user)
+
+
+def _entry(
+    *,
+    account: CreditAccount,
+    kind: str,
+    amount: int,
+    reference: str = "",
+    reason: str = "",
+    created_by: Any | None = None,
+) -> CreditLedgerEntry:
+    account.save(update_fields=["balance", "reserved", "updated_at"])
+    return CreditLedgerEntry.objects.create(
+        user_id=account.user_id,
+        kind=kind,
+        amount=amount,
+        reference=reference,
+        reason=reason,
+        balance_after=account.balance,
+        reserved_after=account.reserved,
+        created_by=created_by,
+    )
+
+
+def credits_balance(*, user: Any) -> CreditBalance:
+    account = CreditAccount.objects.filter(user=user).only("balance", "reserved").first()
+    if account is None:
+        return CreditBalance(balance=0, reserved=0)
+    return CreditBalance(balance=account.balance, reserved=account.reserved)
+
+
+@transaction.atomic
+def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservation:
+    """Hold ``amount`` credits for ``reference``; 402 ``quota_exhausted`` if short.
+
+    Idempotent per reference: a second call answers the first reservation and moves
+    nothing. Concurrent callers serialise on the account's row lock, so the balance
+    cannot be spent twice.
+    """
+    if amount <= 0:
+        raise ValueError("A reservation must be for at least one credit.")
+    if not reference:
+        raise ValueError("A reservation needs a reference.")
+    account = _locked_account(user=user)
+    # Checked after the lock: a concurrent call with the same reference has committed.
+    existing = CreditLedgerEntry.objects.filter(
+        kind=LedgerKind.RESERVE, reference=reference
+    ).first()
+    if existing is not None:
+        if existing.user_id != account.user_id:
+            raise ValueError(f"Reference {reference!r} belongs to another user.")
+        return CreditReservation(
+            reference=reference,
+            amount=int(existing.amount),
+            balance=account.balance,
+            reserved=account.reserved,
+            created=False,
+        )
+    if account.balance < amount:
+        raise ApplicationError(
+            ErrorCode.QUOTA_EXHAUSTED,
+            details={"required": amount, "balance": account.balance},
+        )
+    account.balance -= amount
+    account.reserved += amount
+    _entry(account=account, kind=LedgerKind.RESERVE, amount=amount, reference=reference)
+    return CreditReservation(
+        reference=reference,
+        amount=amount,
+        balance=account.balance,
+        reserved=account.reserved,
+        created=True,
+    )
+
+
+def _settle(*, reference: str, kind: str, reason: str) -> CreditSettlement | None:
+    reservation = CreditLedgerEntry.objects.filter(
+        kind=LedgerKind.RESERVE, reference=reference
+    ).first()
+    if reservation is None:
+        logger.warning("No credit reservation %r to %s", reference, kind)
+        return None
+    account = _locked_account(user=reservation.user)
+    settled = CreditLedgerEntry.objects.filter(
+        kind__in=[LedgerKind.COMMIT, LedgerKind.RELEASE], reference=reference
+    ).first()
+    if settled is not None:
+        return CreditSettlement(
+            reference=reference, kind=settled.kind, amount=int(settled.amount), created=False
+        )
+    amount = int(reservation.amount)
+    account.reserved -= amount
+    if kind == LedgerKind.RELEASE:
+        account.balance += amount
+    _entry(account=account, kind=kind, amount=amount, reference=reference, reason=reason)
+    return CreditSettlement(reference=reference, kind=kind, amount=amount, created=True)
+
+
+@transaction.atomic
+def credits_commit(*, reference: str) -> CreditSettlement | None:
+    """Spend a reservation. Settles it at most once; ``None`` if none was made."""
+    return _settle(reference=reference, kind=LedgerKind.COMMIT, reason="")
+
+
+@transaction.atomic
+def credits_release(*, reference: str, reason: str) -> CreditSettlement | None:
+    """Give a reservation back. Settles it at most once; ``None`` if none was made."""
+    return _settle(reference=reference, kind=LedgerKind.RELEASE, reason=reason)
+
+
+@transaction.atomic
+def credits_grant(*, user: Any, amount: int, reason: str, reference: str) -> CreditLedgerEntry:
+    """Add credits once per ``reference`` (e.g. ``invoice:<id>``); a repeat is a no-op."""
+    if amount <= 0:
+        raise ValueError("A grant must be for at least one credit.")
+    if not reference:
+        raise ValueError("A grant needs a reference.")
+    account = _locked_account(user=user)
+    existing = CreditLedgerEntry.objects.filter(kind=LedgerKind.GRANT, reference=reference).first()
+    if existing is not None:
+        return existing
+    account.balance += amount
+    return _entry(
+        account=account, kind=LedgerKind.GRANT, amount=amount, reference=reference, reason=reason
+    )
+
+
+@transaction.atomic
+def credits_adjust(
+    *,
+    user: Any,
+    amount: int,
+    reason: str,
+    actor: Any | None,
+    reference: str = "",
+    clamp: bool = False,
+) -> CreditLedgerEntry | None:
+    """Change a balance by hand or by rule, with a reason, audited.
+
+    A negative adjustment larger than the spendable balance is refused, or with
+    ``clamp`` reduced to the balance (reserved credits are never taken). With a
+    ``reference`` the adjustment happens at most once. Answers ``None`` when nothing
+    was left to take.
+    """
+    from accountability.audit import audit_record
+
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"reason": ["Required."]})
+    if amount == 0:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"amount": ["Not zero."]})
+    account = _locked_account(user=user)
+    if reference:
+        existing = CreditLedgerEntry.objects.filter(
+            kind=LedgerKind.ADJUSTMENT, reference=reference
+        ).first()
+        if existing is not None:
+            return existing
+    if account.balance + amount < 0:
+        if not clamp:
+            raise ApplicationError(
+                ErrorCode.INVALID_REQUEST,
+                "The balance would go negative.",
+                details={"amount": [f"At most {account.balance} can be taken."]},
+            )
+        amount = -account.balance
+        if amount == 0:
+            return None
+    before = {"balance": account.balance, "reserved": account.reserved}
+    account.balance += amount
+    entry = _entry(
+        account=account,
+        kind=LedgerKind.ADJUSTMENT,
+        amount=amount,
+        reference=reference,
+        reason=reason,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        action="billing.credits_adjust",
+        target=account,
+        before=before,
+        after={"balance": account.balance, "reserved": account.reserved, "amount": amount},
+        reason=reason,
+    )
+    return entry

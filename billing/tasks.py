@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import stripe
+from celery import shared_task
+from django.db import OperationalError
+
+from billing.webhooks import stripe_event_process
+
+TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, OperationalError)
+
+
+@shared_task(
+    name="billing.process_stripe_event",
+    queue="default",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    max_retries=5,
+    retry_backoff=True,
+)
+def process_stripe_event(event_pk: int) -> None:
+    """Handle one stored Stripe event; a no-op when it was already processed."""
+    stripe_event_process(event_pk=event_pk)

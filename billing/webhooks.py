@@ -1,0 +1,499 @@
+"""Stripe webhooks: verify and store each event once, then process it in a task.
+
+Rules (docs/billing.md has the long form):
+
+* A delivery whose signature does not verify is refused (400) and nothing is stored.
+* Each event is stored once by its Stripe id; a duplicate delivery is answered 200
+  and not processed again. Processing runs in ``billing.process_stripe_event``,
+  which claims the row with a conditional update and is a no-op when re-run.
+* Handlers are idempotent, so a replay is always safe: credit grants are unique per
+  invoice or checkout session, subscription payloads older than the one applied
+  are ignored (Stripe's event ``created``), a canceled subscription stays canceled,
+  and two payloads with the same timestamp are settled by asking Stripe for the
+  subscription as it is now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from billing.credits import credits_adjust, credits_grant
+from billing.models import (
+    BillingReviewFlag,
+    CreditPurchase,
+    Customer,
+    Plan,
+    PlanKind,
+    ReviewFlagKind,
+    StripeEvent,
+    Subscription,
+    SubscriptionStatus,
+)
+from billing.stripe_client import stripe_client
+from core.errors import ApplicationError, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+STRIPE_ACTOR = "stripe webhook"
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+# Billing reasons whose paid invoice starts a new period and so grants its credits.
+GRANTING_BILLING_REASONS = frozenset({"subscription_create", "subscription_cycle"})
+
+
+class IgnoredEvent(Exception):
+    """The event is valid but there is nothing for us to do (recorded as the outcome)."""
+
+
+# --- Receiving ---------------------------------------------------------------------
+
+
+def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent, bool]:
+    """Verify a delivery and store it once; answers the row and whether it was new.
+
+    Raises 400 ``invalid_request`` (storing nothing) when the signature, its
+    timestamp or the body is not valid.
+    """
+    try:
+        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        data = json.loads(payload)
+        event_id = str(data["id"])
+        event_type = str(data["type"])
+        created = int(data["created"])
+        if not isinstance(data["data"]["object"], dict):
+            raise ValueError("The event carries no object.")
+    except stripe.SignatureVerificationError as exc:
+        raise ApplicationError(
+            ErrorCode.INVALID_REQUEST, "The Stripe signature is not valid."
+        ) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, "The event is not valid.") from exc
+    with transaction.atomic():
+        event, created_now = StripeEvent.objects.get_or_create(
+            stripe_event_id=event_id,
+            defaults={"type": event_type, "created": created, "payload": data},
+        )
+        if created_now:
+            stripe_event_enqueue(event_pk=event.pk)
+    return event, created_now
+
+
+def stripe_event_enqueue(*, event_pk: int) -> None:
+    from billing.tasks import process_stripe_event
+
+    transaction.on_commit(lambda: process_stripe_event.delay(event_pk))
+
+
+# --- Processing --------------------------------------------------------------------
+
+
+def stripe_event_process(*, event_pk: int) -> str | None:
+    """Claim and handle one stored event; a no-op when it is processed or claimed.
+
+    Answers the outcome, or ``None`` when there was nothing to claim. An exception is
+    recorded on the row (``error``) and the claim dropped, so a retry or a replay runs
+    the handler again.
+    """
+    now = timezone.now()
+    claimed = (
+        StripeEvent.objects.filter(pk=event_pk, processed_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    event = StripeEvent.objects.get(pk=event_pk)
+    handler = HANDLERS.get(event.type)
+    try:
+        outcome = handler(event) if handler else "ignored: not a handled type"
+    except IgnoredEvent as exc:
+        outcome = f"ignored: {exc}"
+    except Exception as exc:
+        logger.exception("Stripe event %s failed", event.stripe_event_id)
+        StripeEvent.objects.filter(pk=event_pk).update(
+            claimed_at=None, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    StripeEvent.objects.filter(pk=event_pk).update(
+        processed_at=timezone.now(), outcome=outcome[:200], error=""
+    )
+    return outcome
+
+
+def _object(event: StripeEvent) -> dict[str, Any]:
+    return dict(event.payload["data"]["object"])
+
+
+def _id(value: Any) -> str | None:
+    """An id field that may be a string or an expanded object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if value else None
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+
+
+def _user_for_customer(stripe_customer_id: str | None, metadata: dict[str, Any]) -> Any:
+    """The user behind a Stripe customer; links it from ``metadata.user_id`` if new."""
+    from accounts.models import User
+
+    if stripe_customer_id:
+        customer = Customer.objects.filter(stripe_customer_id=stripe_customer_id).first()
+        if customer is not None:
+            return customer.user
+    user_id = (metadata or {}).get("user_id")
+    user = None
+    if user_id:
+        try:
+            user = User.objects.filter(pk=uuid.UUID(str(user_id))).first()
+        except ValueError:
+            user = None
+    if user is None:
+        raise IgnoredEvent(f"customer {stripe_customer_id} is not linked to a user")
+    if stripe_customer_id:
+        _link_customer(user=user, stripe_customer_id=stripe_customer_id)
+    return user
+
+
+def _link_customer(*, user: Any, stripe_customer_id: str) -> None:
+    try:
+        with transaction.atomic():
+            Customer.objects.get_or_create(
+                user=user, defaults={"stripe_customer_id": stripe_customer_id}
+            )
+    except IntegrityError:
+        logger.warning("Stripe customer %s already belongs to another user", stripe_customer_id)
+
+
+# --- Subscriptions -----------------------------------------------------------------
+
+
+def _first_item(data: dict[str, Any]) -> dict[str, Any]:
+    items = (data.get("items") or {}).get("data") or []
+    return dict(items[0]) if items else {}
+
+
+def _snapshot(data: dict[str, Any]) -> tuple[Any, ...]:
+    item = _first_item(data)
+    return (
+        data.get("status"),
+        _id(item.get("price")),
+        item.get("current_period_start"),
+        item.get("current_period_end"),
+        bool(data.get("cancel_at_period_end")),
+    )
+
+
+def _row_snapshot(row: Subscription) -> tuple[Any, ...]:
+    def seconds(value: dt.datetime | None) -> int | None:
+        return int(value.timestamp()) if value else None
+
+    return (
+        row.status,
+        row.plan.stripe_price_id if row.plan else None,
+        seconds(row.current_period_start),
+        seconds(row.current_period_end),
+        row.cancel_at_period_end,
+    )
+
+
+def subscription_fetch(*, stripe_subscription_id: str) -> dict[str, Any]:
+    subscription = stripe_client().v1.subscriptions.retrieve(stripe_subscription_id)
+    return dict(subscription.to_dict())
+
+
+def subscription_apply(
+    *, data: dict[str, Any], event_created: int, allow_fetch: bool = True
+) -> Subscription | None:
+    """Mirror a Stripe Subscription payload, ignoring anything older than the row.
+
+    Period dates come from the subscription item (API 2025-03-31 and later). A payload
+    as old as the applied one but different is settled by fetching the subscription
+    from Stripe (before any lock is taken).
+    """
+    stripe_id = str(data["id"])
+    existing = (
+        Subscription.objects.select_related("plan").filter(stripe_subscription_id=stripe_id).first()
+    )
+    if (
+        existing is not None
+        and existing.status == SubscriptionStatus.CANCELED
+        and data.get("status") != SubscriptionStatus.CANCELED
+    ):
+        return existing  # canceled is final at Stripe: anything else is an older payload
+    if (
+        allow_fetch
+        and existing is not None
+        and existing.last_event_created == event_created
+        and _row_snapshot(existing) != _snapshot(data)
+    ):
+        try:
+            data = subscription_fetch(stripe_subscription_id=stripe_id)
+        except stripe.InvalidRequestError:
+            logger.warning("Subscription %s not found at Stripe; using the payload", stripe_id)
+    user = _user_for_customer(_id(data.get("customer")), data.get("metadata") or {})
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise IgnoredEvent("no customer row for the subscription's user")
+    item = _first_item(data)
+    price_id = _id(item.get("price"))
+    plan = Plan.objects.filter(stripe_price_id=price_id).first() if price_id else None
+    status = str(data.get("status") or SubscriptionStatus.INCOMPLETE)
+    period_start = _timestamp(item.get("current_period_start"))
+    with transaction.atomic():
+        row = (
+            Subscription.objects.select_for_update()
+            .filter(stripe_subscription_id=stripe_id)
+            .first()
+        )
+        if row is None:
+            try:
+                with transaction.atomic():
+                    row = Subscription.objects.create(
+                        stripe_subscription_id=stripe_id,
+                        user=user,
+                        customer=customer,
+                        status=status,
+                        last_event_created=-1,
+                    )
+            except IntegrityError:
+                pass
+            row = Subscription.objects.select_for_update().get(stripe_subscription_id=stripe_id)
+        if row.status == SubscriptionStatus.CANCELED and status != SubscriptionStatus.CANCELED:
+            return row  # canceled is final at Stripe: anything else is an older payload
+        if event_created < row.last_event_created:
+            return row
+        # Grace runs from the start of the unpaid period (when payment was due), kept
+        # while the subscription stays past due, so it is the same whatever the order.
+        past_due_since = None
+        if status == SubscriptionStatus.PAST_DUE:
+            past_due_since = period_start or timezone.now()
+            if row.status == SubscriptionStatus.PAST_DUE and row.past_due_since:
+                past_due_since = min(row.past_due_since, past_due_since)
+        row.plan = plan
+        row.status = status
+        row.current_period_start = period_start
+        row.current_period_end = _timestamp(item.get("current_period_end"))
+        row.cancel_at_period_end = bool(data.get("cancel_at_period_end"))
+        row.canceled_at = _timestamp(data.get("canceled_at"))
+        row.ended_at = _timestamp(data.get("ended_at"))
+        row.past_due_since = past_due_since
+        row.last_event_created = event_created
+        if BillingReviewFlag.objects.filter(user=user, resolved_at__isnull=True).exists():
+            row.frozen_by_dispute = True
+        row.save()
+        return row
+
+
+def handle_subscription_event(event: StripeEvent) -> str:
+    row = subscription_apply(data=_object(event), event_created=event.created)
+    return f"subscription {row.status if row else '?'}"
+
+
+def _invoice_subscription_id(invoice: dict[str, Any]) -> str | None:
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    # API 2025-03-31 moved it under parent; older payloads carried invoice.subscription.
+    return _id(details.get("subscription")) or _id(invoice.get("subscription"))
+
+
+def _invoice_plan(invoice: dict[str, Any]) -> Plan | None:
+    for line in (invoice.get("lines") or {}).get("data") or []:
+        pricing = line.get("pricing") or {}
+        price_id = _id((pricing.get("price_details") or {}).get("price")) or _id(line.get("price"))
+        if price_id:
+            plan = Plan.objects.filter(stripe_price_id=price_id, kind=PlanKind.SUBSCRIPTION).first()
+            if plan is not None:
+                return plan
+    return None
+
+
+def handle_invoice_paid(event: StripeEvent) -> str:
+    """A paid subscription invoice that opens a period grants its credits once."""
+    invoice = _object(event)
+    if not _invoice_subscription_id(invoice):
+        raise IgnoredEvent("not a subscription invoice")
+    billing_reason = invoice.get("billing_reason")
+    if billing_reason not in GRANTING_BILLING_REASONS:
+        raise IgnoredEvent(f"billing reason {billing_reason} grants no credits")
+    plan = _invoice_plan(invoice)
+    if plan is None:
+        raise IgnoredEvent("no known plan on the invoice")
+    user = _user_for_customer(_id(invoice.get("customer")), invoice.get("metadata") or {})
+    entry = credits_grant(
+        user=user,
+        amount=plan.credits_per_period,
+        reason=f"{plan.name}: credits for the period ({billing_reason})",
+        reference=f"invoice:{invoice['id']}",
+    )
+    return f"granted {entry.amount} (entry {entry.pk})"
+
+
+def handle_invoice_payment_failed(event: StripeEvent) -> str:
+    """The subscription is past due: mirror its state as Stripe has it now."""
+    invoice = _object(event)
+    subscription_id = _invoice_subscription_id(invoice)
+    if not subscription_id:
+        raise IgnoredEvent("not a subscription invoice")
+    data = subscription_fetch(stripe_subscription_id=subscription_id)
+    row = subscription_apply(data=data, event_created=event.created, allow_fetch=False)
+    return f"subscription {row.status if row else '?'}"
+
+
+# --- Credit packs, refunds and disputes ----------------------------------------------
+
+
+def handle_checkout_completed(event: StripeEvent) -> str:
+    """Link the customer; a paid credit-pack session grants its credits once."""
+    from accounts.models import User
+
+    session = _object(event)
+    metadata = session.get("metadata") or {}
+    user_id = session.get("client_reference_id") or metadata.get("user_id")
+    try:
+        user = User.objects.filter(pk=uuid.UUID(str(user_id))).first() if user_id else None
+    except ValueError:
+        user = None
+    if user is None:
+        raise IgnoredEvent("no user for client_reference_id")
+    customer_id = _id(session.get("customer"))
+    if customer_id:
+        _link_customer(user=user, stripe_customer_id=customer_id)
+    if session.get("mode") != "payment":
+        return "subscription checkout linked"
+    if session.get("payment_status") != "paid":
+        raise IgnoredEvent(f"payment status {session.get('payment_status')}")
+    plan = Plan.objects.filter(code=metadata.get("plan_code"), kind=PlanKind.CREDIT_PACK).first()
+    if plan is None:
+        raise IgnoredEvent("no credit pack in the session's metadata")
+    quantity = max(1, int(metadata.get("quantity") or 1))
+    credits = plan.credits_per_period * quantity
+    with transaction.atomic():
+        CreditPurchase.objects.get_or_create(
+            stripe_checkout_session_id=session["id"],
+            defaults={
+                "user": user,
+                "plan": plan,
+                "stripe_payment_intent_id": _id(session.get("payment_intent")) or "",
+                "credits": credits,
+                "amount_total": int(session.get("amount_total") or 0),
+                "currency": str(session.get("currency") or ""),
+            },
+        )
+        entry = credits_grant(
+            user=user,
+            amount=credits,
+            reason=f"{plan.name} × {quantity}",
+            reference=f"checkout:{session['id']}",
+        )
+    return f"granted {entry.amount} (entry {entry.pk})"
+
+
+def handle_charge_refunded(event: StripeEvent) -> str:
+    """Refunded credit packs lose the refunded share of their credits.
+
+    The share is ``ceil(credits · amount_refunded / amount)``, cumulative over partial
+    refunds; what is already spent or reserved is not taken back (the balance never
+    goes negative), and the shortfall is written in the ledger entry's reason.
+    Subscription refunds take nothing back automatically.
+    """
+    charge = _object(event)
+    payment_intent = _id(charge.get("payment_intent"))
+    if not payment_intent:
+        raise IgnoredEvent("charge has no payment intent")
+    with transaction.atomic():
+        purchase = (
+            CreditPurchase.objects.select_for_update()
+            .filter(stripe_payment_intent_id=payment_intent)
+            .first()
+        )
+        if purchase is None:
+            raise IgnoredEvent("not a credit-pack payment")
+        amount = int(charge.get("amount") or 0)
+        refunded = int(charge.get("amount_refunded") or 0)
+        if amount <= 0 or refunded <= purchase.amount_refunded:
+            return "nothing new refunded"
+        target = min(purchase.credits, math.ceil(purchase.credits * refunded / amount))
+        to_take = target - purchase.credits_clawed_back
+        purchase.amount_refunded = refunded
+        purchase.credits_clawed_back = max(purchase.credits_clawed_back, target)
+        purchase.save(update_fields=["amount_refunded", "credits_clawed_back"])
+        if to_take <= 0:
+            return "nothing to claw back"
+        entry = credits_adjust(
+            user=purchase.user,
+            amount=-to_take,
+            reason=(
+                f"Refund of {refunded}/{amount} {charge.get('currency', '')} on {charge['id']}: "
+                f"{to_take} credits taken back (never below zero)"
+            ),
+            actor=STRIPE_ACTOR,
+            reference=f"refund:{charge['id']}:{refunded}",
+            clamp=True,
+        )
+    return f"clawed back {-entry.amount if entry else 0} of {to_take}"
+
+
+def handle_dispute_created(event: StripeEvent) -> str:
+    """A dispute freezes generation and flags the account for billing review."""
+    from accountability.audit import audit_record
+
+    dispute = _object(event)
+    charge = dispute.get("charge")
+    if not isinstance(charge, dict):
+        charge_id = _id(charge)
+        if not charge_id:
+            raise IgnoredEvent("dispute without a charge")
+        charge = dict(stripe_client().v1.charges.retrieve(charge_id).to_dict())
+    user = _user_for_customer(_id(charge.get("customer")), charge.get("metadata") or {})
+    with transaction.atomic():
+        flag, created = BillingReviewFlag.objects.get_or_create(
+            stripe_object_id=str(dispute["id"]),
+            defaults={
+                "user": user,
+                "kind": ReviewFlagKind.DISPUTE,
+                "details": {
+                    "charge": charge.get("id"),
+                    "amount": dispute.get("amount"),
+                    "currency": dispute.get("currency"),
+                    "reason": dispute.get("reason"),
+                },
+            },
+        )
+        if created:
+            Subscription.objects.filter(user=user).update(frozen_by_dispute=True)
+            audit_record(
+                actor=STRIPE_ACTOR,
+                action="billing.dispute_flag",
+                target=flag,
+                after={"user": str(user.pk), "charge": charge.get("id"), "frozen": True},
+                reason=f"Stripe dispute {dispute['id']} ({dispute.get('reason', '')})",
+            )
+    return "account frozen and flagged" if created else "already flagged"
+
+
+HANDLERS: dict[str, Callable[[StripeEvent], str]] = {
+    "checkout.session.completed": handle_checkout_completed,
+    "customer.subscription.created": handle_subscription_event,
+    "customer.subscription.updated": handle_subscription_event,
+    "customer.subscription.deleted": handle_subscription_event,
+    "invoice.paid": handle_invoice_paid,
+    "invoice.payment_failed": handle_invoice_payment_failed,
+    "charge.refunded": handle_charge_refunded,
+    "charge.dispute.created": handle_dispute_created,
+}

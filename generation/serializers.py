@@ -1,0 +1,101 @@
+"""Input and output shapes of the generation API (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from generation.models import GeneratedImage, GenerationJob
+
+MAX_PROMPT_CHARS = 2000  # the moderation engine's limit: longer prompts are refused
+
+
+class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
+    negative_prompt = serializers.CharField(
+        max_length=MAX_PROMPT_CHARS, required=False, allow_blank=True, default=""
+    )
+    model = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    width = serializers.IntegerField(min_value=64, max_value=4096, default=512)
+    height = serializers.IntegerField(min_value=64, max_value=4096, default=512)
+    steps = serializers.IntegerField(min_value=1, max_value=500, default=25)
+    guidance_scale = serializers.FloatField(min_value=0.0, max_value=30.0, default=7.5)
+    seed = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None
+    )
+    num_images = serializers.IntegerField(min_value=1, max_value=16, default=1)
+    no_distribution = serializers.BooleanField(default=False)
+
+
+class ImageOutputSerializer(serializers.ModelSerializer[GeneratedImage]):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GeneratedImage
+        fields = ["id", "width", "height", "sha256", "url"]
+
+    def get_url(self, image: GeneratedImage) -> str:
+        return reverse("api-image-file", kwargs={"image_id": image.pk})
+
+
+class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
+    params = serializers.SerializerMethodField()
+    model = serializers.CharField(source="model_id")
+    progress = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
+    moderation = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GenerationJob
+        fields = [
+            "id", "status", "created_at", "started_at", "finished_at", "prompt", "params",
+            "model", "credits_charged", "progress", "queue_position", "images", "moderation",
+            "error",
+        ]  # fmt: skip
+
+    def get_params(self, job: GenerationJob) -> dict[str, Any]:
+        return {
+            "negative_prompt": job.negative_prompt,
+            "width": job.width,
+            "height": job.height,
+            "steps": job.steps,
+            "guidance_scale": job.guidance_scale,
+            "seed": job.seed,
+            "num_images": job.num_images,
+            "no_distribution": job.no_distribution,
+        }
+
+    def get_progress(self, job: GenerationJob) -> dict[str, int]:
+        return {"step": job.progress_step, "total": job.progress_total or job.steps}
+
+    def get_queue_position(self, job: GenerationJob) -> int | None:
+        from generation.selectors import queue_position
+
+        return queue_position(job=job)
+
+    def get_images(self, job: GenerationJob) -> list[dict[str, Any]]:
+        # Images are never shown to their owner before the job succeeded (SPEC §2).
+        if job.status != "succeeded":
+            return []
+        images = [image for image in job.images.all() if image.purged_at is None]
+        return ImageOutputSerializer(images, many=True).data  # type: ignore[return-value]
+
+    def get_moderation(self, job: GenerationJob) -> dict[str, Any] | None:
+        if not (job.moderation_category or job.statement_id or job.status == "held_for_review"):
+            return None
+        decision = {
+            "blocked": "block",
+            "held_for_review": "review",
+        }.get(job.status, "allow")
+        return {
+            "decision": decision,
+            "category": job.moderation_category or None,
+            "statement_id": str(job.statement_id) if job.statement_id else None,
+        }
+
+    def get_error(self, job: GenerationJob) -> str | None:
+        return job.error if job.status == "failed" and job.error else None

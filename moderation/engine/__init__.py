@@ -1,0 +1,1 @@
+"""Pure-Python text moderation engine (no Django, no torch at import)."""

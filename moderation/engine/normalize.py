@@ -1,0 +1,325 @@
+"""Prompt normalisation: undo the spelling tricks people use to get past filters.
+
+Rules, applied in this order, each a single linear pass over the text:
+1. Per character: Unicode NFKC (fullwidth, ligatures, circled and mathematical
+   letters), then accents stripped (NFKD minus combining marks), then case folding.
+2. Zero-width, format (Cf), control (Cc) and unassigned characters are removed;
+   every run of whitespace becomes one space.
+3. Confusables: Cyrillic and Greek lookalikes, small capitals and regional-indicator
+   letters fold to the Latin letter they imitate.
+4. Prompt-weight syntax: the brackets ``( ) [ ] { }`` become spaces and a weight
+   ``:1.3`` right before a closing bracket is dropped, so ``(word:1.3)`` -> ``word``.
+5. Leetspeak, only inside a word that also contains letters: ``0 3 4 5 7 @ $``
+   -> ``o e a s t a s``, ``1`` -> ``l`` at a word start and ``i`` elsewhere, ``! |``
+   between letters -> ``i l``. A leading or trailing run of digits is kept when it is
+   a number with a unit (``14yo``, ``4k``, ``1990s``, ``2girls``) or longer than one
+   digit, so ages and sizes survive.
+6. Spaced-out letters: three or more single letters separated by the same
+   separator (space, ``.``, ``-``, ``_``, ``*``, ``·``) are joined: ``n u d e`` ->
+   ``nude``.
+
+Every output character keeps the span of original characters it came from, so a
+match in the normalised text can be shown in the original prompt. The work is
+linear in the length of the prompt; the caller rejects prompts longer than
+``MAX_PROMPT_CHARS`` (they are never truncated).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_PROMPT_CHARS = 2000
+
+_CONFUSABLES: dict[str, str] = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "и": "u", "к": "k", "м": "m",
+    "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s",
+    "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+    "ү": "y", "ѵ": "v", "ь": "b", "п": "n", "г": "r", "ո": "n", "ս": "u", "օ": "o",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "ζ": "z", "η": "n", "ι": "i",
+    "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u",
+    "χ": "x", "ω": "w", "μ": "u",
+    # small capitals and other Latin lookalikes
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h",
+    "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
+    "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ƅ": "b", "ɑ": "a",
+    "ɡ": "g", "ɩ": "i", "ɵ": "o", "ʋ": "u", "ƒ": "f",
+}  # fmt: skip
+
+_LEET: dict[str, str] = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET_BETWEEN_LETTERS: dict[str, str] = {"!": "i", "|": "l"}
+# A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").
+_NUMBER_UNITS = frozenset(
+    "yo yr yrs y yearold years year k d s th st nd rd m mm cm km px x am pm h hr hrs min "
+    "mins fps gb mb kb ml l kg g lb lbs ft in p girl girls boy boys man men woman women "
+    "people guys v b".split()
+)
+_SPACING_SEPARATORS = frozenset(" .-_*·")
+_BRACKETS = frozenset("()[]{}")
+_CLOSING = frozenset(")]}")
+
+
+@dataclass(frozen=True)
+class NormalizedPrompt:
+    """The normalised text and, per character, the original span it came from."""
+
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    changes: dict[str, int] = field(default_factory=dict)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of ``text`` to the half-open span of ``original``."""
+        if not self.text or start >= end:
+            return (0, 0)
+        return (self.starts[start], self.ends[end - 1])
+
+    def original_text(self, start: int, end: int) -> str:
+        first, last = self.original_span(start, end)
+        return self.original[first:last]
+
+
+class _Buffer:
+    """Characters with their original spans, rebuilt by each pass."""
+
+    __slots__ = ("chars", "ends", "starts")
+
+    def __init__(self) -> None:
+        self.chars: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, char: str, start: int, end: int) -> None:
+        self.chars.append(char)
+        self.starts.append(start)
+        self.ends.append(end)
+
+
+def normalize(text: str) -> NormalizedPrompt:
+    """Normalise ``text`` (see the module docstring for the rules)."""
+    changes = {
+        "unicode": 0,
+        "invisible_removed": 0,
+        "confusables": 0,
+        "weight_syntax": 0,
+        "leetspeak": 0,
+        "spacing_joined": 0,
+    }
+    buffer = _fold_characters(text, changes)
+    buffer = _strip_weight_syntax(buffer, changes)
+    buffer = _undo_leetspeak(buffer, changes)
+    buffer = _join_spaced_letters(buffer, changes)
+    buffer = _collapse_spaces(buffer)
+    return NormalizedPrompt(
+        original=text,
+        text="".join(buffer.chars),
+        starts=tuple(buffer.starts),
+        ends=tuple(buffer.ends),
+        changes={k: v for k, v in changes.items() if v},
+    )
+
+
+def _fold_characters(text: str, changes: dict[str, int]) -> _Buffer:
+    out = _Buffer()
+    for index, char in enumerate(text):
+        if char.isascii():
+            if char.isprintable():
+                out.add(char.lower(), index, index + 1)
+            else:  # control characters: whitespace ones become a space
+                if char in "\t\n\r\x0b\x0c":
+                    out.add(" ", index, index + 1)
+                else:
+                    changes["invisible_removed"] += 1
+            continue
+        folded = _fold_one(char)
+        if folded is None:
+            changes["invisible_removed"] += 1
+            continue
+        if folded != char:
+            if any(c in "abcdefghijklmnopqrstuvwxyz0123456789" for c in folded) and (
+                char.lower() in _CONFUSABLES or 0x1F1E6 <= ord(char) <= 0x1F1FF
+            ):
+                changes["confusables"] += 1
+            else:
+                changes["unicode"] += 1
+        for piece in folded:
+            out.add(piece, index, index + 1)
+    return out
+
+
+def _fold_one(char: str) -> str | None:
+    """Fold one non-ASCII character; None means drop it."""
+    category = unicodedata.category(char)
+    if category in ("Cf", "Cc", "Cn", "Co", "Cs") or category == "Mn":
+        return None
+    if category.startswith("Z"):
+        return " "
+    if 0x1F1E6 <= ord(char) <= 0x1F1FF:  # regional indicator letters
+        return chr(ord("a") + ord(char) - 0x1F1E6)
+    composed = unicodedata.normalize("NFKC", char)
+    pieces: list[str] = []
+    for part in composed:
+        for base in unicodedata.normalize("NFKD", part):
+            if unicodedata.category(base) in ("Mn", "Me", "Cf"):
+                continue
+            lowered = base.lower()
+            pieces.append("".join(_CONFUSABLES.get(c, c) for c in lowered))
+    return "".join(pieces)
+
+
+def _strip_weight_syntax(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
+    out = _Buffer()
+    chars = buffer.chars
+    count = len(chars)
+    index = 0
+    while index < count:
+        char = chars[index]
+        if char in _BRACKETS:
+            out.add(" ", buffer.starts[index], buffer.ends[index])
+            changes["weight_syntax"] += 1
+            index += 1
+            continue
+        if char == ":":
+            # ":1.3)" -> drop the weight; the scan never revisits a character.
+            probe = index + 1
+            while probe < count and (chars[probe].isdigit() or chars[probe] in ". "):
+                probe += 1
+            if probe > index + 1 and probe < count and chars[probe] in _CLOSING:
+                changes["weight_syntax"] += 1
+                index = probe
+                continue
+        out.add(char, buffer.starts[index], buffer.ends[index])
+        index += 1
+    return out
+
+
+def _is_leet_candidate(char: str) -> bool:
+    return char in _LEET or char == "1" or char in _LEET_BETWEEN_LETTERS
+
+
+def _undo_leetspeak(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
+    chars = buffer.chars
+    count = len(chars)
+    index = 0
+    while index < count:
+        if not (chars[index].isalnum() or _is_leet_candidate(chars[index])):
+            index += 1
+            continue
+        end = index
+        while end < count and (chars[end].isalnum() or _is_leet_candidate(chars[end])):
+            end += 1
+        _undo_leetspeak_word(chars, index, end, changes)
+        index = end
+    return buffer
+
+
+def _undo_leetspeak_word(chars: list[str], start: int, end: int, changes: dict[str, int]) -> None:
+    word = "".join(chars[start:end])
+    letters = [i for i, c in enumerate(word) if c.isalpha()]
+    if not letters:
+        return
+    first_letter, last_letter = letters[0], letters[-1]
+    core = word[first_letter : last_letter + 1]
+    lead, tail = word[:first_letter], word[last_letter + 1 :]
+    # A quantity ("14yo", "4k", "1990s", "2girls") is not leetspeak.
+    if lead.isdigit() and (len(lead) > 1 or core in _NUMBER_UNITS or len(core) < 2):
+        return
+    if tail.isdigit() and (len(tail) > 1 or len(core) < 3):
+        tail_is_number = True
+    else:
+        tail_is_number = False
+    for offset, char in enumerate(word):
+        if char.isalpha():
+            continue
+        position = start + offset
+        inside = first_letter < offset < last_letter
+        if offset > last_letter and tail_is_number:
+            break
+        if char in _LEET_BETWEEN_LETTERS:
+            if inside:
+                chars[position] = _LEET_BETWEEN_LETTERS[char]
+                changes["leetspeak"] += 1
+            continue
+        if char == "1":
+            chars[position] = "l" if offset == 0 else "i"
+            changes["leetspeak"] += 1
+        elif char in _LEET:
+            chars[position] = _LEET[char]
+            changes["leetspeak"] += 1
+
+
+def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
+    chars = buffer.chars
+    count = len(chars)
+    drop = [False] * count
+    index = 0
+    while index < count:
+        if not _is_single_letter(chars, index):
+            index += 1
+            continue
+        # Walk letter, separator run, letter, ... with one kind of separator.
+        letters = [index]
+        separator = ""
+        probe = index + 1
+        while probe < count:
+            run_start = probe
+            while probe < count and chars[probe] in _SPACING_SEPARATORS:
+                probe += 1
+            run = chars[run_start:probe]
+            if not run or len(run) > 2 or len(set(run) - {" "}) > 1:
+                break
+            kind = "".join(sorted(set(run)))
+            if separator and kind != separator:
+                break
+            if probe < count and _is_single_letter(chars, probe):
+                separator = kind
+                letters.append(probe)
+                probe += 1
+            else:
+                break
+        if len(letters) >= 3:
+            for position in range(letters[0], letters[-1] + 1):
+                if chars[position] in _SPACING_SEPARATORS:
+                    drop[position] = True
+            changes["spacing_joined"] += 1
+            index = letters[-1] + 1
+        else:
+            index += 1
+    if not any(drop):
+        return buffer
+    out = _Buffer()
+    for position in range(count):
+        if not drop[position]:
+            out.add(chars[position], buffer.starts[position], buffer.ends[position])
+    return out
+
+
+def _is_single_letter(chars: list[str], index: int) -> bool:
+    if not chars[index].isalpha():
+        return False
+    before = chars[index - 1] if index > 0 else " "
+    after = chars[index + 1] if index + 1 < len(chars) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
+def _collapse_spaces(buffer: _Buffer) -> _Buffer:
+    out = _Buffer()
+    previous_space = True  # also strips leading spaces
+    for char, start, end in zip(buffer.chars, buffer.starts, buffer.ends, strict=True):
+        if char.isspace():
+            if previous_space:
+                continue
+            previous_space = True
+            out.add(" ", start, end)
+        else:
+            previous_space = False
+            out.add(char, start, end)
+    if out.chars and out.chars[-1] == " ":
+        out.chars.pop()
+        out.starts.pop()
+        out.ends.pop()
+    return out

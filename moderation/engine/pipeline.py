@@ -1,0 +1,211 @@
+"""The synchronous text path: normalisation, rules, classifier, one decision.
+
+Rules:
+- A prompt longer than ``MAX_PROMPT_CHARS`` is rejected (``PromptTooLongError``),
+  never truncated.
+- Rules: a ``block`` hit blocks, a ``review`` hit holds for review, for the hit's
+  category. ``minors`` alone and other indicators decide nothing.
+- Classifier: with an ``unsafe`` threshold, the summed probability of all unsafe
+  categories is compared and the likeliest category named; otherwise each category's
+  score is compared with its own thresholds. Below ``allow`` allows, at or above
+  ``block`` blocks, in between holds for review.
+- A minor indicator (rules) together with a sexual classifier score at or above
+  ``minor_sexual`` (default: the sexual ``allow`` threshold) is ``sexual_minors``.
+- ``sexual_minors`` always blocks, whatever layer found it.
+- The verdict is the strictest candidate (block > review > allow); ties go to the
+  more severe category, then to the rules layer, whose span explains itself.
+- Every layer's scores are recorded on the verdict, with timings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from moderation.engine.normalize import MAX_PROMPT_CHARS, normalize
+from moderation.engine.rules import RuleMatch, RuleSet, default_ruleset
+
+DECISION_RANK = {"allow": 0, "review": 1, "block": 2}
+ZERO_TOLERANCE = frozenset({"sexual_minors"})
+UNSAFE = "unsafe"
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block": 0.98}}
+
+
+class PromptTooLongError(ValueError):
+    """The prompt exceeds the maximum length; it is rejected, not truncated."""
+
+    code = "prompt_too_long"
+
+    def __init__(self, length: int, limit: int = MAX_PROMPT_CHARS) -> None:
+        super().__init__(f"prompt has {length} characters; the limit is {limit}")
+        self.length = length
+        self.limit = limit
+
+
+class Scorer(Protocol):
+    def scores(self, text: str) -> dict[str, float]: ...
+
+
+@dataclass(frozen=True)
+class TextVerdict:
+    decision: str  # "allow" | "review" | "block"
+    category: str | None
+    layer: str | None  # "rules" | "classifier" | None when allowed
+    span: tuple[int, int] | None  # offsets in the original prompt
+    matched_text: str | None
+    severity: int
+    policy_version: str
+    scores: dict[str, Any] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "category": self.category,
+            "layer": self.layer,
+            "span": list(self.span) if self.span else None,
+            "matched_text": self.matched_text,
+            "severity": self.severity,
+            "policy_version": self.policy_version,
+            "scores": self.scores,
+            "timings_ms": self.timings_ms,
+        }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    decision: str
+    category: str
+    layer: str
+    span: tuple[int, int] | None
+    text: str | None
+    severity: int
+
+
+class TextModerator:
+    """Runs the synchronous text layers and decides (see module docstring)."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet | None = None,
+        classifier: Scorer | None = None,
+        thresholds: Mapping[str, Mapping[str, float]] | None = None,
+        *,
+        minor_sexual: float | None = None,
+        max_chars: int = MAX_PROMPT_CHARS,
+    ) -> None:
+        self.ruleset = ruleset if ruleset is not None else default_ruleset()
+        self.classifier = classifier
+        if thresholds is None:
+            head = getattr(classifier, "head", None)
+            thresholds = getattr(head, "thresholds", None) or DEFAULT_THRESHOLDS
+        self.thresholds = {k: dict(v) for k, v in thresholds.items()}
+        sexual = self.thresholds.get("sexual") or self.thresholds.get(UNSAFE) or {"allow": 0.8}
+        self.minor_sexual = minor_sexual if minor_sexual is not None else sexual["allow"]
+        self.max_chars = max_chars
+
+    def check(self, prompt: str) -> TextVerdict:
+        """Decide on one prompt; raises ``PromptTooLongError`` over the limit."""
+        if len(prompt) > self.max_chars:
+            raise PromptTooLongError(len(prompt), self.max_chars)
+        started = time.perf_counter()
+        normalized = normalize(prompt)
+        normalized_at = time.perf_counter()
+        matches = self.ruleset.match(normalized)
+        rules_at = time.perf_counter()
+        classifier_scores: dict[str, float] = {}
+        if self.classifier is not None and normalized.text:
+            classifier_scores = self.classifier.scores(normalized.text)
+        finished = time.perf_counter()
+
+        candidates = self._rule_candidates(matches)
+        candidates.extend(self._classifier_candidates(classifier_scores, matches))
+        verdict = _strictest(candidates)
+        return TextVerdict(
+            decision=verdict.decision if verdict else "allow",
+            category=verdict.category if verdict else None,
+            layer=verdict.layer if verdict else None,
+            span=verdict.span if verdict else None,
+            matched_text=verdict.text if verdict else None,
+            severity=verdict.severity if verdict else 0,
+            policy_version=self.ruleset.version,
+            scores={
+                "normalisation": {"text": normalized.text, "changes": dict(normalized.changes)},
+                "rules": [m.as_dict() for m in matches],
+                "classifier": classifier_scores,
+            },
+            timings_ms={
+                "normalisation": _ms(normalized_at - started),
+                "rules": _ms(rules_at - normalized_at),
+                "classifier": _ms(finished - rules_at),
+                "total": _ms(finished - started),
+            },
+        )
+
+    def _rule_candidates(self, matches: list[RuleMatch]) -> list[_Candidate]:
+        candidates = []
+        for match in matches:
+            if match.category is None or match.action not in DECISION_RANK:
+                continue
+            decision = "block" if match.category in ZERO_TOLERANCE else match.action
+            candidates.append(
+                _Candidate(
+                    decision,
+                    match.category,
+                    "rules",
+                    (match.start, match.end),
+                    match.text,
+                    match.severity,
+                )
+            )
+        return candidates
+
+    def _classifier_candidates(
+        self, scores: Mapping[str, float], matches: list[RuleMatch]
+    ) -> list[_Candidate]:
+        candidates = []
+        severity = self.ruleset.severity
+        if UNSAFE in self.thresholds and scores:
+            likeliest = max(scores, key=lambda c: scores[c])
+            checks = [(likeliest, sum(scores.values()), self.thresholds[UNSAFE])]
+        else:
+            checks = [
+                (c, s, self.thresholds[c]) for c, s in scores.items() if c in self.thresholds
+            ]
+        for category, score, limits in checks:
+            if score < limits["allow"]:
+                continue
+            decision = "block" if score >= limits["block"] else "review"
+            if category in ZERO_TOLERANCE:
+                decision = "block"
+            candidates.append(
+                _Candidate(decision, category, "classifier", None, None, severity.get(category, 1))
+            )
+        minor = next((m for m in matches if m.category == "minors"), None)
+        if minor is not None and scores.get("sexual", 0.0) >= self.minor_sexual:
+            candidates.append(
+                _Candidate(
+                    "block",
+                    "sexual_minors",
+                    "classifier",
+                    (minor.start, minor.end),
+                    minor.text,
+                    severity.get("sexual_minors", 5),
+                )
+            )
+        return candidates
+
+
+def _strictest(candidates: list[_Candidate]) -> _Candidate | None:
+    if not candidates:
+        return None
+    return max(
+        candidates,
+        key=lambda c: (DECISION_RANK[c.decision], c.severity, c.layer == "rules"),
+    )
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)

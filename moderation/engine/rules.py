@@ -1,0 +1,453 @@
+"""Rules layer: whole-word term lists per category and combination rules, as data.
+
+Rules:
+- The normalised prompt is split into words (runs of letters and digits); a term
+  matches whole words only, so ``peg`` never hits ``pegboard`` and ``cum`` never hits
+  ``cumulus``. A term ending in ``*`` matches any word starting with it. Plurals
+  (+s, +es, y -> ies) of a term's last word match too.
+- Matching is a dictionary lookup per word (no regular-expression backtracking):
+  the work is linear in the number of words times the longest phrase.
+- A hit inside an exception phrase (``suicide squad``) is dropped.
+- Each group has an action: ``block`` or ``review`` make a hit a decision for the
+  group's category, ``indicator`` only feeds combination rules.
+- Detectors add indicators: an age under 18 (``14 year old``, ``14yo``,
+  ``fourteen-year-old``, ``fiveteen``, ``age 12``) is a ``minors`` hit; two
+  consecutive capitalised words in the original prompt are a ``proper_name``.
+- A combination rule fires when every name in ``all`` (a group or a category) has a
+  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``.
+- ``RuleSet.from_dict`` builds a rule set from plain data, so a policy version can
+  replace the defaults; ``default_ruleset()`` loads ``moderation/data/rules.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from moderation.engine.normalize import NormalizedPrompt, normalize
+
+CATEGORIES: tuple[str, ...] = (
+    "sexual",
+    "sexual_minors",
+    "minors",
+    "nonconsensual",
+    "violence_graphic",
+    "hate",
+    "self_harm",
+    "illegal",
+)
+ACTIONS = ("block", "review", "indicator")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
+MIN_PREFIX = 3
+ADULT_AGE = 18
+
+_WORD = re.compile(r"[^\W_]+")
+_AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
+_YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
+_YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "elven": 11,
+    "twelve": 12, "twelf": 12, "twelv": 12, "tweleve": 12, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30,
+}  # fmt: skip
+# Stems of "-teen" numbers, misspelt ones included ("fiveteen", "fourten").
+_TEEN_STEMS = {
+    "thir": 13, "three": 13, "thre": 13, "thri": 13, "four": 14, "for": 14, "fourt": 14,
+    "fif": 15, "five": 15, "fiv": 15, "fith": 15, "six": 16, "sixt": 16, "sic": 16,
+    "seven": 17, "seve": 17, "sevent": 17, "eigh": 18, "eight": 18, "nine": 19, "nin": 19,
+}  # fmt: skip
+_TEEN_SUFFIXES = ("teen", "tteen", "teeen", "tean", "ten")
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """One hit: ``start``/``end`` are offsets in the ORIGINAL prompt."""
+
+    category: str | None
+    group: str
+    term: str
+    start: int
+    end: int
+    text: str
+    severity: int
+    action: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Combination:
+    name: str
+    all: tuple[str, ...]
+    category: str
+    action: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    words: tuple[str, ...]
+    group: str
+    term: str
+    prefix_last: bool
+
+
+@dataclass(frozen=True)
+class _Hit:
+    group: str
+    term: str
+    first: int  # word index
+    last: int  # word index, inclusive
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    category: str | None
+    action: str
+    terms: tuple[str, ...]
+
+
+class _Matcher:
+    """Whole-word phrase lookup indexed by first word (and by prefix for ``word*``)."""
+
+    def __init__(self, entries: Iterable[_Entry]) -> None:
+        self.by_first: dict[str, list[_Entry]] = {}
+        self.single_prefix: dict[str, list[_Entry]] = {}
+        self.longest_prefix = 0
+        for entry in entries:
+            if entry.prefix_last and len(entry.words) == 1:
+                self.single_prefix.setdefault(entry.words[0], []).append(entry)
+                self.longest_prefix = max(self.longest_prefix, len(entry.words[0]))
+            else:
+                self.by_first.setdefault(entry.words[0], []).append(entry)
+
+    def find(self, words: list[str]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        count = len(words)
+        for index, word in enumerate(words):
+            for entry in self.by_first.get(word, ()):
+                last = index + len(entry.words) - 1
+                if last < count and _phrase_matches(entry, words, index):
+                    hits.append(_Hit(entry.group, entry.term, index, last))
+            if self.single_prefix:
+                for size in range(MIN_PREFIX, min(len(word), self.longest_prefix) + 1):
+                    for entry in self.single_prefix.get(word[:size], ()):
+                        hits.append(_Hit(entry.group, entry.term, index, index))
+        return hits
+
+
+def _phrase_matches(entry: _Entry, words: list[str], index: int) -> bool:
+    size = len(entry.words)
+    for offset in range(1, size):
+        expected = entry.words[offset]
+        actual = words[index + offset]
+        if offset == size - 1 and entry.prefix_last:
+            if not actual.startswith(expected):
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+def _term_entries(group: str, term: str) -> list[_Entry]:
+    """Compile a term to entries: its words, plus plural forms of the last word."""
+    prefix_last = term.endswith("*")
+    words = tuple(_WORD.findall(term.rstrip("*").lower()))
+    if not words:
+        return []
+    if prefix_last:
+        return [_Entry(words, group, term, True)]
+    entries = [_Entry(words, group, term, False)]
+    last = words[-1]
+    if len(last) >= 3 and not last.isdigit():
+        plurals = {last + "s", last + "es"}
+        if last.endswith("y"):
+            plurals.add(last[:-1] + "ies")
+        for plural in sorted(plurals):
+            entries.append(_Entry((*words[:-1], plural), group, term, False))
+    return entries
+
+
+class RuleSet:
+    """A versioned set of term groups and combination rules (see module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        groups: Mapping[str, Group],
+        combinations: Iterable[Combination],
+        exceptions: Iterable[str] = (),
+        severity: Mapping[str, int] | None = None,
+        detectors: Mapping[str, str] | None = None,
+    ) -> None:
+        self.version = version
+        self.groups = dict(groups)
+        self.combinations = tuple(combinations)
+        self.exceptions = tuple(exceptions)
+        self.severity = {c: 1 for c in CATEGORIES} | dict(severity or {})
+        self.detectors = dict(detectors or {})
+        entries: list[_Entry] = []
+        for group in self.groups.values():
+            for term in group.terms:
+                entries.extend(_term_entries(group.name, term))
+        self._matcher = _Matcher(entries)
+        exception_entries: list[_Entry] = []
+        for phrase in self.exceptions:
+            exception_entries.extend(_term_entries("exception", phrase))
+        self._exceptions = _Matcher(exception_entries)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
+        """Build from plain data: ``{version, groups: {name: {category, action, terms}},
+        combinations: [{name, all, category, action}], exceptions, severity, detectors}``.
+        """
+        groups: dict[str, Group] = {}
+        for name, spec in data["groups"].items():
+            category = spec.get("category")
+            action = spec.get("action", "block")
+            if category is not None and category not in CATEGORIES:
+                raise ValueError(f"group {name!r}: unknown category {category!r}")
+            if action not in ACTIONS:
+                raise ValueError(f"group {name!r}: unknown action {action!r}")
+            if action != "indicator" and category is None:
+                raise ValueError(f"group {name!r}: action {action!r} needs a category")
+            groups[name] = Group(name, category, action, tuple(spec.get("terms", ())))
+        combinations = []
+        for spec in data.get("combinations", ()):
+            if spec["category"] not in CATEGORIES:
+                raise ValueError(f"combination {spec['name']!r}: unknown category")
+            combinations.append(
+                Combination(
+                    name=spec["name"],
+                    all=tuple(spec["all"]),
+                    category=spec["category"],
+                    action=spec.get("action", "block"),
+                )
+            )
+        return cls(
+            version=str(data.get("version", "unversioned")),
+            groups=groups,
+            combinations=combinations,
+            exceptions=data.get("exceptions", ()),
+            severity=data.get("severity"),
+            detectors=data.get("detectors"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "severity": dict(self.severity),
+            "groups": {
+                g.name: {"category": g.category, "action": g.action, "terms": list(g.terms)}
+                for g in self.groups.values()
+            },
+            "exceptions": list(self.exceptions),
+            "detectors": dict(self.detectors),
+            "combinations": [
+                {"name": c.name, "all": list(c.all), "category": c.category, "action": c.action}
+                for c in self.combinations
+            ],
+        }
+
+    def match(self, prompt: NormalizedPrompt | str) -> list[RuleMatch]:
+        """All hits in the prompt, combination rules included, in text order."""
+        normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize(prompt)
+        spans = [(m.start(), m.end()) for m in _WORD.finditer(normalized.text)]
+        words = [normalized.text[a:b] for a, b in spans]
+        hits = self._matcher.find(words)
+        if hits and self.exceptions:
+            covered = [False] * len(words)
+            for exception in self._exceptions.find(words):
+                for position in range(exception.first, exception.last + 1):
+                    covered[position] = True
+            hits = [h for h in hits if not all(covered[h.first : h.last + 1])]
+        if "age_under_18" in self.detectors:
+            hits.extend(_age_hits(words, self.detectors["age_under_18"]))
+        if "proper_name" in self.detectors:
+            hits.extend(_proper_name_hits(normalized, spans, self.detectors["proper_name"]))
+
+        matches = [self._to_match(normalized, spans, h) for h in hits]
+        matches.extend(self._combine(normalized, matches))
+        matches.sort(key=lambda m: (m.start, m.end, m.group))
+        return _dedupe(matches)
+
+    def _to_match(
+        self, normalized: NormalizedPrompt, spans: list[tuple[int, int]], hit: _Hit
+    ) -> RuleMatch:
+        group = self.groups.get(hit.group)
+        if group is None:  # detector hit: named by the detector's target
+            category = hit.group if hit.group in CATEGORIES else None
+            action = "indicator"
+        else:
+            category, action = group.category, group.action
+        start, end = normalized.original_span(spans[hit.first][0], spans[hit.last][1])
+        return RuleMatch(
+            category=category,
+            group=hit.group,
+            term=hit.term,
+            start=start,
+            end=end,
+            text=normalized.original[start:end],
+            severity=self.severity.get(category, 0) if category else 0,
+            action=action,
+        )
+
+    def _combine(self, normalized: NormalizedPrompt, matches: list[RuleMatch]) -> list[RuleMatch]:
+        first_by_name: dict[str, RuleMatch] = {}
+        for match in matches:
+            for name in (match.group, match.category):
+                if name is not None and name not in first_by_name:
+                    first_by_name[name] = match
+        combined = []
+        for rule in self.combinations:
+            parts = [first_by_name.get(name) for name in rule.all]
+            present = [p for p in parts if p is not None]
+            if len(present) != len(parts):
+                continue
+            start = min(p.start for p in present)
+            end = max(p.end for p in present)
+            combined.append(
+                RuleMatch(
+                    category=rule.category,
+                    group=rule.name,
+                    term=" + ".join(p.term for p in present),
+                    start=start,
+                    end=end,
+                    text=normalized.original[start:end],
+                    severity=self.severity.get(rule.category, 0),
+                    action=rule.action,
+                )
+            )
+        return combined
+
+
+def _dedupe(matches: list[RuleMatch]) -> list[RuleMatch]:
+    seen: set[tuple[str, int, int]] = set()
+    unique = []
+    for match in matches:
+        key = (match.group, match.start, match.end)
+        if key not in seen:
+            seen.add(key)
+            unique.append(match)
+    return unique
+
+
+def number_value(word: str) -> int | None:
+    """The number a word spells: digits, number words and misspelt "-teen" words."""
+    if word.isdigit():
+        return int(word) if len(word) <= 3 else None
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    for suffix in _TEEN_SUFFIXES:
+        if word.endswith(suffix) and len(word) <= 12:
+            stem = word[: -len(suffix)]
+            if stem in _TEEN_STEMS:
+                return _TEEN_STEMS[stem]
+    return None
+
+
+def _age_hits(words: list[str], target: str) -> list[_Hit]:
+    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old"."""
+    hits: list[_Hit] = []
+    count = len(words)
+
+    def at(position: int) -> str:
+        return words[position] if position < count else ""
+
+    for index, word in enumerate(words):
+        token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 else None
+        if token_age is not None:
+            age = int(token_age.group(1))
+            last = index + 1 if at(index + 1) == "old" else index
+            if age < ADULT_AGE:
+                hits.append(_Hit(target, f"age {age}", index, last))
+            continue
+        if word in ("age", "aged", "ages"):
+            position = index + 1 if at(index + 1) != "of" else index + 2
+            age_value = number_value(at(position))
+            if age_value is not None and age_value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {age_value}", index, position))
+            continue
+        value = number_value(word)
+        if value is None:
+            continue
+        following = at(index + 1)
+        if following in _YEAR_WORDS:
+            if at(index + 2) in ("old", "o"):
+                last = index + 2
+            elif at(index + 2) == "of" and at(index + 3) == "age":
+                last = index + 3
+            else:
+                continue
+            if value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {value}", index, last))
+        elif following in ("yo", "yro") and value < ADULT_AGE:
+            hits.append(_Hit(target, f"age {value}", index, index + 1))
+        elif following in _YOUNG_UNITS and at(index + 2) == "old" and value < 60:
+            hits.append(_Hit(target, f"age {value} {following}", index, index + 2))
+        elif value == ADULT_AGE and index > 0 and words[index - 1] == "under":
+            hits.append(_Hit(target, "under 18", index - 1, index))
+    return hits
+
+
+def _proper_name_hits(
+    normalized: NormalizedPrompt, spans: list[tuple[int, int]], target: str
+) -> list[_Hit]:
+    """Two consecutive capitalised words in the original prompt ("Jane Doe")."""
+    hits: list[_Hit] = []
+    previous_capitalised = False
+    previous_end = -2
+    for index, (start, end) in enumerate(spans):
+        first, last = normalized.original_span(start, end)
+        original_word = normalized.original[first:last]
+        capitalised = (
+            len(original_word) >= 2
+            and original_word[0].isupper()
+            and original_word[1:].islower()
+            and original_word.isalpha()
+        )
+        if capitalised and previous_capitalised and start == previous_end + 1:
+            hits.append(_Hit(target, "proper name", index - 1, index))
+        previous_capitalised = capitalised
+        previous_end = end
+    return hits
+
+
+def load_ruleset_dict(path: Path | str = DEFAULT_RULES_PATH) -> dict[str, Any]:
+    """Read a rules JSON file and inline the term files it names (terms/<file>)."""
+    rules_path = Path(path)
+    with open(rules_path, encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    terms_dir = rules_path.parent / "terms"
+    for spec in data["groups"].values():
+        if "file" in spec:
+            spec["terms"] = read_term_file(terms_dir / spec.pop("file"))
+    if "exceptions_file" in data:
+        data["exceptions"] = read_term_file(terms_dir / data.pop("exceptions_file"))
+    return data
+
+
+def read_term_file(path: Path) -> list[str]:
+    """One term per line; blank lines and ``#`` comments are ignored."""
+    terms = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            term = line.split("#", 1)[0].strip().lower()
+            if term:
+                terms.append(term)
+    return terms
+
+
+@functools.cache
+def default_ruleset() -> RuleSet:
+    """The built-in rules shipped in ``moderation/data`` (cached per process)."""
+    return RuleSet.from_dict(load_ruleset_dict())

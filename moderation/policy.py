@@ -1,0 +1,485 @@
+"""Moderation policy as data: versions, validation, publishing, compiled moderators.
+
+Rules:
+- A policy is a JSON document (``default_policy_document`` shows every key). A
+  published ``PolicyVersion`` never changes; editing publishes version n+1, audited.
+- Only senior moderators (and superusers) publish, and only a valid document.
+- ``policy_current()`` is the newest version. If no version exists (a database
+  flushed by a test, or created without migrations) version 1 is built from the
+  engine's built-in rules, as the data migration does.
+- Compiled rules and moderators are cached per process per version: a new version
+  is picked up on the next call, without a restart.
+- Per-jurisdiction overrides only make thresholds stricter (the lower of the two
+  bounds wins): a jurisdiction can never loosen the policy.
+- Adult sexual content is allowed only where the policy lists both the user's plan
+  and jurisdiction; then ``sexual`` terms and scores become indicators (they still
+  combine with a minor indicator into ``sexual_minors``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.errors import ApplicationError, ErrorCode
+from moderation.engine.normalize import MAX_PROMPT_CHARS
+from moderation.engine.pipeline import DEFAULT_THRESHOLDS, Scorer, TextModerator
+from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
+from moderation.models import PolicyVersion
+
+logger = logging.getLogger(__name__)
+
+SENIOR_MODERATORS = "senior_moderators"
+# Categories a score threshold applies to (``minors`` is an indicator, not a violation).
+THRESHOLD_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c != "minors")
+DEFAULT_STRIKES: dict[str, Any] = {
+    "window_days": 180,
+    "cooldown_at": 3,
+    "cooldown_hours": 24,
+    "suspend_at": 6,
+}
+DEFAULT_IMAGES: dict[str, Any] = {
+    # open_nsfw probability.
+    "nsfw": {"allow": 0.5, "block": 0.85},
+    # Highest NudeNet score among the exposed classes below.
+    "exposed": {"allow": 0.45, "block": 0.7},
+    "exposed_classes": [
+        "FEMALE_BREAST_EXPOSED",
+        "FEMALE_GENITALIA_EXPOSED",
+        "MALE_GENITALIA_EXPOSED",
+        "BUTTOCKS_EXPOSED",
+        "ANUS_EXPOSED",
+    ],
+    # With a minor indicator in the prompt: an image in the band is held for senior
+    # review as sexual_minors; at or above ``block`` it is blocked (account locked).
+    # Benign synthetic images (flat colours, noise, shapes) score up to ~0.35 on open_nsfw.
+    "minor_escalation": {
+        "nsfw": {"allow": 0.4, "block": 0.8},
+        "exposed": {"allow": 0.35, "block": 0.6},
+    },
+}
+DEFAULT_EXTERNAL_THRESHOLD = {"allow": 0.5, "block": 0.9}
+
+
+# --- the document -----------------------------------------------------------------
+
+
+def _head_thresholds() -> dict[str, dict[str, float]]:
+    """Thresholds tuned with the shipped classifier head, if the head file exists."""
+    try:
+        from moderation.engine.text_classifier import TextHead
+
+        head = TextHead.load()
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {
+        k: {"allow": float(v["allow"]), "block": float(v["block"])}
+        for k, v in head.thresholds.items()
+    }
+
+
+def default_policy_document() -> dict[str, Any]:
+    """Version 1: the engine's built-in rules, tuned (or default) thresholds, no adult content."""
+    rules = load_ruleset_dict()
+    rules.pop("description", None)
+    rules.pop("version", None)
+    thresholds = {k: dict(v) for k, v in DEFAULT_THRESHOLDS.items()} | _head_thresholds()
+    severity: dict[str, int] = {c: 1 for c in CATEGORIES} | dict(rules.get("severity", {}))
+    return {
+        "schema": 1,
+        "categories": thresholds,
+        "minor_sexual": None,
+        "rules": rules,
+        "strikes": DEFAULT_STRIKES | {"weights": severity},
+        "adult_content": {"plans": [], "jurisdictions": []},
+        "images": copy.deepcopy(DEFAULT_IMAGES),
+        "external": {
+            c: dict(DEFAULT_EXTERNAL_THRESHOLD)
+            for c in THRESHOLD_CATEGORIES
+            if c != "sexual_minors"
+        }
+        | {"sexual_minors": {"allow": 0.2, "block": 0.5}},
+        "max_prompt_chars": MAX_PROMPT_CHARS,
+    }
+
+
+def _check_threshold(errors: list[str], where: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        errors.append(f"{where}: expected {{'allow': number, 'block': number}}")
+        return
+    allow, block = value.get("allow"), value.get("block")
+    for name, bound in (("allow", allow), ("block", block)):
+        if not isinstance(bound, int | float) or isinstance(bound, bool) or not 0 <= bound <= 1:
+            errors.append(f"{where}.{name}: expected a number from 0 to 1")
+            return
+    assert isinstance(allow, int | float) and isinstance(block, int | float)
+    if allow > block:
+        errors.append(f"{where}: allow must not exceed block")
+
+
+def _is_stricter_or_equal(first: Any, second: Any) -> bool | None:
+    """Whether thresholds ``first`` are at most ``second`` (None if either is malformed)."""
+    try:
+        return bool(first["allow"] <= second["allow"] and first["block"] <= second["block"])
+    except (TypeError, KeyError):
+        return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def policy_document_errors(document: Any) -> list[str]:
+    """Everything wrong with a policy document, as messages; empty when it is valid."""
+    if not isinstance(document, Mapping):
+        return ["the policy must be a JSON object"]
+    errors: list[str] = []
+    for key in ("categories", "rules", "strikes", "adult_content", "images"):
+        if key not in document:
+            errors.append(f"{key}: missing")
+    if errors:
+        return errors
+    categories = document["categories"]
+    if not isinstance(categories, Mapping):
+        errors.append("categories: expected an object")
+    else:
+        for category, limits in categories.items():
+            if category not in THRESHOLD_CATEGORIES:
+                errors.append(f"categories.{category}: unknown category")
+            _check_threshold(errors, f"categories.{category}", limits)
+    minor_sexual = document.get("minor_sexual")
+    if minor_sexual is not None and (
+        not isinstance(minor_sexual, int | float) or not 0 <= minor_sexual <= 1
+    ):
+        errors.append("minor_sexual: expected null or a number from 0 to 1")
+    try:
+        RuleSet.from_dict({"version": "check", **document["rules"]})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        errors.append(f"rules: {exc}")
+    strikes = document["strikes"]
+    if not isinstance(strikes, Mapping):
+        errors.append("strikes: expected an object")
+    else:
+        for key in ("window_days", "cooldown_at", "cooldown_hours", "suspend_at"):
+            if not _is_count(strikes.get(key)):
+                errors.append(f"strikes.{key}: expected a positive whole number")
+        if (
+            _is_count(strikes.get("cooldown_at"))
+            and _is_count(strikes.get("suspend_at"))
+            and strikes["cooldown_at"] > strikes["suspend_at"]
+        ):
+            errors.append("strikes: cooldown_at must not exceed suspend_at")
+        weights = strikes.get("weights", {})
+        if not isinstance(weights, Mapping) or any(
+            c not in CATEGORIES or not isinstance(w, int) or isinstance(w, bool) or w < 0
+            for c, w in weights.items()
+        ):
+            errors.append("strikes.weights: expected {category: whole number >= 0}")
+    adult = document["adult_content"]
+    if not isinstance(adult, Mapping) or any(
+        not isinstance(adult.get(key, []), list)
+        or not all(isinstance(item, str) for item in adult.get(key, []))
+        for key in ("plans", "jurisdictions")
+    ):
+        errors.append("adult_content: expected {'plans': [code], 'jurisdictions': [code]}")
+    images = document["images"]
+    if not isinstance(images, Mapping):
+        errors.append("images: expected an object")
+    else:
+        _check_threshold(errors, "images.nsfw", images.get("nsfw"))
+        _check_threshold(errors, "images.exposed", images.get("exposed"))
+        classes = images.get("exposed_classes")
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            errors.append("images.exposed_classes: expected a list of NudeNet class names")
+        escalation = images.get("minor_escalation")
+        if not isinstance(escalation, Mapping):
+            errors.append("images.minor_escalation: expected {'nsfw': {...}, 'exposed': {...}}")
+        else:
+            for key in ("nsfw", "exposed"):
+                _check_threshold(errors, f"images.minor_escalation.{key}", escalation.get(key))
+                if _is_stricter_or_equal(escalation.get(key), images.get(key)) is False:
+                    errors.append(
+                        f"images.minor_escalation.{key}: must not be looser than images.{key}"
+                    )
+    external = document.get("external", {})
+    if not isinstance(external, Mapping):
+        errors.append("external: expected an object")
+    else:
+        for category, limits in external.items():
+            if category not in THRESHOLD_CATEGORIES:
+                errors.append(f"external.{category}: unknown category")
+            _check_threshold(errors, f"external.{category}", limits)
+    max_chars = document.get("max_prompt_chars", MAX_PROMPT_CHARS)
+    if not _is_count(max_chars) or max_chars > MAX_PROMPT_CHARS:
+        errors.append(f"max_prompt_chars: expected a whole number from 1 to {MAX_PROMPT_CHARS}")
+    return errors
+
+
+# --- versions ---------------------------------------------------------------------
+
+
+def _actor_is_senior(actor: Any) -> bool:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return bool(actor.is_superuser or actor.groups.filter(name=SENIOR_MODERATORS).exists())
+
+
+def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> PolicyVersion:
+    """Publish a new policy version (senior moderators only; the document must be valid).
+
+    Versions are numbered consecutively; two publishers racing get n+1 and n+2,
+    never the same number (a unique constraint, retried).
+    """
+    if not _actor_is_senior(actor):
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only senior moderators edit policy.")
+    if not reason.strip():
+        raise ApplicationError(
+            ErrorCode.INVALID_REQUEST, details={"reason": ["A reason is required."]}
+        )
+    errors = policy_document_errors(document)
+    if errors:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"document": errors})
+    from accountability.audit import audit_record
+
+    clean = copy.deepcopy(dict(document))
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                previous = PolicyVersion.objects.order_by("-number").only("number").first()
+                number = previous.number + 1 if previous else 1
+                version = PolicyVersion.objects.create(
+                    number=number, created_by=actor, reason=reason.strip(), document=clean
+                )
+                audit_record(
+                    actor=actor,
+                    action="moderation.policy_publish",
+                    target=version,
+                    before={"number": previous.number if previous else None},
+                    after={"number": number, "changed": _changed_sections(previous, clean)},
+                    reason=reason.strip(),
+                )
+            return version
+        except IntegrityError:
+            continue
+    raise ApplicationError(ErrorCode.CONFLICT, "Another policy version is being published.")
+
+
+def _changed_sections(previous: PolicyVersion | None, document: Mapping[str, Any]) -> list[str]:
+    if previous is None:
+        return sorted(document)
+    old = PolicyVersion.objects.get(pk=previous.pk).document
+    keys = set(old) | set(document)
+    return sorted(k for k in keys if old.get(k) != document.get(k))
+
+
+def _policy_create_default() -> PolicyVersion:
+    from accountability.audit import audit_record
+
+    try:
+        with transaction.atomic():
+            version = PolicyVersion.objects.create(
+                number=1,
+                created_by=None,
+                reason="Built-in default policy (engine rules and thresholds).",
+                document=default_policy_document(),
+            )
+            audit_record(
+                actor=None,
+                action="moderation.policy_publish",
+                target=version,
+                after={"number": 1, "changed": ["default"]},
+                reason=version.reason,
+            )
+        return version
+    except IntegrityError:
+        return PolicyVersion.objects.order_by("-number").first() or PolicyVersion.objects.get(
+            number=1
+        )
+
+
+# --- compiled policy, per process --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    version: PolicyVersion
+    document: dict[str, Any]
+    ruleset: RuleSet
+    adult_ruleset: RuleSet
+
+    @property
+    def number(self) -> int:
+        return self.version.number
+
+    @property
+    def max_prompt_chars(self) -> int:
+        return int(self.document.get("max_prompt_chars", MAX_PROMPT_CHARS))
+
+    def thresholds(
+        self, overrides: Mapping[str, Mapping[str, float]] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The policy's thresholds with a jurisdiction's overrides, stricter only."""
+        merged = {k: dict(v) for k, v in self.document["categories"].items()}
+        for category, limits in (overrides or {}).items():
+            if category not in THRESHOLD_CATEGORIES or not isinstance(limits, Mapping):
+                continue
+            base = merged.get(category, {"allow": 1.0, "block": 1.0})
+            allow = min(float(limits.get("allow", base["allow"])), base["allow"])
+            block = min(float(limits.get("block", base["block"])), base["block"])
+            merged[category] = {"allow": min(allow, block), "block": block}
+        return merged
+
+    def strike_weight(self, category: str, fallback: int) -> int:
+        weights = self.document.get("strikes", {}).get("weights", {})
+        return int(weights.get(category, fallback))
+
+    def adult_content_allowed(self, *, plan_code: str | None, jurisdiction_code: str) -> bool:
+        adult = self.document.get("adult_content", {})
+        return bool(
+            plan_code
+            and jurisdiction_code
+            and plan_code in adult.get("plans", [])
+            and jurisdiction_code in adult.get("jurisdictions", [])
+        )
+
+
+_lock = threading.Lock()
+_compiled: dict[tuple[int, int, str], CompiledPolicy] = {}
+_moderators: dict[tuple[Any, ...], TextModerator] = {}
+_classifier: dict[str, Any] = {}
+_MAX_CACHED_MODERATORS = 64
+
+
+def _adult_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """Adult content allowed: sexual terms only indicate (for ``minors + sexual``)."""
+    adult = copy.deepcopy(dict(rules))
+    for group in adult["groups"].values():
+        if group.get("category") == "sexual":
+            group["action"] = "indicator"
+    return adult
+
+
+def _compile(version: PolicyVersion) -> CompiledPolicy:
+    document = version.document
+    name = f"policy-{version.number}"
+    return CompiledPolicy(
+        version=version,
+        document=document,
+        ruleset=RuleSet.from_dict({**document["rules"], "version": name}),
+        adult_ruleset=RuleSet.from_dict({**_adult_rules(document["rules"]), "version": name}),
+    )
+
+
+def policy_compiled() -> CompiledPolicy:
+    """The current policy, compiled once per process per version."""
+    row = (
+        PolicyVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
+    )
+    if row is None:
+        version = _policy_create_default()
+        row = (version.pk, version.number, version.created_at)
+    key = (row[0], row[1], row[2].isoformat())
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compile(PolicyVersion.objects.get(pk=row[0]))
+        with _lock:
+            if len(_compiled) > 8:
+                _compiled.clear()
+                _moderators.clear()
+            _compiled[key] = compiled
+    return compiled
+
+
+def policy_current() -> PolicyVersion:
+    """The newest published policy version (version 1 is created if none exists)."""
+    return policy_compiled().version
+
+
+# --- the text classifier, per process ----------------------------------------------
+
+
+def text_classifier() -> Scorer | None:
+    """The MiniLM classifier, loaded once per process; None when its files are missing.
+
+    With ``MODERATION_TEXT_CLASSIFIER_REQUIRED`` a missing model is a 503 rather
+    than a rules-only decision.
+    """
+    from django.conf import settings
+
+    if "scorer" not in _classifier:
+        with _lock:
+            if "scorer" not in _classifier:
+                scorer: Scorer | None
+                try:
+                    from moderation.engine.text_classifier import TextClassifier
+
+                    scorer = TextClassifier.load(path=settings.IMAGEGATE_MODEL_DIR)
+                except (OSError, ValueError, KeyError) as exc:
+                    logger.error("text classifier unavailable, rules only: %s", exc)
+                    scorer = None
+                _classifier["scorer"] = scorer
+    scorer = _classifier["scorer"]
+    if scorer is None and getattr(settings, "MODERATION_TEXT_CLASSIFIER_REQUIRED", False):
+        raise ApplicationError(
+            ErrorCode.SERVICE_UNAVAILABLE, "The prompt classifier is not available."
+        )
+    return scorer
+
+
+def set_text_classifier(scorer: Scorer | None) -> None:
+    """Replace the process's classifier (tests, warm-up); clears compiled moderators."""
+    with _lock:
+        _classifier["scorer"] = scorer
+        _moderators.clear()
+
+
+def reset_text_classifier() -> None:
+    with _lock:
+        _classifier.clear()
+        _moderators.clear()
+
+
+def text_moderator(
+    compiled: CompiledPolicy,
+    *,
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    adult_content_allowed: bool = False,
+) -> TextModerator:
+    """A TextModerator for this version, jurisdiction and adult setting (cached)."""
+    scorer = text_classifier()
+    frozen = tuple(
+        sorted(
+            (c, tuple(sorted((k, float(v)) for k, v in limits.items())))
+            for c, limits in (overrides or {}).items()
+            if isinstance(limits, Mapping)
+        )
+    )
+    key = (compiled.version.pk, compiled.number, frozen, adult_content_allowed, id(scorer))
+    moderator = _moderators.get(key)
+    if moderator is not None:
+        return moderator
+    thresholds = compiled.thresholds(overrides)
+    minor_sexual = compiled.document.get("minor_sexual")
+    if minor_sexual is None:
+        minor_sexual = thresholds.get("sexual", DEFAULT_THRESHOLDS["sexual"])["allow"]
+    if adult_content_allowed:
+        # Adult scores never decide; minor_sexual (fixed above) still escalates.
+        thresholds["sexual"] = {"allow": 1.01, "block": 1.01}
+    moderator = TextModerator(
+        compiled.adult_ruleset if adult_content_allowed else compiled.ruleset,
+        scorer,
+        thresholds,
+        minor_sexual=float(minor_sexual),
+        max_chars=compiled.max_prompt_chars,
+    )
+    with _lock:
+        if len(_moderators) >= _MAX_CACHED_MODERATORS:
+            _moderators.clear()
+        _moderators[key] = moderator
+    return moderator

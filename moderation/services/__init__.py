@@ -1,0 +1,384 @@
+"""Moderation services: prompt and output decisions, the external check, strikes.
+
+Rules:
+- ``prompt_moderate`` runs normalisation, rules and the text classifier in the
+  request (the policy's current version, the jurisdiction's stricter thresholds),
+  plus the external API inline only when it is configured and not deferred to the
+  ``moderation`` queue. A prompt over the length limit is a 400 with nothing
+  recorded; every other prompt is logged with its decision and every layer's scores.
+- A block adds a strike weighted by the policy, and a statement of reasons. Active
+  strike weight within the policy's window reaching ``cooldown_at`` cools the
+  account down; reaching ``suspend_at`` suspends it pending review.
+- ``sexual_minors`` (prompt or output) locks the account at once (suspended), places
+  a legal hold and opens a CSAM case with the evidence.
+- Review items for held jobs are opened by the generation app, which holds the job.
+- Restrictive automated decisions are written to the audit log.
+- No network call is made inside a transaction.
+
+What a block does (strikes, statements, account states, the CSAM lock) lives in
+``moderation.services.enforcement``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+
+from core.errors import ApplicationError, ErrorCode
+from moderation import openai_adapter
+from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
+from moderation.images import OutputVerdict, classify_image, combine_output_scores
+from moderation.models import Decision, Layer, ModerationDecision, PromptLog, Stage
+from moderation.policy import CompiledPolicy, policy_compiled, text_moderator
+from moderation.services.enforcement import apply_consequences, strike_add, strike_revoke
+
+__all__ = [
+    "output_moderate",
+    "prompt_check_async_enqueue",
+    "prompt_check_external",
+    "prompt_moderate",
+    "prompt_needs_async_check",
+    "strike_add",
+    "strike_revoke",
+]
+
+logger = logging.getLogger(__name__)
+
+JOB_SUBJECT_TYPE = "generation.job"
+# Subject names shared with the generation and accountability apps.
+SUBJECT_TYPE_NAMES = {"generation.generationjob": JOB_SUBJECT_TYPE}
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A function of another app that may not be written yet (None if it is absent).
+
+    Only a missing module or name counts as absent: an error inside it propagates.
+    """
+    if importlib.util.find_spec(module) is None:
+        return None
+    return getattr(importlib.import_module(module), name, None)
+
+
+def _subject_ref(subject: object | None) -> tuple[str, str]:
+    if isinstance(subject, Model):
+        label = subject._meta.label_lower
+        return SUBJECT_TYPE_NAMES.get(label, label), str(subject.pk)
+    return "", ""
+
+
+def _jurisdiction_code(jurisdiction: Any, user: Any) -> str:
+    code = getattr(jurisdiction, "code", "") or getattr(jurisdiction, "country", "")
+    return str(code or getattr(user, "country", "") or "")
+
+
+def _jurisdiction_codes(jurisdiction: Any, user: Any) -> set[str]:
+    """The region's code and its country's: a policy may list either."""
+    codes = {_jurisdiction_code(jurisdiction, user)}
+    codes.add(str(getattr(jurisdiction, "country", "") or getattr(user, "country", "") or ""))
+    return {c for c in codes if c}
+
+
+def _plan_code(user: Any) -> str | None:
+    entitlements_for = _optional("billing.entitlements", "entitlements_for")
+    if entitlements_for is None:
+        return None
+    entitlements = entitlements_for(user=user)
+    return entitlements.plan_code if entitlements.is_active else None
+
+
+def _adult_content_allowed(compiled: CompiledPolicy, user: Any, jurisdiction: Any) -> bool:
+    adult = compiled.document.get("adult_content", {})
+    if not adult.get("plans") or not adult.get("jurisdictions"):
+        return False  # off: no need to look the plan up
+    if "adult_content" in (getattr(jurisdiction, "disabled_features", None) or []):
+        return False
+    plan_code = _plan_code(user)
+    return any(
+        compiled.adult_content_allowed(plan_code=plan_code, jurisdiction_code=code)
+        for code in _jurisdiction_codes(jurisdiction, user)
+    )
+
+
+def _too_long(field: str, text: str, limit: int) -> dict[str, list[str]]:
+    if len(text) <= limit:
+        return {}
+    return {field: [f"At most {limit} characters (this has {len(text)}); it is never truncated."]}
+
+
+def _rank(decision: str) -> int:
+    return DECISION_RANK[decision]
+
+
+# --- prompts -------------------------------------------------------------------------
+
+
+def prompt_moderate(
+    *,
+    user: Any,
+    prompt: str,
+    negative_prompt: str,
+    jurisdiction: Any,
+    ip_hash: str = "",
+    subject: object | None = None,
+) -> ModerationDecision:
+    """Decide on a prompt (allow / review / block) and record it (see module rules).
+
+    The negative prompt is length-checked and logged, but not judged as a request:
+    "nude, gore" in a negative prompt asks for their absence.
+    """
+    compiled = policy_compiled()
+    errors = _too_long("prompt", prompt, compiled.max_prompt_chars)
+    errors |= _too_long("negative_prompt", negative_prompt, compiled.max_prompt_chars)
+    if errors:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details=errors)
+    overrides = getattr(jurisdiction, "moderation_overrides", None) or {}
+    adult_allowed = _adult_content_allowed(compiled, user, jurisdiction)
+    moderator = text_moderator(compiled, overrides=overrides, adult_content_allowed=adult_allowed)
+    try:
+        verdict = moderator.check(prompt)
+    except PromptTooLongError as exc:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"prompt": [str(exc)]}) from exc
+    scores = _text_scores(verdict, moderator.thresholds, adult_allowed, overrides)
+    decision, category, layer = verdict.decision, verdict.category or "", verdict.layer or ""
+    span, matched, severity = verdict.span, verdict.matched_text or "", verdict.severity
+    if decision != Decision.BLOCK and _external_inline():
+        external = openai_adapter.openai_moderate(
+            prompt, thresholds=_external_thresholds(compiled.document, adult_allowed)
+        )
+        scores["external"] = external.as_dict()
+        if _rank(external.decision) > _rank(decision):
+            decision, category, layer = external.decision, external.category, Layer.EXTERNAL
+            span, matched = None, ""
+            severity = compiled.strike_weight(category, 1) if category else 0
+    with transaction.atomic():
+        log = PromptLog.objects.create(
+            user_id=user.pk,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            normalized_prompt=verdict.scores["normalisation"]["text"],
+            ip_hash=ip_hash,
+            jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
+            scores=scores,
+            decision=decision,
+            category=category,
+            policy_version=compiled.version,
+        )
+        subject_type, subject_id = _subject_ref(subject)
+        record = ModerationDecision.objects.create(
+            user=user,
+            stage=Stage.PROMPT,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            decision=decision,
+            category=category,
+            layer=layer,
+            severity=severity,
+            span_start=span[0] if span else None,
+            span_end=span[1] if span else None,
+            matched_text=matched,
+            normalized_prompt=log.normalized_prompt,
+            scores=scores,
+            policy_version=compiled.version,
+            prompt_log=log,
+        )
+        apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
+    return record
+
+
+def _text_scores(
+    verdict: TextVerdict,
+    thresholds: Mapping[str, Any],
+    adult_allowed: bool,
+    overrides: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        **verdict.scores,
+        "thresholds": {k: dict(v) for k, v in thresholds.items()},
+        "jurisdiction_overrides": dict(overrides),
+        "adult_content_allowed": adult_allowed,
+        "timings_ms": dict(verdict.timings_ms),
+        "engine_policy": verdict.policy_version,
+    }
+
+
+def _external_thresholds(document: Mapping[str, Any], adult_allowed: bool) -> dict[str, Any]:
+    thresholds = dict(document.get("external", {}))
+    if adult_allowed:
+        thresholds.pop("sexual", None)
+    return thresholds
+
+
+def _external_inline() -> bool:
+    return openai_adapter.is_enabled() and not getattr(settings, "MODERATION_OPENAI_ASYNC", True)
+
+
+# --- the external layer on the moderation queue -------------------------------------
+
+
+def prompt_needs_async_check(*, decision: ModerationDecision | None = None) -> bool:
+    """True when an allowed prompt must pass the external API (on the ``moderation``
+    queue, ``moderation.check_prompt_async``) before its job may reach the GPU."""
+    if not openai_adapter.is_enabled() or not getattr(settings, "MODERATION_OPENAI_ASYNC", True):
+        return False
+    return decision is None or decision.decision == Decision.ALLOW
+
+
+def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> None:
+    """Send the job to the external check once the caller's transaction commits."""
+    from moderation.tasks import check_prompt_async
+
+    job, source = str(job_id), str(decision.pk)
+    transaction.on_commit(lambda: check_prompt_async.delay(job, source))
+
+
+def prompt_check_external(*, decision_id: str, job_id: str) -> ModerationDecision | None:
+    """Run the external layer for a job's allowed prompt, record it, hand the job on.
+
+    Re-running is safe: the external decision is recorded once per prompt decision,
+    and the generation hand-off functions are idempotent.
+    """
+    source = (
+        ModerationDecision.objects.select_related("prompt_log", "policy_version", "user")
+        .filter(pk=decision_id)
+        .first()
+    )
+    if source is None or source.prompt_log is None:
+        logger.warning("external check: decision %s is gone", decision_id)
+        return None
+    record = source.followed_by.filter(layer=Layer.EXTERNAL).first()
+    if record is None:
+        document = source.policy_version.document
+        adult_allowed = bool(source.scores.get("adult_content_allowed"))
+        external = openai_adapter.openai_moderate(
+            source.prompt_log.prompt, thresholds=_external_thresholds(document, adult_allowed)
+        )
+        weights = document.get("strikes", {}).get("weights", {})
+        try:
+            with transaction.atomic():
+                record = ModerationDecision.objects.create(
+                    user=source.user,
+                    stage=Stage.PROMPT,
+                    subject_type=source.subject_type or JOB_SUBJECT_TYPE,
+                    subject_id=source.subject_id or str(job_id),
+                    decision=external.decision,
+                    category=external.category,
+                    layer=Layer.EXTERNAL,
+                    severity=int(weights.get(external.category, 1)) if external.category else 0,
+                    normalized_prompt=source.normalized_prompt,
+                    scores={"external": external.as_dict()},
+                    policy_version=source.policy_version,
+                    prompt_log=source.prompt_log,
+                    follows=source,
+                )
+                if source.user is not None:
+                    apply_consequences(record, policy_compiled(), evidence={})
+        except IntegrityError:
+            record = source.followed_by.get(layer=Layer.EXTERNAL)
+    _hand_job_on(job_id=str(job_id), decision=record)
+    return record
+
+
+def _hand_job_on(*, job_id: str, decision: ModerationDecision) -> None:
+    names = {
+        Decision.ALLOW: "generation_enqueue_gpu",
+        Decision.REVIEW: "generation_hold_for_review",
+        Decision.BLOCK: "generation_block",
+    }
+    handler = _optional("generation.services", names[Decision(decision.decision)])
+    if handler is None:
+        logger.error("generation.services.%s is missing", names[Decision(decision.decision)])
+        return
+    if decision.decision == Decision.ALLOW:
+        handler(job_id=job_id)
+    else:
+        handler(job_id=job_id, decision=decision)
+
+
+# --- outputs -------------------------------------------------------------------------
+
+
+def _prompt_indicators(
+    job: Any, prompt_decision: ModerationDecision | None, compiled: CompiledPolicy
+) -> set[str]:
+    rules: list[Mapping[str, Any]] = []
+    if prompt_decision is not None:
+        rules.extend(prompt_decision.scores.get("rules", []))
+    prompt = getattr(job, "prompt", "") or ""
+    if prompt:
+        rules.extend(m.as_dict() for m in compiled.ruleset.match(prompt))
+    indicators = {str(r[key]) for r in rules for key in ("category", "group") if r.get(key)}
+    if prompt_decision is not None:
+        classifier = prompt_decision.scores.get("classifier", {})
+        if float(classifier.get("minors", 0.0)) >= 0.5:
+            indicators.add("minors")
+    return indicators
+
+
+def _prompt_decision_for(job: Any, subject_id: str) -> ModerationDecision | None:
+    """The job's prompt decision: the one the job names, else the first about it."""
+    decisions = ModerationDecision.objects.select_related("prompt_log")
+    decision_id = getattr(job, "moderation_decision_id", None)
+    if decision_id:
+        found = decisions.filter(pk=decision_id).first()
+        if found is not None:
+            return found
+    if not subject_id:
+        return None
+    return (
+        decisions.filter(stage=Stage.PROMPT, subject_id=subject_id).order_by("created_at").first()
+    )
+
+
+def output_moderate(*, job: Any, images: list[bytes]) -> ModerationDecision:
+    """Decide on a job's images before any is visible, and record it (stage ``output``)."""
+    compiled = policy_compiled()
+    subject_type, subject_id = _subject_ref(job)
+    prompt_decision = _prompt_decision_for(job, subject_id)
+    indicators = _prompt_indicators(job, prompt_decision, compiled)
+    exposed_classes = compiled.document["images"]["exposed_classes"]
+    image_scores = [classify_image(data, exposed_classes=exposed_classes) for data in images]
+    adult_allowed = bool(prompt_decision and prompt_decision.scores.get("adult_content_allowed"))
+    verdict: OutputVerdict = combine_output_scores(
+        image_scores, indicators, compiled.document, adult_content_allowed=adult_allowed
+    )
+    hashes = [hashlib.sha256(data).hexdigest() for data in images]
+    severity = compiled.strike_weight(verdict.category, 1) if verdict.category else 0
+    with transaction.atomic():
+        record = ModerationDecision.objects.create(
+            user=job.user,
+            stage=Stage.OUTPUT,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            decision=verdict.decision,
+            category=verdict.category,
+            layer=Layer.IMAGE,
+            severity=severity,
+            normalized_prompt=prompt_decision.normalized_prompt if prompt_decision else "",
+            scores=verdict.scores | {"image_sha256": hashes, "deciding_image": verdict.image_index},
+            policy_version=compiled.version,
+            prompt_log=prompt_decision.prompt_log if prompt_decision else None,
+            follows=prompt_decision,
+        )
+        apply_consequences(
+            record,
+            compiled,
+            evidence={
+                "image_sha256": hashes,
+                "image_bytes": [len(data) for data in images],
+                "ip_hash": prompt_decision.prompt_log.ip_hash
+                if prompt_decision and prompt_decision.prompt_log
+                else "",
+            },
+        )
+    return record

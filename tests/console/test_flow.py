@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+
+from accountability.appeals import appeal_create
+from accountability.csam import csam_case_open
+from accountability.models import Appeal, AuditLogEntry, CsamCase, ReviewItem, StatementOfReasons
+from accountability.review import review_item_open
+from accountability.statements import statement_create
+from tests.accountability.fixtures import balance, make_held_job, make_user
+
+
+def _item_for(job) -> ReviewItem:
+    return review_item_open(
+        kind="output",
+        subject_type="generation.job",
+        subject_id=str(job.pk),
+        user=job.user,
+        category="violence_graphic",
+        severity=3,
+        context={
+            "prompt": job.prompt,
+            "normalized_prompt": "a lighthouse at dusk",
+            "span": [2, 12],
+            "scores": {"classifier": {"violence_graphic": 0.61}},
+        },
+    )
+
+
+def test_claim_next_then_reject_without_a_reload(subscriber, moderator, client_for) -> None:
+    job = make_held_job(subscriber, credits=4)
+    item = _item_for(job)
+    client = client_for(moderator)
+    claimed = client.post(reverse("console:claim-next"), HTTP_HX_REQUEST="true")
+    assert claimed.status_code == 204
+    assert claimed["HX-Redirect"] == reverse("console:item", args=[item.pk])
+    page = client.get(reverse("console:item", args=[item.pk])).content.decode()
+    assert "<mark>lighthouse</mark>" in page
+    assert 'class="blurred"' in page
+    assert 'data-shortcut="a"' in page and 'data-shortcut="s"' in page
+    assert "0.61" in page
+    assert 'hx-post="/moderation/items/' in page
+    response = client.post(
+        reverse("console:item-decide", args=[item.pk]),
+        {"action": "reject", "reason_template": "graphic", "reason_text": "Gore."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "<h2>Decided</h2>" in response.content.decode()
+    assert "<html" not in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "blocked"
+    assert balance(subscriber) == (10, 0)
+    assert StatementOfReasons.objects.get().facts.endswith("Gore.")
+
+
+def test_an_invalid_decision_answers_the_form_and_changes_nothing(
+    subscriber, moderator, client_for
+) -> None:
+    job = make_held_job(subscriber)
+    item = _item_for(job)
+    response = client_for(moderator).post(
+        reverse("console:item-decide", args=[item.pk]),
+        {"action": "reject", "reason_template": "within_policy", "reason_text": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    job.refresh_from_db()
+    item.refresh_from_db()
+    assert (job.status, item.status) == ("held_for_review", "open")
+    assert StatementOfReasons.objects.count() == 0
+
+
+def test_the_console_has_no_ban_for_moderators_and_refuses_one(
+    subscriber, moderator, client_for
+) -> None:
+    job = make_held_job(subscriber)
+    item = _item_for(job)
+    client = client_for(moderator)
+    assert 'value="ban"' not in client.get(reverse("console:item", args=[item.pk])).content.decode()
+    response = client.post(
+        reverse("console:item-decide", args=[item.pk]),
+        {"action": "ban", "reason_template": "severe", "reason_text": "x"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 403
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == "active"
+
+
+def _appealed(subscriber, decider):
+    statement = statement_create(
+        user=subscriber,
+        subject_type="generation.job",
+        subject_id="x",
+        category="hate",
+        decision="content_blocked",
+        decision_ground="incompatible_content",
+        facts="f",
+        automated_detection=True,
+        automated_decision=False,
+        decided_by=decider,
+    )
+    return appeal_create(user=subscriber, statement_id=statement.pk, text="wrong")
+
+
+def test_a_senior_cannot_rule_on_an_appeal_of_their_own_decision(
+    subscriber, senior, senior2, client_for
+) -> None:
+    appeal = _appealed(subscriber, senior)
+    data = {"outcome": "upheld", "reason_template": "policy_confirmed", "reason_text": "ok"}
+    refused = client_for(senior).post(reverse("console:appeal", args=[appeal.pk]), data)
+    assert refused.status_code == 403
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.ruled_by) == ("open", None)
+    ruled = client_for(senior2).post(reverse("console:appeal", args=[appeal.pk]), data)
+    assert ruled.status_code == 302
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.outcome, appeal.ruled_by) == ("decided", "upheld", senior2)
+    assert Appeal.objects.count() == 1
+
+
+def test_csam_package_is_cybertipline_shaped_and_its_export_audited(
+    senior, client_for
+) -> None:
+    offender = make_user("offender@example.com")
+    case = csam_case_open(
+        user=offender,
+        decision=None,
+        evidence={
+            "prompt": "[redacted test prompt]",
+            "ip_hash": "abc",
+            "hashes": [{"algorithm": "SHA256", "value": "f" * 64, "file_name": "a.png"}],
+            "times": {"submitted_at": "2026-01-01T00:00:00+00:00"},
+        },
+    )
+    response = client_for(senior).get(reverse("console:csam-package", args=[case.pk]))
+    assert response.status_code == 200
+    package = json.loads(response.content)
+    report = package["report"]
+    assert set(report) >= {"incidentSummary", "reporter", "personOrUserReported", "uploadedFiles"}
+    assert report["personOrUserReported"]["email"] == ["offender@example.com"]
+    assert report["uploadedFiles"][0]["originalFileHash"][0]["value"] == "f" * 64
+    assert package["case"]["status"] == "open"
+    assert AuditLogEntry.objects.filter(action="csam_case.export").count() == 1
+    client_for(senior).post(
+        reverse("console:csam-case", args=[case.pk]), {"op": "report", "tip_number": "TIP-42"}
+    )
+    case.refresh_from_db()
+    assert (case.status, case.tip_number) == ("reported", "TIP-42")
+    assert CsamCase.objects.count() == 1
+
+
+def test_dashboard_embeds_chart_data(moderator, client_for, subscriber) -> None:
+    job = make_held_job(subscriber)
+    _item_for(job)
+    response = client_for(moderator).get(reverse("console:dashboard"))
+    page = response.content.decode()
+    assert "chart.umd.min.js" in page
+    start = page.index('id="dashboard-metrics"')
+    data = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
+    assert data["pending_total"] == 1
+    assert data["queue_by_priority"]["values"] == [0, 1, 0, 0]
+    assert data["queue_by_category"] == {"labels": ["violence_graphic"], "values": [1]}
+    assert len(data["block_rate"]["labels"]) == 30
+
+
+def test_user_lookup_shows_a_timeline(moderator, subscriber, client_for) -> None:
+    make_held_job(subscriber)
+    client = client_for(moderator)
+    found = client.get(reverse("console:users"), {"q": "subscriber-acc"}).content.decode()
+    assert reverse("console:user", args=[subscriber.pk]) in found
+    page = client.get(reverse("console:user", args=[subscriber.pk])).content.decode()
+    assert "Generation held_for_review: a lighthouse at dusk" in page

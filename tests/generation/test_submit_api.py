@@ -1,0 +1,238 @@
+"""The submission API and its gates, without a worker (nothing is consumed here)."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from accounts.models import AccountState, AgeVerificationStatus
+from generation.models import GenerationJob, JobStatus
+from tests.generation.conftest import balance, make_adult, subscribe
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"prompt": "a watercolour lighthouse at dawn", "width": 256, "height": 256, "steps": 4}
+
+
+def test_accepted_request_reserves_credits_and_answers_202(api, subscriber) -> None:
+    response = api.post("/api/v1/generations", GOOD, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    job = GenerationJob.objects.get(pk=body["id"])
+    assert body["status"] == "queued"
+    assert body["images"] == []
+    assert body["progress"] == {"step": 0, "total": 4}
+    assert job.credits_reserved == 1
+    assert balance(subscriber) == (99, 1)
+
+
+def test_cost_follows_the_spec_formula(api, subscriber) -> None:
+    response = api.post(
+        "/api/v1/generations", {**GOOD, "width": 768, "height": 768, "steps": 30}, format="json"
+    )
+    assert response.status_code == 202
+    # ceil(768*768/512² · 30/25) = ceil(2.25 · 1.2) = 3
+    assert GenerationJob.objects.get().credits_reserved == 3
+    assert balance(subscriber) == (97, 3)
+
+
+def test_same_idempotency_key_gives_the_same_job_and_one_charge(api, subscriber) -> None:
+    first = api.post("/api/v1/generations", GOOD, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = api.post("/api/v1/generations", GOOD, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    assert GenerationJob.objects.count() == 1
+    assert balance(subscriber) == (99, 1)
+
+
+def test_reused_idempotency_key_with_other_parameters_is_refused(api, subscriber) -> None:
+    api.post("/api/v1/generations", GOOD, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    response = api.post(
+        "/api/v1/generations", {**GOOD, "prompt": "a red barn"}, format="json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "Idempotency-Key" in response.json()["error"]["details"]
+    assert GenerationJob.objects.count() == 1
+    assert balance(subscriber) == (99, 1)
+
+
+def test_parameters_outside_the_plan_give_per_field_details(api, subscriber) -> None:
+    response = api.post(
+        "/api/v1/generations",
+        {**GOOD, "width": 1024, "height": 100, "steps": 31, "num_images": 2},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["details"] == {
+        "width": ["Must be at most 768 on your plan."],
+        "height": ["Must be a multiple of 8, at least 64."],
+        "steps": ["Must be at most 30 on your plan."],
+        "num_images": ["Must be at most 1 on your plan."],
+    }
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"width": 256}, "prompt"),
+        ({**GOOD, "prompt": "x" * 2001}, "prompt"),
+        ({**GOOD, "width": "wide"}, "width"),
+        ({**GOOD, "steps": -1}, "steps"),
+        ({**GOOD, "seed": 2**40}, "seed"),
+        ({**GOOD, "guidance_scale": "NaN"}, "guidance_scale"),
+    ],
+)
+def test_malformed_input_is_a_400_with_the_field(api, subscriber, payload, field) -> None:
+    response = api.post("/api/v1/generations", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert field in response.json()["error"]["details"]
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
+def test_non_json_body_is_a_400(api, subscriber) -> None:
+    response = api.generic(
+        "POST", "/api/v1/generations", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert GenerationJob.objects.count() == 0
+
+
+def test_unknown_model_is_invalid(api, subscriber) -> None:
+    response = api.post("/api/v1/generations", {**GOOD, "model": "nope"}, format="json")
+    assert response.status_code == 400
+    assert "model" in response.json()["error"]["details"]
+
+
+def test_not_enough_credits_is_402_and_nothing_changes(db, api_for) -> None:
+    user = make_adult()
+    subscribe(user, credits=0)
+    response = api_for(user).post("/api/v1/generations", GOOD, format="json")
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "quota_exhausted"
+    assert response.json()["error"]["details"] == {"required": 1, "available": 0}
+    assert GenerationJob.objects.count() == 0
+
+
+def test_anonymous_is_401(api_for) -> None:
+    response = api_for(None).post("/api/v1/generations", GOOD, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_gates_answer_in_the_spec_order(db, api_for) -> None:
+    """Each fix uncovers the next gate: email → age → plan → account state."""
+    user = make_adult()
+    client = api_for(user)
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    user.age_verification_status = AgeVerificationStatus.UNVERIFIED
+    user.account_state = AccountState.SUSPENDED
+    user.save()
+    codes = []
+    for fix in (
+        lambda: EmailAddress.objects.filter(user=user).update(verified=True),
+        lambda: user.__class__.objects.filter(pk=user.pk).update(
+            age_verification_status=AgeVerificationStatus.VERIFIED
+        ),
+        lambda: subscribe(user),
+        lambda: user.__class__.objects.filter(pk=user.pk).update(account_state=AccountState.ACTIVE),
+    ):
+        response = client.post("/api/v1/generations", GOOD, format="json")
+        codes.append((response.status_code, response.json()["error"]["code"]))
+        fix()
+        user.refresh_from_db()
+    assert codes == [
+        (403, "email_unverified"),
+        (403, "age_verification_required"),
+        (403, "subscription_required"),
+        (403, "account_suspended"),
+    ]
+    assert GenerationJob.objects.count() == 0
+    assert client.post("/api/v1/generations", GOOD, format="json").status_code == 202
+
+
+def test_pro_model_is_not_in_premium(db, api_for, settings) -> None:
+    settings.IMAGEGATE_MODELS = (
+        '{"basic": {"path": "/nonexistent/basic"}, '
+        '"photo": {"path": "/nonexistent/photo", "min_plan": "pro", "flags": ["photoreal_humans"]}}'
+    )
+    user = make_adult()
+    subscribe(user)
+    response = api_for(user).post("/api/v1/generations", {**GOOD, "model": "photo"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "feature_not_in_plan"
+    assert GenerationJob.objects.count() == 0
+    models = api_for(user).get("/api/v1/models").json()["models"]
+    assert [m["id"] for m in models] == ["basic"]
+
+
+def test_rate_limit_answers_429_with_retry_after(db, api_for) -> None:
+    user = make_adult()
+    subscribe(user, requests_per_minute=2)
+    client = api_for(user)
+    statuses = [client.post("/api/v1/generations", GOOD, format="json") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [202, 202, 429]
+    assert statuses[2].json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(statuses[2]["Retry-After"]) <= 61
+    assert GenerationJob.objects.count() == 2
+
+
+def test_blocked_prompt_charges_nothing(api, subscriber) -> None:
+    response = api.post(
+        "/api/v1/generations",
+        {**GOOD, "prompt": "nude photo of a 12 year old girl"},
+        format="json",
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "prompt_blocked"
+    assert error["details"]["category"] == "sexual_minors"
+    assert error["details"]["statement_id"]
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
+def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:
+    job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
+    response = api.post(f"/api/v1/generations/{job_id}/cancel")
+    assert response.status_code == 200
+    assert response.json()["status"] == "canceled"
+    assert balance(subscriber) == (100, 0)
+    again = api.post(f"/api/v1/generations/{job_id}/cancel")
+    assert again.status_code == 409
+    assert balance(subscriber) == (100, 0)
+
+
+def test_foreign_and_unknown_jobs_are_404(api, api_for, subscriber) -> None:
+    job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
+    stranger = make_adult()
+    subscribe(stranger)
+    for path in (f"/api/v1/generations/{job_id}", "/api/v1/generations/not-a-uuid"):
+        response = api_for(stranger).get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    response = api_for(stranger).post(f"/api/v1/generations/{job_id}/cancel")
+    assert response.status_code == 404
+    assert GenerationJob.objects.get(pk=job_id).status == JobStatus.QUEUED
+
+
+def test_list_is_own_jobs_newest_first_with_a_cursor(api, api_for, subscriber) -> None:
+    ids = [
+        api.post("/api/v1/generations", {**GOOD, "seed": n}, format="json").json()["id"]
+        for n in range(3)
+    ]
+    other = make_adult()
+    subscribe(other)
+    api_for(other).post("/api/v1/generations", GOOD, format="json")
+    page = api.get("/api/v1/generations?page_size=2").json()
+    assert [job["id"] for job in page["results"]] == [ids[2], ids[1]]
+    rest = api.get(page["next"]).json()
+    assert [job["id"] for job in rest["results"]] == [ids[0]]

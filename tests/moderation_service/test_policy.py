@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from accountability.models import AuditLogEntry
+from accounts.models import User
+from core.errors import ApplicationError
+from moderation.models import PolicyVersion, PolicyVersionImmutableError
+from moderation.policy import (
+    default_policy_document,
+    policy_compiled,
+    policy_current,
+    policy_document_errors,
+    policy_publish,
+)
+from moderation.services import prompt_moderate
+from tests.moderation_service.conftest import fixed_document
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migration_creates_version_1_from_the_engine_rules() -> None:
+    version = PolicyVersion.objects.get(number=1)
+    assert version.document["rules"]["groups"]["sexual_explicit"]["action"] == "block"
+    assert "porn*" in version.document["rules"]["groups"]["sexual_explicit"]["terms"]
+    assert version.document["adult_content"] == {"plans": [], "jurisdictions": []}
+    assert policy_document_errors(version.document) == []
+
+
+def test_version_1_is_built_when_no_version_exists() -> None:
+    import pgtrigger
+
+    # As a flushed test database: bypass the append-only guard.
+    guard = "moderation.PolicyVersion:policy_version_immutable"
+    with pgtrigger.ignore(guard), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM moderation_policyversion")
+    assert policy_current().number == 1
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_editing_publishes_a_new_version_and_is_audited(senior: User) -> None:
+    before = policy_current()
+    document = fixed_document()
+    document["rules"]["groups"]["violence_graphic_block"]["terms"].append("splatterfest")
+    version = policy_publish(actor=senior, document=document, reason="add splatterfest")
+    assert version.number == before.number + 1
+    assert policy_current() == version
+    assert PolicyVersion.objects.get(pk=before.pk).document == before.document
+    entry = AuditLogEntry.objects.get(action="moderation.policy_publish", target_id=str(version.pk))
+    assert entry.actor_id == senior.pk
+    assert entry.reason == "add splatterfest"
+    assert "rules" in entry.after["changed"]
+
+
+def test_a_published_version_never_changes() -> None:
+    version = policy_current()
+    version.reason = "rewritten"
+    with pytest.raises(PolicyVersionImmutableError):
+        version.save()
+    with pytest.raises(PolicyVersionImmutableError):
+        version.delete()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigger on PostgreSQL only")
+def test_the_database_refuses_to_update_a_version() -> None:
+    from django.db import DatabaseError, transaction
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PolicyVersion.objects.filter(number=1).update(reason="rewritten")
+
+
+def test_decisions_reference_the_version_they_used(
+    policy: PolicyVersion, senior: User, member: User, jurisdiction
+) -> None:
+    first = prompt_moderate(
+        user=member, prompt="a splatterfest", negative_prompt="", jurisdiction=jurisdiction
+    )
+    assert first.decision == "allow"
+    assert first.policy_version == policy
+    document = fixed_document()
+    document["rules"]["groups"]["violence_graphic_block"]["terms"].append("splatterfest")
+    newer = policy_publish(actor=senior, document=document, reason="add splatterfest")
+    second = prompt_moderate(
+        user=member, prompt="a splatterfest", negative_prompt="", jurisdiction=jurisdiction
+    )
+    assert (second.decision, second.category) == ("block", "violence_graphic")
+    assert second.policy_version == newer
+    assert second.prompt_log is not None and second.prompt_log.policy_version == newer
+    first.refresh_from_db()
+    assert first.policy_version == policy
+
+
+def test_only_senior_moderators_publish(member: User) -> None:
+    count = PolicyVersion.objects.count()
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(actor=member, document=default_policy_document(), reason="mine now")
+    assert raised.value.code == "permission_denied"
+    assert PolicyVersion.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"categories": {"sexual": {"allow": 0.9, "block": 0.5}}}, "allow must not exceed"),
+        ({"categories": {"gore": {"allow": 0.1, "block": 0.5}}}, "unknown category"),
+        ({"strikes": {"window_days": 90, "cooldown_at": 9, "cooldown_hours": 1, "suspend_at": 3}},
+         "cooldown_at must not exceed"),
+        ({"max_prompt_chars": 10**6}, "max_prompt_chars"),
+    ],
+)  # fmt: skip
+def test_an_invalid_document_is_refused(senior: User, change: dict, message: str) -> None:
+    count = PolicyVersion.objects.count()
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(actor=senior, document=fixed_document(**change), reason="bad")
+    assert raised.value.code == "invalid_request"
+    assert any(message in m for m in raised.value.details["document"])
+    assert PolicyVersion.objects.count() == count
+
+
+def test_an_invalid_rule_is_refused(senior: User) -> None:
+    document = fixed_document()
+    document["rules"]["groups"]["sexual_explicit"]["action"] = "obliterate"
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(actor=senior, document=document, reason="bad")
+    assert any("unknown action" in m for m in raised.value.details["document"])
+
+
+def test_compiled_policy_is_cached_per_version(policy: PolicyVersion, senior: User) -> None:
+    assert policy_compiled() is policy_compiled()
+    newer = policy_publish(actor=senior, document=fixed_document(), reason="again")
+    assert policy_compiled().version == newer
