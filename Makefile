@@ -27,7 +27,7 @@ $(MODELS)/tiny-sd/model_index.json: | $(STAMP)
 	$(PY) manage.py make_test_model --output $(MODELS)/tiny-sd
 
 $(MODELS)/minilm-l6-int8.onnx: | $(STAMP)
-	$(PY) scripts/build_text_model.py --output-dir $(MODELS)
+	$(PY) scripts/build_text_model.py --out $(MODELS)
 
 models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6-int8.onnx
 
@@ -61,8 +61,14 @@ pytest: install models
 
 test: lint typecheck pytest
 
-benchmarks: install models
+benchmarks: install models migrate
 	$(PY) -m benchmarks
+
+# Needs Debian's chromium (apt-get install chromium) and a running `make run`.
+screenshots: install
+	$(PY) scripts/screenshots.py --base http://127.0.0.1:8000 \
+		--password "$$(cat var/demo-password.txt 2>/dev/null || echo $$IMAGEGATE_DEMO_PASSWORD)" \
+		--totp "$$IMAGEGATE_DEMO_TOTP_SECRET"
 
 clean:
 	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -131,7 +131,9 @@ class StatementOfReasons(models.Model):
     decision_provision = models.CharField(
         max_length=32, choices=DecisionProvision.choices, blank=True
     )
-    decision_monetary = models.CharField(max_length=16, choices=DecisionMonetary.choices, blank=True)
+    decision_monetary = models.CharField(
+        max_length=16, choices=DecisionMonetary.choices, blank=True
+    )
     decision_ground = models.CharField(max_length=32, choices=DecisionGround.choices)
     ground_reference = models.CharField(
         max_length=255, help_text="The law or the content policy section relied on."
@@ -201,7 +203,9 @@ class Appeal(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="appeals"
     )
     text = models.TextField(help_text="The user's grounds for the appeal.")
-    status = models.CharField(max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN)
+    status = models.CharField(
+        max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN
+    )
     outcome = models.CharField(max_length=16, choices=AppealOutcome.choices, blank=True)
     ruled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -248,7 +252,9 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(max_length=32, choices=ReportReason.choices)
-    status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    status = models.CharField(
+        max_length=16, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
     report_count = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -285,6 +291,9 @@ class ReportFiling(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["report", "reporter"], name="one_filing_per_reporter")
         ]
+
+    def __str__(self) -> str:
+        return f"Filing of report {self.report_id}"
 
 
 class LegalHold(models.Model):
@@ -396,7 +405,9 @@ class ReviewItem(models.Model):
     excluded_moderator_id = models.UUIDField(
         null=True, blank=True, help_text="Who may not decide this (the original decider)."
     )
-    status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -57,7 +57,9 @@ def report_file(*, reporter: Any, image_id: Any, reason: str, details: str = "")
                     },
                 )
                 _, filed = ReportFiling.objects.get_or_create(
-                    report=report, reporter=reporter, defaults={"reason": reason, "details": details}
+                    report=report,
+                    reporter=reporter,
+                    defaults={"reason": reason, "details": details},
                 )
                 if filed:
                     Report.objects.filter(pk=report.pk).update(

@@ -27,9 +27,7 @@ class PurgeResult:
 
 
 def held_user_ids() -> set[object]:
-    return set(
-        LegalHold.objects.filter(released_at__isnull=True).values_list("user_id", flat=True)
-    )
+    return set(LegalHold.objects.filter(released_at__isnull=True).values_list("user_id", flat=True))
 
 
 def purge_expired(*, now: dt.datetime | None = None) -> PurgeResult:

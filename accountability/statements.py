@@ -110,7 +110,10 @@ def statement_create(
     effects: dict[str, str] = dict(
         DECISION_EFFECTS.get(
             decision,
-            {"decision_visibility": DecisionVisibility.OTHER, "decision_visibility_other": decision},
+            {
+                "decision_visibility": DecisionVisibility.OTHER,
+                "decision_visibility_other": decision,
+            },
         )
     )
     for field, override in (

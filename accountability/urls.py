@@ -11,5 +11,6 @@ urlpatterns = [
         views.statement_detail,
         name="statement-detail",
     ),
+    path("account/reports/", views.report_create, name="report-create"),
     path("transparency/", views.transparency, name="transparency"),
 ]

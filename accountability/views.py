@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.appeals import appeal_create
 from accountability.selectors import (
@@ -41,14 +44,57 @@ def statement_detail(request: HttpRequest, statement_id: str) -> HttpResponse:
         except ApplicationError as exc:
             if exc.code == ErrorCode.NOT_FOUND:
                 raise Http404 from None
-            error = "Explain why you disagree." if exc.code == ErrorCode.INVALID_REQUEST else exc.message
+            error = (
+                "Explain why you disagree."
+                if exc.code == ErrorCode.INVALID_REQUEST
+                else exc.message
+            )
         else:
             messages.success(request, "Your appeal was sent. A senior moderator will decide it.")
             return redirect("accountability:statement-detail", statement_id=statement.pk)
     context = {"statement": statement, "appeal": appeal_of(statement), "error": error}
-    return render(request, "accountability/statement_detail.html", context, status=400 if error else 200)
+    return render(
+        request, "accountability/statement_detail.html", context, status=400 if error else 200
+    )
 
 
 @require_GET
 def transparency(request: HttpRequest) -> HttpResponse:
     return render(request, "accountability/transparency.html", {"report": transparency_report()})
+
+
+@login_required
+@require_POST
+def report_create(request: HttpRequest) -> HttpResponse:
+    """The report form on the image and shared-image pages (the API has ``POST /reports``)."""
+    from accountability.reports import report_file
+
+    image_id = request.POST.get("image_id", "")
+    token = request.POST.get("share_token", "")
+    try:
+        back = (
+            reverse("shared-image", args=[token])
+            if token
+            else reverse("studio-image", args=[str(uuid.UUID(image_id))])
+        )
+    except (ValueError, NoReverseMatch):
+        raise Http404 from None
+    try:
+        report_file(
+            reporter=request.user,
+            image_id=image_id,
+            reason=request.POST.get("reason", ""),
+            details=request.POST.get("details", "")[:2000],
+        )
+    except ApplicationError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise Http404 from None
+        messages.error(
+            request,
+            "Choose a reason from the list."
+            if exc.code == ErrorCode.INVALID_REQUEST
+            else exc.message,
+        )
+    else:
+        messages.success(request, "Thank you. A moderator will look at this image.")
+    return redirect(back)

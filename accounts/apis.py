@@ -130,7 +130,7 @@ class ApiKeyListCreateApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"GET": ["read"], "POST": None}
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class ApiKeyCreateInputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=ApiScope.choices),
@@ -150,7 +150,7 @@ class ApiKeyListCreateApi(APIView):
         return Response({"results": ApiKeyOutputSerializer(keys, many=True).data})
 
     @extend_schema(
-        request=InputSerializer,
+        request=ApiKeyCreateInputSerializer,
         responses={
             201: inline_serializer(
                 "CreatedApiKey",
@@ -165,7 +165,7 @@ class ApiKeyListCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ApiKeyCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = api_key_create(
             user=request.user,  # type: ignore[arg-type]

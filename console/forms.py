@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 
 from accountability.appeals import APPEAL_REASON_TEMPLATES
+from accountability.decisions import ACTIONS, REASON_TEMPLATES
 from accountability.models import AppealOutcome
-from accountability.review import ACTIONS, REASON_TEMPLATES
 
 
 def _template_choices(templates: dict[str, dict[str, str]]) -> list[tuple[str, Any]]:

@@ -78,14 +78,14 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
     if decision_model is not None and decision_id:
         decision = decision_model.objects.filter(pk=decision_id).first()
         if decision is not None:
-            details["normalized_prompt"] = getattr(decision, "normalized_prompt", "") or details[
-                "normalized_prompt"
-            ]
+            details["normalized_prompt"] = (
+                getattr(decision, "normalized_prompt", "") or details["normalized_prompt"]
+            )
             details["scores"] = getattr(decision, "scores", None) or details["scores"]
             details["span"] = getattr(decision, "span", None) or details["span"]
-            details["matched_text"] = getattr(decision, "matched_text", "") or details[
-                "matched_text"
-            ]
+            details["matched_text"] = (
+                getattr(decision, "matched_text", "") or details["matched_text"]
+            )
             details["layer"] = getattr(decision, "layer", "") or details["layer"]
             details["policy_version"] = getattr(decision, "policy_version_id", None)
     span = details["span"]
@@ -202,18 +202,25 @@ def user_timeline(user: Any) -> list[dict[str, Any]]:
 def dashboard_metrics() -> dict[str, Any]:
     now = timezone.now()
     pending = ReviewItem.objects.exclude(status=ReviewStatus.DECIDED)
-    by_priority = {row["priority"]: row["n"] for row in pending.values("priority").annotate(n=Count("id"))}
+    by_priority = {
+        row["priority"]: row["n"] for row in pending.values("priority").annotate(n=Count("id"))
+    }
     by_category = {
         (row["category"] or "none"): row["n"]
         for row in pending.values("category").annotate(n=Count("id"))
     }
     oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
     day_ago = now - dt.timedelta(hours=24)
-    hours = [(day_ago + dt.timedelta(hours=n + 1)).replace(minute=0, second=0, microsecond=0) for n in range(24)]
+    hours = [
+        (day_ago + dt.timedelta(hours=n + 1)).replace(minute=0, second=0, microsecond=0)
+        for n in range(24)
+    ]
     per_hour: Counter[str] = Counter()
     for decided_at in ReviewItem.objects.filter(
         status=ReviewStatus.DECIDED, decided_at__gte=day_ago
     ).values_list("decided_at", flat=True):
+        if decided_at is None:
+            continue
         per_hour[decided_at.replace(minute=0, second=0, microsecond=0).strftime("%H:00")] += 1
     return {
         "queue_by_priority": {
@@ -247,9 +254,9 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
     totals: dict[dt.date, int] = defaultdict(int)
     blocks: dict[tuple[str, dt.date], int] = defaultdict(int)
     if decision_model is not None:
-        rows = decision_model.objects.filter(
-            created_at__date__gte=since
-        ).values_list("created_at", "decision", "category")
+        rows = decision_model.objects.filter(created_at__date__gte=since).values_list(
+            "created_at", "decision", "category"
+        )
         for created_at, decision, category in rows.iterator(chunk_size=2000):
             day = created_at.date()
             totals[day] += 1

@@ -24,6 +24,7 @@ urlpatterns = [
         views.legal_hold_release_view,
         name="legal-hold-release",
     ),
+    path("policy/", views.policy_editor, name="policy"),
     path("csam/", views.csam_cases, name="csam-cases"),
     path("csam/<uuid:case_id>/", views.csam_case_view, name="csam-case"),
     path("csam/<uuid:case_id>/package.json", views.csam_case_package, name="csam-package"),

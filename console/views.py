@@ -9,14 +9,16 @@ from typing import Any
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.appeals import APPEAL_REASON_TEMPLATES, appeal_decide
 from accountability.audit import audit_record
-from accountability.contracts import optional_model
+from accountability.contracts import contract_function, optional_model
 from accountability.csam import csam_case_close, csam_case_mark_reported, csam_report_package
+from accountability.decisions import REASON_TEMPLATES, review_decide
 from accountability.legal_holds import legal_hold_place, legal_hold_release
 from accountability.models import (
     Appeal,
@@ -30,18 +32,26 @@ from accountability.models import (
 )
 from accountability.permissions import is_senior_moderator
 from accountability.review import (
-    REASON_TEMPLATES,
     review_claim,
     review_claim_next,
-    review_decide,
     review_items_for,
     review_release,
 )
 from accounts.models import User
 from console.forms import AppealRulingForm, DecisionForm, LegalHoldForm, ReasonForm, TipNumberForm
 from console.permissions import moderator_required, senior_required
-from console.selectors import dashboard_metrics, item_details, queue_for, user_history, user_timeline
+from console.selectors import (
+    dashboard_metrics,
+    item_details,
+    queue_for,
+    user_history,
+    user_timeline,
+)
 from core.errors import ApplicationError, ErrorCode
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
 
 
 def _error_status(exc: ApplicationError) -> int:
@@ -70,13 +80,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def claim_next(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind") or None
-    item = review_claim_next(moderator=request.user, kind=kind if kind in ReviewKind.values else None)
+    item = review_claim_next(
+        moderator=request.user, kind=kind if kind in ReviewKind.values else None
+    )
     if item is None:
         messages.info(request, "The queue is empty.")
         target = reverse("console:queue")
     else:
         target = reverse("console:item", args=[item.pk])
-    if request.htmx:
+    if _is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = target
         return response
@@ -88,7 +100,9 @@ def _visible_item(request: HttpRequest, item_id: int) -> ReviewItem:
     if item is None:
         # Decided items stay viewable for the record; items outside one's remit do not.
         item = ReviewItem.objects.filter(pk=item_id, status="decided").first()
-        if item is None or (item.kind == ReviewKind.APPEAL and not is_senior_moderator(request.user)):
+        if item is None or (
+            item.kind == ReviewKind.APPEAL and not is_senior_moderator(request.user)
+        ):
             raise Http404
     return item
 
@@ -154,14 +168,14 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         except ApplicationError as exc:
             error, status = exc.message, _error_status(exc)
         else:
-            if request.htmx:
+            if _is_htmx(request):
                 return render(request, "console/_decision_result.html", {"item": decided})
             messages.success(request, f"Decided: {decided.decision or 'escalated'}.")
             return redirect("console:queue")
     else:
         error, status = "Choose an action, a reason from the list, and explain.", 400
     context = {"item": item, "form": form, "error": error}
-    if request.htmx:
+    if _is_htmx(request):
         return render(request, "console/_decision_form.html", context, status=status)
     messages.error(request, error)
     return redirect("console:item", item_id=item.pk)
@@ -169,7 +183,7 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @moderator_required
 @require_GET
-def image_file(request: HttpRequest, image_id: str) -> HttpResponse:
+def image_file(request: HttpRequest, image_id: str) -> HttpResponseBase:
     """Moderators may see held images; served inline, blurred by the page until revealed."""
     image_model = optional_model("generation.GeneratedImage")
     if image_model is None:
@@ -263,7 +277,9 @@ def user_view(request: HttpRequest, user_id: str) -> HttpResponse:
         "subject": subject,
         "timeline": user_timeline(subject),
         "history": user_history(subject),
-        "holds": LegalHold.objects.filter(user=subject) if is_senior_moderator(request.user) else [],
+        "holds": LegalHold.objects.filter(user=subject)
+        if is_senior_moderator(request.user)
+        else [],
         "nav": "users",
     }
     return render(request, "console/user.html", context)
@@ -280,12 +296,16 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
                 form.add_error("email", "No account has this email address.")
                 status = 400
             else:
-                legal_hold_place(user=subject, reason=form.cleaned_data["reason"], actor=request.user)
+                legal_hold_place(
+                    user=subject, reason=form.cleaned_data["reason"], actor=request.user
+                )
                 messages.success(request, f"Legal hold placed on {subject.email}.")
                 return redirect("console:legal-holds")
         else:
             status = 400
-    holds = LegalHold.objects.select_related("user", "placed_by").order_by("released_at", "-placed_at")
+    holds = LegalHold.objects.select_related("user", "placed_by").order_by(
+        "released_at", "-placed_at"
+    )
     context = {"form": form, "holds": holds[:200], "nav": "holds"}
     return render(request, "console/legal_holds.html", context, status=status)
 
@@ -329,7 +349,9 @@ def csam_case_view(request: HttpRequest, case_id: str) -> HttpResponse:
                 reason_form = ReasonForm(request.POST)
                 if not reason_form.is_valid():
                     raise ApplicationError(ErrorCode.INVALID_REQUEST, "Give a reason.")
-                csam_case_close(case=case, actor=request.user, reason=reason_form.cleaned_data["reason"])
+                csam_case_close(
+                    case=case, actor=request.user, reason=reason_form.cleaned_data["reason"]
+                )
             else:
                 raise ApplicationError(ErrorCode.INVALID_REQUEST, "Unknown operation.")
         except ApplicationError as exc:
@@ -357,3 +379,47 @@ def csam_case_package(request: HttpRequest, case_id: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="cybertipline-{case.pk}.json"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@senior_required
+def policy_editor(request: HttpRequest) -> HttpResponse:
+    """Senior moderators edit thresholds and term lists; publishing creates a new,
+    audited policy version (``moderation.policy.policy_publish``)."""
+    current_fn = contract_function("moderation.policy", "policy_current")
+    publish_fn = contract_function("moderation.policy", "policy_publish")
+    version_model = optional_model("moderation.PolicyVersion")
+    if current_fn is None or publish_fn is None or version_model is None:
+        return render(request, "console/policy.html", {"unavailable": True, "nav": "policy"})
+    current = current_fn()
+    document_text = json.dumps(current.document, indent=2, sort_keys=True)
+    reason = ""
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        document_text = request.POST.get("document", "")
+        reason = request.POST.get("reason", "")
+        try:
+            document = json.loads(document_text)
+        except ValueError as exc:
+            errors = [f"The document is not valid JSON: {exc}"]
+        else:
+            try:
+                version = publish_fn(actor=request.user, document=document, reason=reason)
+            except ApplicationError as exc:
+                details = exc.details or {}
+                errors = [str(m) for value in details.values() for m in value] or [exc.message]
+            else:
+                messages.success(request, f"Policy version {version.number} published.")
+                return redirect("console:policy")
+        status = 400
+    categories = current.document.get("categories", {})
+    context = {
+        "current": current,
+        "versions": version_model.objects.order_by("-number")[:20],
+        "categories": sorted(categories.items()) if isinstance(categories, dict) else [],
+        "document_text": document_text,
+        "reason": reason,
+        "errors": errors,
+        "nav": "policy",
+    }
+    return render(request, "console/policy.html", context, status=status)

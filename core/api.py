@@ -54,6 +54,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.APIException):
         code = _code_for_api_exception(exc)
         headers: dict[str, str] = {}
+        auth_header = getattr(exc, "auth_header", None)
+        if code is ErrorCode.NOT_AUTHENTICATED and auth_header:
+            headers["WWW-Authenticate"] = auth_header
         wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
         if wait is not None:
             headers["Retry-After"] = str(max(1, math.ceil(wait)))

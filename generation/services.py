@@ -154,7 +154,11 @@ def generation_submit(
     from billing.credits import credits_balance, credits_reserve
     from billing.entitlements import entitlements_for
     from billing.gates import gate_plan_active
-    from moderation.services import prompt_moderate
+    from moderation.services import (
+        prompt_check_async_enqueue,
+        prompt_moderate,
+        prompt_needs_async_check,
+    )
 
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
@@ -247,6 +251,10 @@ def generation_submit(
             _link_decision(decision, job)
             if held:
                 _open_review(job, kind="prompt", decision=decision)
+            elif prompt_needs_async_check(decision=decision):
+                # The external layer runs on the ``moderation`` queue; it hands the job on
+                # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
+                prompt_check_async_enqueue(job_id=job.pk, decision=decision)
             else:
                 _enqueue(job)
     except IntegrityError:
@@ -267,6 +275,24 @@ def _link_decision(decision: Any, job: GenerationJob) -> None:
     )
 
 
+def review_context(job: GenerationJob, decision: Any) -> dict[str, Any]:
+    """What a moderator needs to see on the review item, from the job and its decision."""
+    span = getattr(decision, "span", None)
+    return {
+        "prompt": job.prompt,
+        "negative_prompt": job.negative_prompt,
+        "normalized_prompt": getattr(decision, "normalized_prompt", ""),
+        "scores": getattr(decision, "scores", {}) or {},
+        "span": list(span) if span else None,
+        "matched_text": getattr(decision, "matched_text", ""),
+        "layer": getattr(decision, "layer", ""),
+        "decision_id": str(decision.pk) if getattr(decision, "pk", None) else None,
+        "model": job.model_id,
+        "params": {"width": job.width, "height": job.height, "steps": job.steps},
+        "image_ids": [str(pk) for pk in job.images.values_list("pk", flat=True)],
+    }
+
+
 def _open_review(job: GenerationJob, *, kind: str, decision: Any) -> None:
     from accountability.review import review_item_open
 
@@ -277,6 +303,7 @@ def _open_review(job: GenerationJob, *, kind: str, decision: Any) -> None:
         user=job.user,
         category=job.moderation_category or getattr(decision, "category", "") or "",
         severity=int(getattr(decision, "severity", 1) or 1),
+        context=review_context(job, decision),
     )
 
 
@@ -462,6 +489,38 @@ def generation_block(*, job_id: UUID | str, decision: Any) -> GenerationJob:
             ]
         )  # fmt: skip
         _settle_release(job, "prompt_blocked")
+    return job
+
+
+def generation_take_down(*, job: GenerationJob, actor: Any, reason: str) -> GenerationJob:
+    """A moderator upheld a report: the delivered images stop being served.
+
+    The job becomes ``blocked`` and its share links are revoked; the credits stay
+    charged (the images were delivered). The images are kept for appeals and purged
+    by retention like any other.
+    """
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != JobStatus.SUCCEEDED:
+            raise ApplicationError(
+                ErrorCode.CONFLICT,
+                f"Only a delivered job can be taken down ({job.status}).",
+                details={"status": job.status},
+            )
+        before = {"status": job.status}
+        job.status = JobStatus.BLOCKED
+        job.save(update_fields=["status", "updated_at"])
+        revoked = ShareLink.objects.filter(image__job=job, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        audit_record(
+            actor=actor,
+            action="generation.take_down",
+            target=job,
+            before=before,
+            after={"status": job.status, "share_links_revoked": revoked},
+            reason=reason,
+        )
     return job
 
 

@@ -241,6 +241,7 @@ def _moderate_and_store(
                 updated_at=timezone.now(),
             )
             from accountability.review import review_item_open
+            from generation.services import review_context
 
             review_item_open(
                 kind="output",
@@ -249,6 +250,7 @@ def _moderate_and_store(
                 user=job.user,
                 category=category,
                 severity=int(getattr(decision, "severity", 1) or 1),
+                context=review_context(job, decision),
             )
             final = JobStatus.HELD_FOR_REVIEW
         else:

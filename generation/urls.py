@@ -4,6 +4,7 @@ from generation import views
 
 urlpatterns = [
     path("studio/", views.studio, name="studio"),
+    path("studio/gallery/", views.gallery, name="studio-gallery"),
     path("studio/jobs/<str:job_id>/", views.job_page, name="studio-job"),
     path("studio/jobs/<str:job_id>/progress", views.job_progress, name="studio-job-progress"),
     path("studio/jobs/<str:job_id>/cancel", views.job_cancel, name="studio-job-cancel"),

@@ -112,6 +112,23 @@ def _report_refusal(request: HttpRequest, error: ApplicationError) -> None:
 
 @login_required
 @require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    """Every delivered image of the user, newest first, 24 a page."""
+    from django.core.paginator import Paginator
+
+    images = (
+        GeneratedImage.objects.filter(
+            job__user=request.user, job__status=JobStatus.SUCCEEDED, purged_at__isnull=True
+        )
+        .select_related("job")
+        .order_by("-job__created_at", "index")
+    )
+    page = Paginator(images, 24).get_page(request.GET.get("page"))
+    return render(request, "generation/gallery.html", {"page": page})
+
+
+@login_required
+@require_GET
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_404(request, job_id)
     return render(request, "generation/job.html", _job_context(job))

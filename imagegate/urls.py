@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import metrics as core_metrics
 from core import views as core_views
 
 handler400 = "core.views.bad_request"
@@ -18,6 +19,7 @@ urlpatterns = [
     path("policy/", core_views.content_policy, name="content-policy"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("generation.urls")),
     path("api/v1/", include("generation.urls_api")),

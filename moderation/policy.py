@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
-from moderation.engine.pipeline import DEFAULT_THRESHOLDS, Scorer, TextModerator
+from moderation.engine.pipeline import DEFAULT_THRESHOLDS, UNSAFE, Scorer, TextModerator
 from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
 from moderation.models import PolicyVersion
 
@@ -89,7 +89,8 @@ def default_policy_document() -> dict[str, Any]:
     rules = load_ruleset_dict()
     rules.pop("description", None)
     rules.pop("version", None)
-    thresholds = {k: dict(v) for k, v in DEFAULT_THRESHOLDS.items()} | _head_thresholds()
+    # What the engine itself uses: the head's tuned thresholds, else its defaults.
+    thresholds = _head_thresholds() or {k: dict(v) for k, v in DEFAULT_THRESHOLDS.items()}
     severity: dict[str, int] = {c: 1 for c in CATEGORIES} | dict(rules.get("severity", {}))
     return {
         "schema": 1,
@@ -150,7 +151,7 @@ def policy_document_errors(document: Any) -> list[str]:
         errors.append("categories: expected an object")
     else:
         for category, limits in categories.items():
-            if category not in THRESHOLD_CATEGORIES:
+            if category not in THRESHOLD_CATEGORIES and category != UNSAFE:
                 errors.append(f"categories.{category}: unknown category")
             _check_threshold(errors, f"categories.{category}", limits)
     minor_sexual = document.get("minor_sexual")
@@ -321,19 +322,25 @@ class CompiledPolicy:
     def max_prompt_chars(self) -> int:
         return int(self.document.get("max_prompt_chars", MAX_PROMPT_CHARS))
 
-    def thresholds(
-        self, overrides: Mapping[str, Mapping[str, float]] | None = None
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """The policy's classifier thresholds (``unsafe``: on the summed probability)."""
+        return {k: dict(v) for k, v in self.document["categories"].items()}
+
+    def jurisdiction_limits(
+        self, overrides: Mapping[str, Mapping[str, float]] | None
     ) -> dict[str, dict[str, float]]:
-        """The policy's thresholds with a jurisdiction's overrides, stricter only."""
-        merged = {k: dict(v) for k, v in self.document["categories"].items()}
-        for category, limits in (overrides or {}).items():
-            if category not in THRESHOLD_CATEGORIES or not isinstance(limits, Mapping):
+        """A jurisdiction's per-category limits, each no looser than the policy's."""
+        base = self.thresholds()
+        fallback = base.get(UNSAFE, {"allow": 1.0, "block": 1.0})
+        limits: dict[str, dict[str, float]] = {}
+        for category, override in (overrides or {}).items():
+            if category not in THRESHOLD_CATEGORIES or not isinstance(override, Mapping):
                 continue
-            base = merged.get(category, {"allow": 1.0, "block": 1.0})
-            allow = min(float(limits.get("allow", base["allow"])), base["allow"])
-            block = min(float(limits.get("block", base["block"])), base["block"])
-            merged[category] = {"allow": min(allow, block), "block": block}
-        return merged
+            own = base.get(category, fallback)
+            allow = min(float(override.get("allow", own["allow"])), own["allow"])
+            block = min(float(override.get("block", own["block"])), own["block"])
+            limits[category] = {"allow": min(allow, block), "block": block}
+        return limits
 
     def strike_weight(self, category: str, fallback: int) -> int:
         weights = self.document.get("strikes", {}).get("weights", {})
@@ -446,30 +453,30 @@ def reset_text_classifier() -> None:
 
 
 def text_moderator(
-    compiled: CompiledPolicy,
-    *,
-    overrides: Mapping[str, Mapping[str, float]] | None = None,
-    adult_content_allowed: bool = False,
+    compiled: CompiledPolicy, *, adult_content_allowed: bool = False
 ) -> TextModerator:
-    """A TextModerator for this version, jurisdiction and adult setting (cached)."""
+    """A TextModerator for this version and adult-content setting (cached per process).
+
+    Jurisdiction overrides are applied by the caller on top of the verdict
+    (``CompiledPolicy.jurisdiction_limits``): they can only make it stricter.
+    """
     scorer = text_classifier()
-    frozen = tuple(
-        sorted(
-            (c, tuple(sorted((k, float(v)) for k, v in limits.items())))
-            for c, limits in (overrides or {}).items()
-            if isinstance(limits, Mapping)
-        )
-    )
-    key = (compiled.version.pk, compiled.number, frozen, adult_content_allowed, id(scorer))
+    key = (compiled.version.pk, compiled.number, adult_content_allowed, id(scorer))
     moderator = _moderators.get(key)
     if moderator is not None:
         return moderator
-    thresholds = compiled.thresholds(overrides)
+    thresholds = compiled.thresholds()
     minor_sexual = compiled.document.get("minor_sexual")
     if minor_sexual is None:
-        minor_sexual = thresholds.get("sexual", DEFAULT_THRESHOLDS["sexual"])["allow"]
+        sexual = thresholds.get("sexual") or thresholds.get(UNSAFE) or {"allow": 0.5}
+        minor_sexual = sexual["allow"]
     if adult_content_allowed:
-        # Adult scores never decide; minor_sexual (fixed above) still escalates.
+        # Adult scores never decide (minor_sexual, fixed above, still escalates). An
+        # ``unsafe`` sum would count them, so it becomes per-category limits here.
+        unsafe = thresholds.pop(UNSAFE, None)
+        if unsafe is not None:
+            for category in THRESHOLD_CATEGORIES:
+                thresholds.setdefault(category, dict(unsafe))
         thresholds["sexual"] = {"allow": 1.01, "block": 1.01}
     moderator = TextModerator(
         compiled.adult_ruleset if adult_content_allowed else compiled.ruleset,

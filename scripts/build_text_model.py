@@ -95,9 +95,7 @@ def build_text_model(out_dir: Path | str = DEFAULT_MODEL_DIR, *, force: bool = F
             )
         partial = out / (MODEL_FILENAME + ".partial")
         # Per-channel weights keep cosine ≈0.99 to fp32; per-tensor int8 drops to ≈0.95.
-        quantize_dynamic(
-            str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True
-        )
+        quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
     shutil.copyfile(source / "tokenizer.json", out / TOKENIZER_FILENAME)
     partial.replace(target)  # atomic: a half-written model is never picked up
     return target

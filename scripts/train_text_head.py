@@ -65,7 +65,7 @@ def source_family(source: str) -> str:
 
 
 def load_rows(eval_dir: Path) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in ("dev_unsafe.jsonl", "dev_benign.jsonl"):
         with open(eval_dir / name, encoding="utf-8") as handle:
             rows.extend(json.loads(line) for line in handle if line.strip())
@@ -233,10 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         metadata={
             "trained": datetime.date.today().isoformat(),
             "data_sha256_16": hashed,
-            "rows": int(len(rows)),
+            "rows": len(rows),
             "rows_per_class": {c: int((y == k).sum()) for k, c in enumerate(CLASSES)},
             "features": "minilm-l6-int8 mean+max pooling, L2 each (768)",
-            "model": "multinomial logistic regression, balanced, C=%s" % REGULARISATION_C,
+            "model": f"multinomial logistic regression, balanced, C={REGULARISATION_C}",
             "threshold_rule": (
                 f"out-of-fold: allow at {TARGET_REVIEW_FPR:.1%} benign FPR, "
                 f"block at {TARGET_BLOCK_FPR:.1%} (min {MIN_BLOCK})"

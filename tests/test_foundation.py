@@ -153,3 +153,21 @@ def test_task_enqueued_on_commit_runs_in_a_real_worker(celery_worker) -> None:
     assert WorkerHeartbeat.objects.filter(hostname=token).count() == 1
     assert "core.heartbeat[" in celery_worker.output()
     assert connection.vendor in {"postgresql", "sqlite"}
+
+
+@pytest.mark.django_db
+def test_metrics_are_not_public(client: Client, settings) -> None:
+    settings.METRICS_TOKEN = "scrape-token-123"
+    assert client.get("/metrics").status_code == 404
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.status_code == 404
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-123")
+    assert response.status_code == 200
+    assert b"imagegate_generation_jobs" in response.content
+
+
+def test_unauthenticated_api_answer_names_the_bearer_scheme(client: Client) -> None:
+    response = client.get("/api/v1/generations")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")

@@ -254,6 +254,8 @@ STRIPE_OFFLINE = not STRIPE_SECRET_KEY
 BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=3)
 
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+# /metrics answers a scraper with this bearer token (and signed-in superusers).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 OPENAI_API_BASE = env("OPENAI_API_BASE", default="https://api.openai.com")
 OPENAI_MODERATION_MODEL = env("OPENAI_MODERATION_MODEL", default="omni-moderation-latest")
 OPENAI_MODERATION_TIMEOUT = env.float("OPENAI_MODERATION_TIMEOUT", default=2.0)
@@ -276,7 +278,11 @@ IMAGEGATE_CSAM_RETENTION_DAYS = max(365, env.int("IMAGEGATE_CSAM_RETENTION_DAYS"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     "accountability-purge-expired": {"task": "accountability.purge_expired", "schedule": 3600.0},
+    "generation-sweep-stuck-jobs": {"task": "generation.sweep_stuck_jobs", "schedule": 30.0},
 }
+# A running job's worker renews this lease after every step; the sweeper re-queues a
+# job whose lease ran out (the worker died).
+GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

@@ -30,3 +30,5 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# Never silently fall back to rules only: a missing classifier answers 503.
+MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool("MODERATION_TEXT_CLASSIFIER_REQUIRED", default=True)

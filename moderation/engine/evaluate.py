@@ -15,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -38,7 +39,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100.0 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100.0 * len(ordered))))
     return round(ordered[rank - 1], 3)
 
 
@@ -124,8 +125,9 @@ def format_report(report: dict[str, Any]) -> str:
 
     lines = [f"rows: {report['rows']}"]
     if report["unsafe_rows_per_scope"]:
-        lines.append(f"recall (in-scope, flagged = review or block): "
-                     f"{pct(report['recall_in_scope'])}")
+        lines.append(
+            f"recall (in-scope, flagged = review or block): {pct(report['recall_in_scope'])}"
+        )
         lines.append("recall per scope:")
         for scope, value in report["recall_per_scope"].items():
             count = report["unsafe_rows_per_scope"][scope]
@@ -134,8 +136,10 @@ def format_report(report: dict[str, Any]) -> str:
         for source, value in report["recall_per_source"].items():
             lines.append(f"  {source[:60]:<60} {pct(value):>7}")
     if report["benign_rows"]:
-        lines.append(f"false positives on benign: {pct(report['fpr'])} "
-                     f"(n={report['benign_rows']}); blocked: {pct(report['block_rate_benign'])}")
+        lines.append(
+            f"false positives on benign: {pct(report['fpr'])} "
+            f"(n={report['benign_rows']}); blocked: {pct(report['block_rate_benign'])}"
+        )
         lines.append("false-positive rate per benign source:")
         for source, value in report["fpr_per_source"].items():
             lines.append(f"  {source[:60]:<60} {pct(value):>7}")

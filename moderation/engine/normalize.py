@@ -53,9 +53,60 @@ _LEET: dict[str, str] = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": 
 _LEET_BETWEEN_LETTERS: dict[str, str] = {"!": "i", "|": "l"}
 # A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").
 _NUMBER_UNITS = frozenset(
-    "yo yr yrs y yearold years year k d s th st nd rd m mm cm km px x am pm h hr hrs min "
-    "mins fps gb mb kb ml l kg g lb lbs ft in p girl girls boy boys man men woman women "
-    "people guys v b".split()
+    [
+        "yo",
+        "yr",
+        "yrs",
+        "y",
+        "yearold",
+        "years",
+        "year",
+        "k",
+        "d",
+        "s",
+        "th",
+        "st",
+        "nd",
+        "rd",
+        "m",
+        "mm",
+        "cm",
+        "km",
+        "px",
+        "x",
+        "am",
+        "pm",
+        "h",
+        "hr",
+        "hrs",
+        "min",
+        "mins",
+        "fps",
+        "gb",
+        "mb",
+        "kb",
+        "ml",
+        "l",
+        "kg",
+        "g",
+        "lb",
+        "lbs",
+        "ft",
+        "in",
+        "p",
+        "girl",
+        "girls",
+        "boy",
+        "boys",
+        "man",
+        "men",
+        "woman",
+        "women",
+        "people",
+        "guys",
+        "v",
+        "b",
+    ]
 )
 _SPACING_SEPARATORS = frozenset(" .-_*·")
 _BRACKETS = frozenset("()[]{}")
@@ -228,10 +279,7 @@ def _undo_leetspeak_word(chars: list[str], start: int, end: int, changes: dict[s
     # A quantity ("14yo", "4k", "1990s", "2girls") is not leetspeak.
     if lead.isdigit() and (len(lead) > 1 or core in _NUMBER_UNITS or len(core) < 2):
         return
-    if tail.isdigit() and (len(tail) > 1 or len(core) < 3):
-        tail_is_number = True
-    else:
-        tail_is_number = False
+    tail_is_number = tail.isdigit() and (len(tail) > 1 or len(core) < 3)
     for offset, char in enumerate(word):
         if char.isalpha():
             continue

@@ -171,9 +171,7 @@ class TextModerator:
             likeliest = max(scores, key=lambda c: scores[c])
             checks = [(likeliest, sum(scores.values()), self.thresholds[UNSAFE])]
         else:
-            checks = [
-                (c, s, self.thresholds[c]) for c, s in scores.items() if c in self.thresholds
-            ]
+            checks = [(c, s, self.thresholds[c]) for c, s in scores.items() if c in self.thresholds]
         for category, score, limits in checks:
             if score < limits["allow"]:
                 continue

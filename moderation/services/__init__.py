@@ -144,14 +144,20 @@ def prompt_moderate(
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details=errors)
     overrides = getattr(jurisdiction, "moderation_overrides", None) or {}
     adult_allowed = _adult_content_allowed(compiled, user, jurisdiction)
-    moderator = text_moderator(compiled, overrides=overrides, adult_content_allowed=adult_allowed)
+    moderator = text_moderator(compiled, adult_content_allowed=adult_allowed)
     try:
         verdict = moderator.check(prompt)
     except PromptTooLongError as exc:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"prompt": [str(exc)]}) from exc
-    scores = _text_scores(verdict, moderator.thresholds, adult_allowed, overrides)
+    limits = compiled.jurisdiction_limits(overrides)
+    scores = _text_scores(verdict, moderator.thresholds, adult_allowed, limits)
     decision, category, layer = verdict.decision, verdict.category or "", verdict.layer or ""
     span, matched, severity = verdict.span, verdict.matched_text or "", verdict.severity
+    stricter = _stricter_for_jurisdiction(verdict.scores.get("classifier", {}), limits)
+    if stricter is not None and _rank(stricter[0]) > _rank(decision):
+        decision, category, layer = stricter[0], stricter[1], Layer.CLASSIFIER
+        span, matched = None, ""
+        severity = compiled.strike_weight(category, 1)
     if decision != Decision.BLOCK and _external_inline():
         external = openai_adapter.openai_moderate(
             prompt, thresholds=_external_thresholds(compiled.document, adult_allowed)
@@ -196,16 +202,31 @@ def prompt_moderate(
     return record
 
 
+def _stricter_for_jurisdiction(
+    classifier: Mapping[str, float], limits: Mapping[str, Mapping[str, float]]
+) -> tuple[str, str] | None:
+    """The strictest (decision, category) under a jurisdiction's own limits."""
+    best: tuple[str, str] | None = None
+    for category, bounds in limits.items():
+        score = classifier.get(category)
+        if score is None or score < bounds["allow"]:
+            continue
+        decision = "block" if score >= bounds["block"] else "review"
+        if best is None or _rank(decision) > _rank(best[0]):
+            best = (decision, category)
+    return best
+
+
 def _text_scores(
     verdict: TextVerdict,
     thresholds: Mapping[str, Any],
     adult_allowed: bool,
-    overrides: Mapping[str, Any],
+    jurisdiction_limits: Mapping[str, Any],
 ) -> dict[str, Any]:
     return {
         **verdict.scores,
         "thresholds": {k: dict(v) for k, v in thresholds.items()},
-        "jurisdiction_overrides": dict(overrides),
+        "jurisdiction_limits": {k: dict(v) for k, v in jurisdiction_limits.items()},
         "adult_content_allowed": adult_allowed,
         "timings_ms": dict(verdict.timings_ms),
         "engine_policy": verdict.policy_version,

@@ -144,6 +144,15 @@ def make_held_job(user: User, *, stage: str = "output", credits: int = 4, images
     return job
 
 
+def claim(moderator: User) -> Any:
+    """Claim next, asserting there was something to claim."""
+    from accountability.review import review_claim_next
+
+    item = review_claim_next(moderator=moderator)
+    assert item is not None
+    return item
+
+
 @dataclass
 class ContractCalls:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -157,7 +166,7 @@ def moderation_stand_in(monkeypatch: pytest.MonkeyPatch) -> ContractCalls:
     """``moderation.services`` strike functions, recorded, where the real module lacks them."""
     recorded = ContractCalls()
     try:
-        import moderation.services as real  # noqa: F401
+        import moderation.services as real
 
         has_real = hasattr(real, "strike_add") and hasattr(real, "strike_revoke")
     except ImportError:

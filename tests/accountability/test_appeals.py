@@ -5,11 +5,12 @@ from django.core import mail
 from django.urls import reverse
 
 from accountability.appeals import appeal_create, appeal_decide
+from accountability.decisions import review_decide
 from accountability.models import Appeal, AuditLogEntry, ReviewItem
-from accountability.review import review_claim_next, review_decide, review_item_open
+from accountability.review import review_claim_next, review_item_open
 from accountability.statements import statement_create
 from core.errors import ApplicationError
-from tests.accountability.fixtures import balance, make_held_job
+from tests.accountability.fixtures import balance, claim, make_held_job
 
 
 def _statement(user, decider=None):
@@ -69,7 +70,7 @@ def test_only_a_senior_who_did_not_decide_rules(subscriber, moderator, senior, s
     appeal.refresh_from_db()
     assert (appeal.status, appeal.outcome) == ("open", "")
     assert review_claim_next(moderator=senior) is None  # the queue never offers it to them
-    assert review_claim_next(moderator=senior2).subject_id == str(appeal.pk)
+    assert claim(senior2).subject_id == str(appeal.pk)
     ruled = _rule(appeal, senior2)
     assert (ruled.status, ruled.outcome, ruled.ruled_by) == ("decided", "upheld", senior2)
     assert ReviewItem.objects.get(kind="appeal").status == "decided"

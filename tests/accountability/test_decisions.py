@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from accountability.decisions import review_decide
 from accountability.models import AuditLogEntry, ReviewItem, ReviewStatus, StatementOfReasons
-from accountability.review import review_claim_next, review_decide, review_item_open
+from accountability.review import review_claim_next, review_item_open
 from core.errors import ApplicationError
-from tests.accountability.fixtures import balance, make_held_job
+from tests.accountability.fixtures import balance, claim, make_held_job
 
 
 def _item_for(job) -> ReviewItem:
@@ -121,7 +122,7 @@ def test_escalate_hands_the_item_to_seniors(subscriber, moderator, senior) -> No
         None,
     )
     assert review_claim_next(moderator=moderator) is None
-    assert review_claim_next(moderator=senior).pk == item.pk
+    assert claim(senior).pk == item.pk
     job.refresh_from_db()
     assert job.status == "held_for_review"
     assert AuditLogEntry.objects.filter(action="review.escalate").count() == 1
@@ -129,7 +130,11 @@ def test_escalate_hands_the_item_to_seniors(subscriber, moderator, senior) -> No
 
 @pytest.mark.parametrize(
     ("template", "text", "field"),
-    [("", "words", "reason_template"), ("graphic", "  ", "reason_text"), ("nope", "w", "reason_template")],
+    [
+        ("", "words", "reason_template"),
+        ("graphic", "  ", "reason_text"),
+        ("nope", "w", "reason_template"),
+    ],
 )
 def test_a_decision_needs_a_template_and_free_text(
     subscriber, moderator, template, text, field

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from accountability.appeals import appeal_create
 from accountability.csam import csam_case_open
-from accountability.legal_holds import legal_hold_place
 from accountability.models import AuditLogEntry, CsamCase, LegalHold, ReviewItem
 from accountability.review import review_item_open
 from accountability.statements import statement_create
@@ -67,6 +66,7 @@ SENIOR_PAGES = [
     ("console:appeals", lambda w: []),
     ("console:appeal", lambda w: [w["appeal"].pk]),
     ("console:legal-holds", lambda w: []),
+    ("console:policy", lambda w: []),
     ("console:csam-cases", lambda w: []),
     ("console:csam-case", lambda w: [w["case"].pk]),
     ("console:csam-package", lambda w: [w["case"].pk]),
@@ -104,7 +104,7 @@ def test_denied_posts_change_nothing(world, client_for, role) -> None:
     posts = [
         (reverse("console:appeal", args=[appeal.pk]),
          {"outcome": "reversed", "reason_template": "mistaken", "reason_text": "x"}),
-        (reverse("console:legal-holds"), {"email": world["users"]["subscriber"].email, "reason": "r"}),
+        (reverse("console:legal-holds"), {"email": "subscriber-acc@example.com", "reason": "r"}),
         (reverse("console:legal-hold-release", args=[hold.pk]), {"reason": "r"}),
         (reverse("console:csam-case", args=[case.pk]), {"op": "report", "tip_number": "123"}),
     ]  # fmt: skip

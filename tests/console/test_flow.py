@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.urls import reverse
 
 from accountability.appeals import appeal_create
@@ -123,9 +124,7 @@ def test_a_senior_cannot_rule_on_an_appeal_of_their_own_decision(
     assert Appeal.objects.count() == 1
 
 
-def test_csam_package_is_cybertipline_shaped_and_its_export_audited(
-    senior, client_for
-) -> None:
+def test_csam_package_is_cybertipline_shaped_and_its_export_audited(senior, client_for) -> None:
     offender = make_user("offender@example.com")
     case = csam_case_open(
         user=offender,
@@ -175,3 +174,32 @@ def test_user_lookup_shows_a_timeline(moderator, subscriber, client_for) -> None
     assert reverse("console:user", args=[subscriber.pk]) in found
     page = client.get(reverse("console:user", args=[subscriber.pk])).content.decode()
     assert "Generation held_for_review: a lighthouse at dusk" in page
+
+
+def test_seniors_publish_a_new_policy_version_and_moderators_cannot(
+    senior, moderator, client_for
+) -> None:
+    policy = pytest.importorskip("moderation.policy")
+    from moderation.models import PolicyVersion
+
+    current = policy.policy_current()
+    before = PolicyVersion.objects.count()
+    page = client_for(senior).get(reverse("console:policy"))
+    assert page.status_code == 200
+    document = dict(current.document)
+    url = reverse("console:policy")
+    denied = client_for(moderator).post(url, {"document": json.dumps(document), "reason": "x"})
+    assert denied.status_code == 403
+    broken = client_for(senior).post(url, {"document": "{not json", "reason": "x"})
+    assert broken.status_code == 400 and "not valid JSON" in broken.content.decode()
+    invalid = client_for(senior).post(url, {"document": "{}", "reason": "x"})
+    assert invalid.status_code == 400 and "categories: missing" in invalid.content.decode()
+    assert PolicyVersion.objects.count() == before
+    published = client_for(senior).post(
+        url, {"document": json.dumps(document), "reason": "Tighten hate thresholds"}
+    )
+    assert published.status_code == 302
+    newest = PolicyVersion.objects.order_by("-number").first()
+    assert newest is not None and newest.number == current.number + 1
+    assert newest.reason == "Tighten hate thresholds"
+    assert AuditLogEntry.objects.filter(action="moderation.policy_publish").count() == 1

@@ -27,14 +27,17 @@ def tiny_model_dir() -> Path:
 
 
 def make_adult(email: str | None = None, **extra: Any) -> User:
+    fields: dict[str, Any] = {
+        "date_of_birth": dt.date(1990, 5, 17),
+        "country": "DE",
+        "age_verification_status": AgeVerificationStatus.VERIFIED,
+        "age_verified_at": timezone.now(),
+        **extra,
+    }
     user = User.objects.create_user(
         email=email or f"user-{uuid.uuid4().hex[:8]}@example.com",
         password="a-long-test-password",
-        date_of_birth=dt.date(1990, 5, 17),
-        country="DE",
-        age_verification_status=AgeVerificationStatus.VERIFIED,
-        age_verified_at=timezone.now(),
-        **extra,
+        **fields,
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user

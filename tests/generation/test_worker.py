@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from billing.models import CreditLedgerEntry
@@ -16,7 +17,7 @@ from generation.tasks import sweep_stuck_jobs
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.worker import running_worker
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 REQUEST = {
     "prompt": "a watercolour lighthouse at dawn",
@@ -138,6 +139,9 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
     assert GenerationJob.objects.get(pk=job_id).status == JobStatus.RUNNING
     assert balance(user) == (100 - cost, cost)
     time.sleep(2.5)  # the dead worker's lease runs out
+    stuck = GenerationJob.objects.get(pk=job_id)
+    assert stuck.lease_expires_at is not None
+    assert stuck.lease_expires_at < timezone.now(), (stuck.lease_expires_at, timezone.now())
     assert sweep_stuck_jobs() == {"requeued": 1, "failed": 0, "resent": 0}
     with running_worker(extra_env=env):
         job = wait_for(job_id, {"succeeded", "failed"}, timeout=300)
@@ -149,3 +153,26 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
         CreditLedgerEntry.objects.filter(reference=reference).values_list("kind", flat=True)
     )
     assert kinds == ["commit", "reserve"]
+
+
+def test_cancel_while_running_stops_between_steps_and_releases(tiny_model_dir, api_for) -> None:
+    user = make_adult()
+    subscribe(user, max_steps=400)
+    client = api_for(user)
+    job_id = client.post("/api/v1/generations", {**REQUEST, "steps": 400}, format="json").json()[
+        "id"
+    ]
+    with running_worker():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            job = GenerationJob.objects.get(pk=job_id)
+            if job.status == JobStatus.RUNNING and job.progress_step >= 1:
+                break
+            time.sleep(0.05)
+        response = client.post(f"/api/v1/generations/{job_id}/cancel")
+        assert response.status_code == 200
+        job = wait_for(job_id, {"canceled", "succeeded", "failed"})
+    assert job.status == JobStatus.CANCELED
+    assert job.progress_step < 400
+    assert job.images.count() == 0
+    assert balance(user) == (100, 0)

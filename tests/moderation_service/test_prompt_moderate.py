@@ -93,7 +93,10 @@ def test_a_jurisdiction_override_changes_the_decision(
     assert _moderate(member, "a knight after the battle", default).decision == "review"
     decision = _moderate(member, "a knight after the battle", strict)
     assert (decision.decision, decision.category) == ("block", "violence_graphic")
-    assert decision.scores["thresholds"]["violence_graphic"] == {"allow": 0.2, "block": 0.55}
+    assert decision.scores["jurisdiction_limits"]["violence_graphic"] == {
+        "allow": 0.2,
+        "block": 0.55,
+    }
     assert decision.prompt_log is not None and decision.prompt_log.jurisdiction == "AU"
 
 

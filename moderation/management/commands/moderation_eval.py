@@ -26,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="JSONL file of {prompt, label?, scope?, source?}")
         parser.add_argument("--json", dest="json_out", help="write per-row decisions here")
         parser.add_argument("--model", help="ONNX model file or folder (default var/models)")
-        parser.add_argument(
-            "--rules-only", action="store_true", help="skip the classifier layer"
-        )
+        parser.add_argument("--rules-only", action="store_true", help="skip the classifier layer")
 
     def handle(self, *args: Any, **options: Any) -> None:
         classifier = None

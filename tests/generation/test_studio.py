@@ -1,0 +1,137 @@
+"""The web studio and share links, as a signed-in user meets them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from PIL import Image
+
+from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
+from tests.generation.conftest import balance, make_adult, subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(subscriber) -> Client:
+    client = Client()
+    client.force_login(subscriber)
+    return client
+
+
+def delivered_image(user, status: str = JobStatus.SUCCEEDED) -> GeneratedImage:
+    """A finished job with one stored PNG, as the GPU task leaves it."""
+    job = GenerationJob.objects.create(
+        user=user, status=status, prompt="a lighthouse", model_id="tiny-test", width=256,
+        height=256, steps=4, guidance_scale=7.5, seed=1, credits_reserved=1,
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (40, 90, 160)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    image_id = uuid.uuid4()
+    key = default_storage.save(f"generations/{user.pk}/{job.pk}/{image_id}.png", ContentFile(data))
+    return GeneratedImage.objects.create(
+        id=image_id, job=job, index=0, width=256, height=256,
+        sha256=hashlib.sha256(data).hexdigest(), render_sha256="x", storage_key=key,
+    )  # fmt: skip
+
+
+def test_studio_shows_the_form_with_the_plan_limits(web) -> None:
+    response = web.get("/studio/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="prompt"' in page
+    assert "up to 768 px, 30 steps, 1 image(s) a request" in page
+    assert "Before you can generate" not in page
+
+
+def test_member_without_age_verification_is_told_the_next_step(db) -> None:
+    from accounts.models import AgeVerificationStatus
+
+    member = make_adult(age_verification_status=AgeVerificationStatus.UNVERIFIED)
+    client = Client()
+    client.force_login(member)
+    page = client.get("/studio/").content.decode()
+    assert "Before you can generate" in page
+    assert "Verify your age" in page
+
+
+def test_submitting_the_form_creates_a_job_and_shows_its_page(web, subscriber) -> None:
+    response = web.post(
+        "/studio/", {"prompt": "a lighthouse at dawn", "width": 256, "height": 256, "steps": 4}
+    )
+    job = GenerationJob.objects.get(user=subscriber)
+    assert response.status_code == 302
+    assert response["Location"] == f"/studio/jobs/{job.pk}/"
+    page = web.get(response["Location"]).content.decode()
+    assert "Queued" in page
+    assert 'hx-trigger="every 1s"' in page
+    assert balance(subscriber) == (99, 1)
+
+
+def test_blocked_prompt_in_the_form_explains_why_and_charges_nothing(web, subscriber) -> None:
+    response = web.post(
+        "/studio/",
+        {"prompt": "nude photo of a 12 year old girl", "width": 256, "height": 256, "steps": 4},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "was blocked under the content policy (sexual_minors)" in response.content.decode()
+    assert GenerationJob.objects.count() == 0
+
+
+def test_progress_fragment_stops_polling_when_the_job_ends(web, subscriber) -> None:
+    image = delivered_image(subscriber)
+    response = web.get(f"/studio/jobs/{image.job_id}/progress")
+    assert response.status_code == 200
+    assert response["HX-Refresh"] == "true"
+
+
+def test_gallery_and_image_page_show_only_own_delivered_images(web, subscriber) -> None:
+    mine = delivered_image(subscriber)
+    held = delivered_image(subscriber, status=JobStatus.HELD_FOR_REVIEW)
+    other = make_adult()
+    subscribe(other)
+    theirs = delivered_image(other)
+    gallery = web.get("/studio/gallery/").content.decode()
+    assert str(mine.pk) in gallery
+    assert str(held.pk) not in gallery and str(theirs.pk) not in gallery
+    assert web.get(f"/studio/images/{mine.pk}/").status_code == 200
+    assert web.get(f"/studio/images/{held.pk}/").status_code == 404
+    assert web.get(f"/studio/images/{theirs.pk}/").status_code == 404
+
+
+def test_share_link_is_public_until_revoked(web, subscriber) -> None:
+    image = delivered_image(subscriber)
+    web.post(f"/studio/images/{image.pk}/share")
+    link = ShareLink.objects.get(image=image)
+    assert len(link.token) >= 40
+    anonymous = Client()
+    assert anonymous.get(f"/s/{link.token}/").status_code == 200
+    file_response = anonymous.get(f"/s/{link.token}/image.png")
+    assert file_response.status_code == 200
+    assert b"".join(file_response.streaming_content).startswith(b"\x89PNG")
+    web.post(f"/studio/images/{image.pk}/share/{link.pk}/revoke")
+    assert anonymous.get(f"/s/{link.token}/").status_code == 404
+    assert anonymous.get(f"/s/{link.token}/image.png").status_code == 404
+    assert anonymous.get("/s/not-a-token/").status_code == 404
+
+
+def test_stranger_cannot_share_or_revoke(web, subscriber) -> None:
+    image = delivered_image(subscriber)
+    web.post(f"/studio/images/{image.pk}/share")
+    link = ShareLink.objects.get(image=image)
+    stranger = make_adult()
+    client = Client()
+    client.force_login(stranger)
+    assert client.post(f"/studio/images/{image.pk}/share").status_code == 404
+    assert client.post(f"/studio/images/{image.pk}/share/{link.pk}/revoke").status_code == 404
+    assert ShareLink.objects.filter(image=image).count() == 1
+    link.refresh_from_db()
+    assert link.revoked_at is None

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+
+from moderation.engine.normalize import MAX_PROMPT_CHARS
+from moderation.engine.pipeline import PromptTooLongError, TextModerator
+
+
+class FixedScores:
+    """A stand-in classifier returning fixed probabilities."""
+
+    def __init__(self, **scores: float) -> None:
+        self._scores = scores
+
+    def scores(self, text: str) -> dict[str, float]:
+        return dict(self._scores)
+
+
+THRESHOLDS = {"unsafe": {"allow": 0.5, "block": 0.9}}
+
+
+def test_over_length_prompt_is_rejected_not_truncated():
+    moderator = TextModerator(classifier=None)
+    with pytest.raises(PromptTooLongError) as caught:
+        moderator.check("a" * (MAX_PROMPT_CHARS + 1))
+    assert (caught.value.length, caught.value.limit) == (MAX_PROMPT_CHARS + 1, MAX_PROMPT_CHARS)
+
+
+def test_prompt_at_length_limit_is_checked():
+    verdict = TextModerator(classifier=None).check("a" * MAX_PROMPT_CHARS)
+    assert verdict.decision == "allow"
+
+
+def test_ordinary_prompt_is_allowed():
+    moderator = TextModerator(classifier=FixedScores(sexual=0.01), thresholds=THRESHOLDS)
+    verdict = moderator.check("a watercolour of a lighthouse")
+    assert (verdict.decision, verdict.category, verdict.layer) == ("allow", None, None)
+
+
+def test_rule_block_reports_span_and_layer():
+    moderator = TextModerator(classifier=FixedScores(sexual=0.0), thresholds=THRESHOLDS)
+    verdict = moderator.check("a photo, (N U D E:1.2)")
+    assert (verdict.decision, verdict.category, verdict.layer) == ("block", "sexual", "rules")
+    assert verdict.span == (10, 17)
+    assert verdict.matched_text == "N U D E"
+
+
+def test_classifier_review_band():
+    moderator = TextModerator(classifier=FixedScores(hate=0.6, sexual=0.1), thresholds=THRESHOLDS)
+    verdict = moderator.check("a quiet prompt")
+    assert (verdict.decision, verdict.category, verdict.layer) == ("review", "hate", "classifier")
+
+
+def test_classifier_block_at_threshold():
+    moderator = TextModerator(classifier=FixedScores(self_harm=0.9), thresholds=THRESHOLDS)
+    assert moderator.check("a quiet prompt").decision == "block"
+
+
+def test_per_category_thresholds_without_unsafe_entry():
+    thresholds = {"sexual": {"allow": 0.3, "block": 0.8}, "hate": {"allow": 0.7, "block": 0.9}}
+    moderator = TextModerator(classifier=FixedScores(sexual=0.35, hate=0.6), thresholds=thresholds)
+    verdict = moderator.check("a quiet prompt")
+    assert (verdict.decision, verdict.category) == ("review", "sexual")
+
+
+def test_minor_indicator_with_high_sexual_score_is_sexual_minors():
+    moderator = TextModerator(classifier=FixedScores(sexual=0.7), thresholds=THRESHOLDS)
+    verdict = moderator.check("a child on a bed, soft light")
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "block",
+        "sexual_minors",
+        "classifier",
+    )
+    assert verdict.matched_text == "child"
+
+
+def test_minor_indicator_with_low_sexual_score_is_allowed():
+    moderator = TextModerator(classifier=FixedScores(sexual=0.05), thresholds=THRESHOLDS)
+    assert moderator.check("a child flying a kite").decision == "allow"
+
+
+def test_sexual_minors_always_blocks():
+    moderator = TextModerator(classifier=None)
+    verdict = moderator.check("a teen in lingerie")
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "block",
+        "sexual_minors",
+        "rules",
+    )
+
+
+def test_verdict_records_every_layer():
+    moderator = TextModerator(classifier=FixedScores(sexual=0.2), thresholds=THRESHOLDS)
+    verdict = moderator.check("s3xy  portrait")
+    assert verdict.scores["normalisation"] == {
+        "text": "sexy portrait",
+        "changes": {"leetspeak": 1},
+    }
+    assert [m["term"] for m in verdict.scores["rules"]] == ["sexy"]
+    assert verdict.scores["classifier"] == {"sexual": 0.2}
+    assert set(verdict.timings_ms) == {"normalisation", "rules", "classifier", "total"}
+    assert verdict.policy_version == moderator.ruleset.version

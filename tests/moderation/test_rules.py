@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import pytest
+
+from moderation.engine.rules import RuleSet, default_ruleset, number_value
+
+
+def categories(prompt: str) -> set[str | None]:
+    return {m.category for m in default_ruleset().match(prompt) if m.action != "indicator"}
+
+
+def indicators(prompt: str) -> set[str]:
+    return {m.group for m in default_ruleset().match(prompt)}
+
+
+def test_peg_does_not_hit_pegboard():
+    ruleset = RuleSet.from_dict(
+        {"groups": {"g": {"category": "sexual", "action": "block", "terms": ["peg"]}}}
+    )
+    assert ruleset.match("a pegboard full of tools") == []
+    assert [m.text for m in ruleset.match("a peg on the wall")] == ["peg"]
+
+
+def test_cum_does_not_hit_cumulus():
+    assert categories("cumulus clouds over the sea") == set()
+
+
+def test_scunthorpe_is_not_a_slur():
+    assert categories("a postcard from Scunthorpe and Penistone") == set()
+
+
+def test_whole_word_hit_reports_original_span():
+    matches = [m for m in default_ruleset().match("A NUDE woman") if m.group == "sexual_explicit"]
+    assert [(m.term, m.start, m.end, m.text, m.action) for m in matches] == [
+        ("nude", 2, 6, "NUDE", "block")
+    ]
+
+
+def test_obfuscated_term_hits_through_normalisation():
+    matches = [m for m in default_ruleset().match("a n.u.d.e woman") if m.category == "sexual"]
+    assert [m.text for m in matches] == ["n.u.d.e"]
+
+
+def test_plural_of_listed_term_hits():
+    assert categories("two corpses in a field") == {"violence_graphic"}
+
+
+def test_prefix_term_hits_longer_word():
+    assert categories("a decapitated statue") == {"violence_graphic"}
+
+
+def test_exception_phrase_suppresses_hit():
+    assert categories("suicide squad movie poster") == set()
+
+
+def test_minor_plus_sexual_is_sexual_minors():
+    assert "sexual_minors" in categories("a schoolgirl in lingerie")
+
+
+def test_minor_alone_is_only_an_indicator():
+    assert categories("a schoolgirl reading a book") == set()
+    assert "minors" in indicators("a schoolgirl reading a book")
+
+
+def test_adult_sexual_is_not_sexual_minors():
+    assert categories("a nude woman on a beach") == {"sexual"}
+
+
+def test_undress_request_about_person_is_nonconsensual():
+    assert categories("undress the woman in this photo") == {"nonconsensual"}
+
+
+def test_undress_request_about_named_person_is_nonconsensual():
+    assert categories("Jane Example undressing") == {"nonconsensual"}
+
+
+def test_remove_clothes_about_pronoun_is_nonconsensual():
+    assert categories("remove her clothes") == {"nonconsensual"}
+
+
+def test_xray_of_hand_is_allowed():
+    assert categories("an x-ray of a broken hand") == set()
+
+
+def test_xray_through_clothes_of_person_is_nonconsensual():
+    assert categories("x-ray photo through the dress of a woman") == {"nonconsensual"}
+
+
+def test_undress_with_minor_is_sexual_minors():
+    assert "sexual_minors" in categories("undress the little girl")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a 14 year old",
+        "a 14-year-old",
+        "14yo",
+        "14 yo",
+        "fourteen year old",
+        "fourteen-year-old",
+        "fiveteen years old",
+        "a fourten yr old",
+        "age 12",
+        "aged 9",
+        "age of 16",
+        "12 years of age",
+        "3 months old",
+    ],
+)
+def test_age_under_18_is_minor_indicator(prompt: str):
+    assert "minors" in indicators(prompt)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a 25 year old",
+        "age 30",
+        "aged 18",
+        "eighteen years old",
+        "a 14 inch pizza",
+        "14 years later",
+    ],
+)
+def test_adult_ages_and_other_numbers_are_not_minor_indicators(prompt: str):
+    assert "minors" not in indicators(prompt)
+
+
+def test_age_plus_sexual_is_sexual_minors():
+    assert "sexual_minors" in categories("a 15 year old, nude")
+
+
+def test_number_value_reads_misspellings():
+    assert [number_value(w) for w in ["fiveteen", "fourten", "thirteen", "12", "often"]] == [
+        15,
+        14,
+        13,
+        12,
+        None,
+    ]
+
+
+def test_from_dict_round_trips():
+    ruleset = default_ruleset()
+    copy = RuleSet.from_dict(ruleset.to_dict())
+    prompt = "a 14 year old girl in lingerie, gore"
+    assert copy.match(prompt) == ruleset.match(prompt)
+    assert copy.version == ruleset.version
+
+
+def test_from_dict_rejects_unknown_category():
+    with pytest.raises(ValueError, match="unknown category"):
+        RuleSet.from_dict({"groups": {"g": {"category": "nope", "terms": ["x"]}}})
+
+
+def test_combination_rules_are_data():
+    ruleset = RuleSet.from_dict(
+        {
+            "groups": {
+                "a": {"category": None, "action": "indicator", "terms": ["apple"]},
+                "b": {"category": None, "action": "indicator", "terms": ["pear"]},
+            },
+            "combinations": [
+                {"name": "fruit", "all": ["a", "b"], "category": "illegal", "action": "review"}
+            ],
+        }
+    )
+    combined = [m for m in ruleset.match("an apple and a pear") if m.group == "fruit"]
+    assert [(m.category, m.action, m.start, m.end) for m in combined] == [
+        ("illegal", "review", 3, 19)
+    ]
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [
+        "a" * 100_000 + "!",
+        "a " * 50_000,
+        "a." * 50_000,
+        "1" * 100_000 + "x",
+        "(:" + "1" * 100_000,
+        "nude" * 25_000,
+        "14 year " * 12_000,
+    ],
+)
+def test_adversarial_input_finishes(adversarial: str):
+    # The matcher has no regular-expression backtracking over user text (word
+    # lookups only; the one regex used on a word is anchored and applied to words of
+    # at most 10 characters), so the work is linear. The guard below is generous
+    # on purpose: it catches quadratic behaviour (minutes), not slowness.
+    import time
+
+    started = time.perf_counter()
+    default_ruleset().match(adversarial)
+    assert time.perf_counter() - started < 20.0
