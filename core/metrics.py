@@ -39,10 +39,10 @@ class DatabaseCollector(Collector):
         open_items = GaugeMetricFamily(
             "imagegate_review_items_open", "Open review items by kind.", labels=["kind"]
         )
-        for row in (
+        for item in (
             ReviewItem.objects.exclude(status="decided").values("kind").annotate(n=Count("id"))
         ):
-            open_items.add_metric([row["kind"]], row["n"])
+            open_items.add_metric([item["kind"]], item["n"])
         yield open_items
 
 

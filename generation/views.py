@@ -118,7 +118,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
 
     images = (
         GeneratedImage.objects.filter(
-            job__user=request.user, job__status=JobStatus.SUCCEEDED, purged_at__isnull=True
+            job__user_id=str(request.user.pk),
+            job__status=JobStatus.SUCCEEDED,
+            purged_at__isnull=True,
         )
         .select_related("job")
         .order_by("-job__created_at", "index")

@@ -16,6 +16,10 @@ and the credit ledger) and writes numbered PNGs to ``var/screenshots/`` (``--out
 ``subscriber-03-job-progress.png``. It prints each path and any page that answered with
 an HTTP error or logged a JavaScript error, and exits 1 if there were any.
 
+The tour changes data as a user would (jobs, a blocked prompt with its strike, an appeal,
+a report, a claimed review item), so run it against a throwaway database freshly seeded;
+a second run on the same data finds the subscriber cooling down after two blocks.
+
 Uses Debian's Chromium through Playwright (no browser download).
 """
 
@@ -90,6 +94,11 @@ class Shooter:
         path = self.out / f"{self.role}-{self.n:02d}-{slug}.png"
         self.page.screenshot(path=str(path), full_page=True)
         print(path)
+        overflow = self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            self.problems.append(f"{path.name}: page is {overflow}px wider than the viewport")
 
     def visit(self, path: str, label: str | None = None, expect: int = 200) -> None:
         self.goto(path, expect)
@@ -186,10 +195,10 @@ def subscriber(s: Shooter) -> None:
         s.shot("image-reported")
     else:
         s.problems.append("subscriber: the generation did not finish with an image")
-    _submit_prompt(s, BLOCKED_PROMPT)
-    s.shot("blocked-prompt")
     _submit_prompt(s, HELD_PROMPT)
     s.shot("held-prompt")
+    _submit_prompt(s, BLOCKED_PROMPT)
+    s.shot("blocked-prompt")
     s.visit("/studio/", "studio-with-history")
     s.visit("/account/statements/", "statements")
     detail = s.page.locator("main table a[href*='/account/statements/']")
@@ -223,7 +232,7 @@ def moderator(s: Shooter) -> None:
             s.page.locator("input[name=action][value=approve]").check()
             s.page.wait_for_timeout(300)
             s.shot("item-decision-filled")
-            s.page.keyboard.press("v")
+            s.page.locator("button.reveal").first.click()
             s.page.wait_for_timeout(300)
             s.shot("item-revealed")
     else:

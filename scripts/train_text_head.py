@@ -9,14 +9,22 @@ Rules of the training:
   self_harm, illegal) and all benign rows; ``out_of_scope`` rows are excluded (they are
   unsafe for reasons this head does not name, so neither label fits). The hand-written
   sentences of ``moderation/data/prototypes.json`` are added with weight 2.
-- Features: the runtime's own features (int8 ONNX MiniLM, mean+max pooling) of the
-  normalised prompt, so training sees exactly what the web path sees.
+- Style augmentation: every row also appears once more with 2-6 style tags appended
+  (``STYLE_TAGS``, written for Imagegate: "trending on artstation", "8k", artist names),
+  weight ``AUG_WEIGHT``, seed ``SEED``. In the eval set the long tag-list style belongs
+  to some sources only, so without this the head learns "style = source = label".
+  A copy always stays in the fold (and source) of its original; thresholds and the
+  reported numbers use original rows only.
+- Features: the runtime's own features (int8 ONNX MiniLM, mean+max pooling, plus the
+  lexicon features of ``moderation/data/lexicon.json``) of the normalised prompt, so
+  training sees exactly what the web path sees. Embeddings are cached per text.
 - Model: multinomial logistic regression (benign + 5 categories), balanced class
   weights, inputs standardised; the scaler is folded into the shipped weights.
 - The flag score is p(unsafe) = 1 - p(benign); the category is the likeliest unsafe one.
 - Thresholds come from out-of-fold (5-fold) scores, never from in-sample ones: ``allow``
   is the score that ``TARGET_REVIEW_FPR`` of benign rows reach, ``block`` the one that
-  ``TARGET_BLOCK_FPR`` of them reach (at least ``MIN_BLOCK``).
+  ``TARGET_BLOCK_FPR`` of them reach (at least ``MIN_BLOCK``); ``corroborate_at`` (for
+  rule words that hold only with classifier agreement) the one ``CORROBORATE_FPR`` reach.
 - Reported: 5-fold out-of-fold results and leave-one-source-out results (each source
   family held out whole, thresholds picked on the rest by inner 3-fold CV).
 Needs scikit-learn (training only; the runtime uses numpy).
@@ -25,7 +33,6 @@ Needs scikit-learn (training only; the runtime uses numpy).
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
 import sys
@@ -38,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from moderation.engine.lexicon import DEFAULT_LEXICON_PATH, LexiconFeatures  # noqa: E402
 from moderation.engine.normalize import normalize  # noqa: E402
 from moderation.engine.text_classifier import (  # noqa: E402
     BENIGN,
@@ -55,8 +63,33 @@ REGULARISATION_C = 0.01
 PROTOTYPE_WEIGHT = 2.0
 TARGET_REVIEW_FPR = 0.02
 TARGET_BLOCK_FPR = 0.002
+CORROBORATE_FPR = 0.10  # a "corroborate" rule word holds when the score reaches this band
 MIN_BLOCK = 0.9
 SEED = 0
+AUG_WEIGHT = 0.5
+TRAINED_DATE = "2026-11-25"  # fixed, so that the same inputs give the same file
+STYLE_TAGS = (
+    "highly detailed", "trending on artstation", "artstation", "concept art", "digital art",
+    "digital painting", "octane render", "unreal engine", "unreal engine 5", "8k", "4k",
+    "hd", "uhd", "masterpiece", "best quality", "sharp focus", "smooth", "intricate",
+    "elegant", "illustration", "cinematic lighting", "dramatic lighting", "volumetric lighting",
+    "studio lighting", "golden hour", "bokeh", "depth of field", "photorealistic",
+    "hyperrealistic", "realistic", "film grain", "35mm photo", "dslr", "canon eos",
+    "oil painting", "watercolor", "matte painting", "fantasy art", "dark fantasy",
+    "anime style", "studio ghibli", "pixiv", "deviantart", "cgsociety", "behance",
+    "by greg rutkowski", "by alphonse mucha", "by artgerm", "by wlop", "by ross tran",
+    "by james jean", "by craig mullins", "by beeple", "by rembrandt", "by caravaggio",
+    "by frank frazetta", "by h. r. giger", "by zdzislaw beksinski", "by makoto shinkai",
+    "by norman rockwell", "by john singer sargent", "vibrant colors", "muted colors",
+    "symmetrical", "centered", "full body", "portrait", "close-up", "wide angle", "award winning",
+)  # fmt: skip
+
+
+def augment_style(text: str, rng: np.random.Generator) -> str:
+    """The same request in the long tag-list style: 2-6 random style tags appended."""
+    count = int(rng.integers(2, 7))
+    tags = [STYLE_TAGS[i] for i in rng.choice(len(STYLE_TAGS), size=count, replace=False)]
+    return text.rstrip(" ,.") + ", " + ", ".join(tags)
 
 
 def source_family(source: str) -> str:
@@ -90,20 +123,25 @@ def data_hash(paths: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def compute_features(texts: list[str], model_dir: Path, key: str) -> np.ndarray:
-    """Runtime features for each text, cached under var/cache by content hash."""
+def compute_features(texts: list[str], model_dir: Path) -> np.ndarray:
+    """Runtime embedding features of each normalised text, cached per text under var/cache."""
     model_file = model_dir / "minilm-l6-int8.onnx"
-    digest = hashlib.sha256(key.encode())
-    digest.update(model_file.read_bytes()[:1_000_000])
-    digest.update("\n".join(texts).encode())
-    cache = CACHE_DIR / f"text-features-{digest.hexdigest()[:16]}.npy"
-    if cache.exists():
-        return np.load(cache)
-    embedder = Embedder(model_dir)
-    features = embedder.features([normalize(t).text for t in texts])
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(cache, features)
-    return features
+    model_key = hashlib.sha256(model_file.read_bytes()[:1_000_000]).hexdigest()[:16]
+    cache_file = CACHE_DIR / f"text-embeddings-{model_key}.npz"
+    cache: dict[str, np.ndarray] = {}
+    if cache_file.exists():
+        stored = np.load(cache_file)
+        cache = dict(zip(stored["keys"].tolist(), stored["values"], strict=True))
+    keys = [hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]
+    missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
+    if missing:
+        embedder = Embedder(model_dir)
+        print(f"embedding {len(missing)} texts", flush=True)
+        for index in missing:
+            cache[keys[index]] = embedder.features([texts[index]])[0]
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        np.savez(cache_file, keys=np.array(list(cache)), values=np.stack(list(cache.values())))
+    return np.stack([cache[k] for k in keys])
 
 
 def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,14 +170,20 @@ def unsafe_scores(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, weights: np.ndarray, folds: int) -> np.ndarray:
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, origin: np.ndarray, folds: int
+) -> np.ndarray:
+    """Out-of-fold probabilities; rows sharing an ``origin`` (augmented copies) share a fold."""
     from sklearn.model_selection import StratifiedKFold
 
     result = np.zeros((len(y), len(CLASSES)))
+    originals = np.flatnonzero(origin == np.arange(len(y)))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    for train, test in splitter.split(x, y):
-        w, b = fit(x[train], y[train], weights[train])
-        result[test] = unsafe_scores(x[test], w, b)
+    for train, test in splitter.split(originals, y[originals]):
+        in_train = np.isin(origin, originals[train])
+        in_test = np.isin(origin, originals[test])
+        w, b = fit(x[in_train], y[in_train], weights[in_train])
+        result[in_test] = unsafe_scores(x[in_test], w, b)
     return result
 
 
@@ -181,17 +225,26 @@ def summarise(
 
 
 def leave_one_source_out(
-    x: np.ndarray, y: np.ndarray, weights: np.ndarray, families: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    families: np.ndarray,
+    origin: np.ndarray,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    is_original = origin == np.arange(len(y))
     for family in sorted(set(families) - {"prototypes"}):
         held = families == family
-        train = ~held
-        inner = out_of_fold(x[train], y[train], weights[train], 3)
-        allow, block = pick_thresholds(inner, y[train])
+        train = np.flatnonzero(~held)
+        remap = np.full(len(y), -1)
+        remap[train] = np.arange(len(train))
+        inner = out_of_fold(x[train], y[train], weights[train], remap[origin[train]], 3)
+        kept = is_original[train]
+        allow, block = pick_thresholds(inner[kept], y[train][kept])
         w, b = fit(x[train], y[train], weights[train])
+        test = held & is_original
         results[family] = summarise(
-            unsafe_scores(x[held], w, b), y[held], families[held], allow, block
+            unsafe_scores(x[test], w, b), y[test], families[test], allow, block
         )
         print(f"  LOSO {family}: {json.dumps(results[family])}", flush=True)
     return results
@@ -206,23 +259,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     eval_dir = Path(args.eval_dir)
-    rows = load_rows(eval_dir) + load_prototypes()
-    texts = [r["prompt"] for r in rows]
+    originals = load_rows(eval_dir) + load_prototypes()
+    rng = np.random.default_rng(SEED)
+    augmented = [dict(r, prompt=augment_style(r["prompt"], rng)) for r in originals]
+    rows = originals + augmented
+    count = len(originals)
+    origin = np.concatenate([np.arange(count), np.arange(count)])
+    is_original = origin == np.arange(len(rows))
     y = np.array([CLASSES.index(r["scope"]) for r in rows])
     families = np.array([source_family(r["source"]) for r in rows])
     weights = np.array([PROTOTYPE_WEIGHT if f == "prototypes" else 1.0 for f in families])
+    weights = weights * np.where(is_original, 1.0, AUG_WEIGHT)
     hashed = data_hash(
-        [eval_dir / "dev_unsafe.jsonl", eval_dir / "dev_benign.jsonl", PROTOTYPES_PATH]
+        [
+            eval_dir / "dev_unsafe.jsonl",
+            eval_dir / "dev_benign.jsonl",
+            PROTOTYPES_PATH,
+            DEFAULT_LEXICON_PATH,
+        ]
     )
-    x = compute_features(texts, Path(args.model_dir), hashed).astype(np.float64)
-    print(f"{len(rows)} rows, features {x.shape}", flush=True)
+    texts = [normalize(r["prompt"]).text for r in rows]
+    lexicon = LexiconFeatures.load()
+    embedded = compute_features(texts, Path(args.model_dir))
+    x = np.hstack([embedded, lexicon.matrix(texts)]).astype(np.float64)
+    print(f"{len(rows)} rows ({count} original), features {x.shape}", flush=True)
 
-    oof = out_of_fold(x, y, weights, 5)
-    allow, block = pick_thresholds(oof, y)
-    is_eval = families != "prototypes"
+    oof = out_of_fold(x, y, weights, origin, 5)
+    allow, block = pick_thresholds(oof[is_original], y[is_original])
+    is_eval = (families != "prototypes") & is_original
     cv = summarise(oof[is_eval], y[is_eval], families[is_eval], allow, block)
+    benign_scores = 1.0 - oof[is_original & (y == 0), 0]
+    corroborate_at = round(float(np.quantile(benign_scores, 1 - CORROBORATE_FPR)), 4)
     print(f"5-fold: {json.dumps(cv)}", flush=True)
-    loso = {} if args.no_loso else leave_one_source_out(x, y, weights, families)
+    loso = {} if args.no_loso else leave_one_source_out(x, y, weights, families, origin)
 
     w, b = fit(x, y, weights)
     head = TextHead(
@@ -231,16 +300,22 @@ def main(argv: list[str] | None = None) -> int:
         bias=np.clip(b, -1e4, 1e4).astype(np.float32),
         thresholds={"unsafe": {"allow": allow, "block": block}},
         metadata={
-            "trained": datetime.date.today().isoformat(),
+            "trained": TRAINED_DATE,
             "data_sha256_16": hashed,
-            "rows": len(rows),
-            "rows_per_class": {c: int((y == k).sum()) for k, c in enumerate(CLASSES)},
-            "features": "minilm-l6-int8 mean+max pooling, L2 each (768)",
+            "rows": count,
+            "rows_per_class": {c: int((y[is_original] == k).sum()) for k, c in enumerate(CLASSES)},
+            "style_augmentation": f"one copy per row with 2-6 style tags, weight {AUG_WEIGHT}",
+            "features": (
+                f"minilm-l6-int8 mean+max pooling, L2 each (768) + {len(lexicon)} lexicon groups"
+            ),
+            "lexicon": {"names": list(lexicon.names), "digest": lexicon.digest},
             "model": f"multinomial logistic regression, balanced, C={REGULARISATION_C}",
             "threshold_rule": (
                 f"out-of-fold: allow at {TARGET_REVIEW_FPR:.1%} benign FPR, "
-                f"block at {TARGET_BLOCK_FPR:.1%} (min {MIN_BLOCK})"
+                f"block at {TARGET_BLOCK_FPR:.1%} (min {MIN_BLOCK}); corroborate_at at "
+                f"{CORROBORATE_FPR:.0%}"
             ),
+            "corroborate_at": corroborate_at,
             "cv_5fold": cv,
             "leave_one_source_out": loso,
         },

@@ -264,9 +264,7 @@ OPENAI_FAIL_POLICY = env("OPENAI_FAIL_POLICY", default="review")
 # Run the external check on the moderation queue before the GPU (True) or inline.
 MODERATION_OPENAI_ASYNC = env.bool("MODERATION_OPENAI_ASYNC", default=True)
 # A missing text classifier model: 503 (True) or rules-only decisions (False).
-MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool(
-    "MODERATION_TEXT_CLASSIFIER_REQUIRED", default=False
-)
+MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool("MODERATION_TEXT_CLASSIFIER_REQUIRED", default=False)
 C2PA_SIGNING_CERT = env("C2PA_SIGNING_CERT", default="")
 C2PA_SIGNING_KEY = env("C2PA_SIGNING_KEY", default="")
 

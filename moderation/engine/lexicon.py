@@ -34,9 +34,7 @@ _WORD = re.compile(r"[^\W_]+")
 def _read_terms(path: Path) -> list[str]:
     with open(path, encoding="utf-8") as handle:
         return [
-            line.strip()
-            for line in handle
-            if line.strip() and not line.lstrip().startswith("#")
+            line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")
         ]
 
 

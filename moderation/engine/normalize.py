@@ -26,6 +26,7 @@ linear in the length of the prompt; the caller rejects prompts longer than
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -111,6 +112,8 @@ _NUMBER_UNITS = frozenset(
 _SPACING_SEPARATORS = frozenset(" .-_*·")
 _BRACKETS = frozenset("()[]{}")
 _CLOSING = frozenset(")]}")
+_WEIGHT_CHARS = _BRACKETS | {":"}
+_STANDALONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,11 @@ def normalize(text: str) -> NormalizedPrompt:
 
 def _fold_characters(text: str, changes: dict[str, int]) -> _Buffer:
     out = _Buffer()
+    if text.isascii() and text.isprintable():  # the common case: one C-level pass
+        out.chars = list(text.lower())
+        out.starts = list(range(len(text)))
+        out.ends = list(range(1, len(text) + 1))
+        return out
     for index, char in enumerate(text):
         if char.isascii():
             if char.isprintable():
@@ -223,8 +231,10 @@ def _fold_one(char: str) -> str | None:
 
 
 def _strip_weight_syntax(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
-    out = _Buffer()
     chars = buffer.chars
+    if _WEIGHT_CHARS.isdisjoint(chars):
+        return buffer
+    out = _Buffer()
     count = len(chars)
     index = 0
     while index < count:
@@ -302,6 +312,9 @@ def _undo_leetspeak_word(chars: list[str], start: int, end: int, changes: dict[s
 
 def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     chars = buffer.chars
+    # Necessary condition, checked in C: at least three standalone letters.
+    if len(_STANDALONE_LETTER.findall("".join(chars))) < 3:
+        return buffer
     count = len(chars)
     drop = [False] * count
     index = 0
@@ -355,6 +368,9 @@ def _is_single_letter(chars: list[str], index: int) -> bool:
 
 
 def _collapse_spaces(buffer: _Buffer) -> _Buffer:
+    text = "".join(buffer.chars)
+    if " ".join(text.split()) == text:  # nothing to collapse or strip
+        return buffer
     out = _Buffer()
     previous_space = True  # also strips leading spaces
     for char, start, end in zip(buffer.chars, buffer.starts, buffer.ends, strict=True):

@@ -4,7 +4,10 @@ Rules:
 - A prompt longer than ``MAX_PROMPT_CHARS`` is rejected (``PromptTooLongError``),
   never truncated.
 - Rules: a ``block`` hit blocks, a ``review`` hit holds for review, for the hit's
-  category. ``minors`` alone and other indicators decide nothing.
+  category. A ``corroborate`` hit holds for review when the classifier's unsafe score
+  (sum over categories) is at least ``corroborate_at`` (default: the head's
+  ``metadata.corroborate_at``, else ``DEFAULT_CORROBORATE_AT``), or when there is no
+  classifier. ``minors`` alone and other indicators decide nothing.
 - Classifier: with an ``unsafe`` threshold, the summed probability of all unsafe
   categories is compared and the likeliest category named; otherwise each category's
   score is compared with its own thresholds. Below ``allow`` allows, at or above
@@ -31,6 +34,7 @@ DECISION_RANK = {"allow": 0, "review": 1, "block": 2}
 ZERO_TOLERANCE = frozenset({"sexual_minors"})
 UNSAFE = "unsafe"
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block": 0.98}}
+DEFAULT_CORROBORATE_AT = 0.5
 
 
 class PromptTooLongError(ValueError):
@@ -95,6 +99,7 @@ class TextModerator:
         *,
         minor_sexual: float | None = None,
         max_chars: int = MAX_PROMPT_CHARS,
+        corroborate_at: float | None = None,
     ) -> None:
         self.ruleset = ruleset if ruleset is not None else default_ruleset()
         self.classifier = classifier
@@ -105,6 +110,10 @@ class TextModerator:
         sexual = self.thresholds.get("sexual") or self.thresholds.get(UNSAFE) or {"allow": 0.8}
         self.minor_sexual = minor_sexual if minor_sexual is not None else sexual["allow"]
         self.max_chars = max_chars
+        if corroborate_at is None:
+            metadata = getattr(getattr(classifier, "head", None), "metadata", None) or {}
+            corroborate_at = float(metadata.get("corroborate_at", DEFAULT_CORROBORATE_AT))
+        self.corroborate_at = corroborate_at
 
     def check(self, prompt: str) -> TextVerdict:
         """Decide on one prompt; raises ``PromptTooLongError`` over the limit."""
@@ -120,7 +129,7 @@ class TextModerator:
             classifier_scores = self.classifier.scores(normalized.text)
         finished = time.perf_counter()
 
-        candidates = self._rule_candidates(matches)
+        candidates = self._rule_candidates(matches, classifier_scores)
         candidates.extend(self._classifier_candidates(classifier_scores, matches))
         verdict = _strictest(candidates)
         return TextVerdict(
@@ -144,12 +153,20 @@ class TextModerator:
             },
         )
 
-    def _rule_candidates(self, matches: list[RuleMatch]) -> list[_Candidate]:
+    def _rule_candidates(
+        self, matches: list[RuleMatch], scores: Mapping[str, float]
+    ) -> list[_Candidate]:
         candidates = []
+        agreed = self.classifier is None or sum(scores.values()) >= self.corroborate_at
         for match in matches:
-            if match.category is None or match.action not in DECISION_RANK:
+            action = match.action
+            if action == "corroborate":
+                if not agreed:
+                    continue
+                action = "review"
+            if match.category is None or action not in DECISION_RANK:
                 continue
-            decision = "block" if match.category in ZERO_TOLERANCE else match.action
+            decision = "block" if match.category in ZERO_TOLERANCE else action
             candidates.append(
                 _Candidate(
                     decision,

@@ -9,7 +9,9 @@ Rules:
   the work is linear in the number of words times the longest phrase.
 - A hit inside an exception phrase (``suicide squad``) is dropped.
 - Each group has an action: ``block`` or ``review`` make a hit a decision for the
-  group's category, ``indicator`` only feeds combination rules.
+  group's category; ``corroborate`` holds for review only when the classifier agrees
+  (see ``pipeline``), for words like "robbery" or "overdose" that ordinary prompts
+  use too; ``indicator`` only feeds combination rules.
 - Detectors add indicators: an age under 18 (``14 year old``, ``14yo``,
   ``fourteen-year-old``, ``fiveteen``, ``age 12``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
@@ -41,7 +43,7 @@ CATEGORIES: tuple[str, ...] = (
     "self_harm",
     "illegal",
 )
-ACTIONS = ("block", "review", "indicator")
+ACTIONS = ("block", "review", "corroborate", "indicator")
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
 MIN_PREFIX = 3

@@ -10,6 +10,10 @@ Rules:
   embedding, the max keeps one salient word from being diluted by a long list of
   style tags. Prompts are cut to ``MAX_TOKENS`` word pieces for the embedding only; the rules
   layer always sees the whole prompt.
+- Lexicon features (``moderation.engine.lexicon``): ``log(1 + hits)`` per term group
+  of ``moderation/data/lexicon.json`` on the normalised prompt, appended to the
+  embedding when the head was trained with them (``metadata.lexicon``: names and
+  digest; a head whose lexicon differs from the installed one is refused).
 - The head (``moderation/data/text_head.json``) is a multinomial logistic model over
   those features with a ``benign`` class; ``scores`` returns the probability (0..1)
   of each unsafe category.
@@ -26,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from moderation.engine.lexicon import LexiconFeatures
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
@@ -130,7 +136,9 @@ class TextHead:
         weights = np.asarray(data["weights"], dtype=np.float32)
         bias = np.asarray(data["bias"], dtype=np.float32)
         classes = tuple(data["classes"])
-        if weights.shape != (len(classes), FEATURE_DIM) or bias.shape != (len(classes),):
+        lexicon = dict(data.get("metadata", {})).get("lexicon") or {}
+        width = FEATURE_DIM + len(lexicon.get("names", ()))
+        if weights.shape != (len(classes), width) or bias.shape != (len(classes),):
             raise ValueError(f"text head shape {weights.shape} does not fit classes {classes}")
         return cls(
             classes=classes,
@@ -164,9 +172,29 @@ class TextHead:
 class TextClassifier:
     """Scores a prompt per category with MiniLM embeddings and the trained head."""
 
-    def __init__(self, embedder: Embedder, head: TextHead) -> None:
+    def __init__(
+        self, embedder: Embedder, head: TextHead, lexicon: LexiconFeatures | None = None
+    ) -> None:
         self.embedder = embedder
         self.head = head
+        wanted = head.metadata.get("lexicon")
+        if wanted and lexicon is None:
+            lexicon = LexiconFeatures.load()
+        if wanted:
+            assert lexicon is not None
+            if list(lexicon.names) != list(wanted["names"]) or lexicon.digest != wanted["digest"]:
+                raise ValueError(
+                    f"text head was trained on lexicon {wanted['digest']}, installed lexicon "
+                    f"is {lexicon.digest}; retrain with scripts/train_text_head.py"
+                )
+        self.lexicon = lexicon if wanted else None
+
+    def features(self, texts: Sequence[str]) -> FloatArray:
+        """Head inputs for normalised texts: embedding features (+ lexicon features)."""
+        embedded = self.embedder.features(texts)
+        if self.lexicon is None:
+            return embedded
+        return np.hstack([embedded, self.lexicon.matrix(texts)]).astype(np.float32)
 
     @classmethod
     def load(
@@ -193,7 +221,7 @@ class TextClassifier:
     def scores_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
         if not texts:
             return []
-        probabilities = self.head.probabilities(self.embedder.features(texts))
+        probabilities = self.head.probabilities(self.features(texts))
         return [
             {
                 c: _round(float(p))

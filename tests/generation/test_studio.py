@@ -47,7 +47,7 @@ def test_studio_shows_the_form_with_the_plan_limits(web) -> None:
     assert response.status_code == 200
     page = response.content.decode()
     assert 'name="prompt"' in page
-    assert "up to 768 px, 30 steps, 1 image(s) a request" in page
+    assert "up to 768 px, 30 steps, 1 image a request" in page
     assert "Before you can generate" not in page
 
 
@@ -116,7 +116,7 @@ def test_share_link_is_public_until_revoked(web, subscriber) -> None:
     assert anonymous.get(f"/s/{link.token}/").status_code == 200
     file_response = anonymous.get(f"/s/{link.token}/image.png")
     assert file_response.status_code == 200
-    assert b"".join(file_response.streaming_content).startswith(b"\x89PNG")
+    assert file_response.getvalue().startswith(b"\x89PNG")
     web.post(f"/studio/images/{image.pk}/share/{link.pk}/revoke")
     assert anonymous.get(f"/s/{link.token}/").status_code == 404
     assert anonymous.get(f"/s/{link.token}/image.png").status_code == 404

@@ -100,3 +100,20 @@ def test_verdict_records_every_layer():
     assert verdict.scores["classifier"] == {"sexual": 0.2}
     assert set(verdict.timings_ms) == {"normalisation", "rules", "classifier", "total"}
     assert verdict.policy_version == moderator.ruleset.version
+
+
+def test_corroborate_words_hold_only_when_the_classifier_agrees():
+    prompt = "a painting of a bank robbery in an old western town"
+    quiet = TextModerator(classifier=FixedScores(illegal=0.1), thresholds=THRESHOLDS)
+    assert quiet.check(prompt).decision == "allow"
+    agreeing = TextModerator(
+        classifier=FixedScores(illegal=0.3), thresholds=THRESHOLDS, corroborate_at=0.25
+    )
+    verdict = agreeing.check(prompt)
+    assert (verdict.decision, verdict.category, verdict.layer) == ("review", "illegal", "rules")
+    assert verdict.matched_text == "robbery"
+
+
+def test_corroborate_words_review_without_a_classifier():
+    verdict = TextModerator(classifier=None).check("a painting of a bank robbery")
+    assert (verdict.decision, verdict.category) == ("review", "illegal")
