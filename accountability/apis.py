@@ -113,13 +113,13 @@ class StatementDetailApi(_AccountabilityApi):
 class AppealCreateApi(_AccountabilityApi):
     required_scopes = ["report"]
 
-    class InputSerializer(serializers.Serializer):
+    class AppealInputSerializer(serializers.Serializer):
         statement_id = serializers.UUIDField()
         text = serializers.CharField(max_length=5000)
 
-    @extend_schema(request=InputSerializer, responses={201: AppealOutputSerializer})
+    @extend_schema(request=AppealInputSerializer, responses={201: AppealOutputSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.AppealInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = appeal_create(
             user=request.user,
@@ -139,20 +139,24 @@ class ReportOutputSerializer(serializers.Serializer):
 class ReportCreateApi(_AccountabilityApi):
     required_scopes = ["report"]
 
-    class InputSerializer(serializers.Serializer):
+    class ReportInputSerializer(serializers.Serializer):
         image_id = serializers.UUIDField()
         reason = serializers.ChoiceField(choices=ReportReason.choices)
         details = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+        share_token = serializers.CharField(
+            max_length=64, required=False, allow_blank=True, help_text="For a shared image."
+        )
 
-    @extend_schema(request=InputSerializer, responses={201: ReportOutputSerializer})
+    @extend_schema(request=ReportInputSerializer, responses={201: ReportOutputSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.ReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report: Report = report_file(
             reporter=request.user,
             image_id=data.validated_data["image_id"],
             reason=data.validated_data["reason"],
             details=data.validated_data.get("details", ""),
+            share_token=data.validated_data.get("share_token", ""),
         )
         # The reporter learns that the notice arrived, not how many others reported it.
         return Response(ReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)

@@ -26,18 +26,21 @@ REPORT_SEVERITY = {
 }
 
 
-def report_file(*, reporter: Any, image_id: Any, reason: str, details: str = "") -> Report:
+def report_file(
+    *, reporter: Any, image_id: Any, reason: str, details: str = "", share_token: str = ""
+) -> Report:
     """Report an image the reporter can see; one open report per image collects them.
 
     The image must be visible to the reporter (``generation.selectors.image_visible_to``,
-    which answers 404 otherwise). A reporter counts once per report.
+    which answers 404 otherwise): their own, or one shared with them by a link. A
+    reporter counts once per report.
     """
     if reason not in ReportReason.values:
         raise ApplicationError(
             ErrorCode.INVALID_REQUEST, details={"reason": ["Choose a reason from the list."]}
         )
     image = require_contract("generation.selectors", "image_visible_to")(
-        user=reporter, image_id=image_id
+        user=reporter, image_id=image_id, share_token=share_token
     )
     job = getattr(image, "job", None)
     owner = getattr(job, "user", None)

@@ -85,6 +85,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
             image_id=image_id,
             reason=request.POST.get("reason", ""),
             details=request.POST.get("details", "")[:2000],
+            share_token=token,
         )
     except ApplicationError as exc:
         if exc.code == ErrorCode.NOT_FOUND:

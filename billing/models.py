@@ -192,7 +192,7 @@ class CreditLedgerEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name = "credit ledger entry"
-        verbose_name_plural = "credit ledger"
+        verbose_name_plural = "credit ledger entries"
         indexes = [models.Index(fields=["reference"])]
         constraints = [
             models.UniqueConstraint(

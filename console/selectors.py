@@ -97,16 +97,37 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
     return details
 
 
-def _score_rows(scores: Any) -> list[tuple[str, str, Any]]:
+def _format_score(value: Any, depth: int = 0) -> str:
+    """A layer's recorded value as a moderator reads it, not as Python prints it."""
+    if value is None or value == {} or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dict):
+        if depth >= 2:
+            return "…"
+        return "; ".join(f"{k}: {_format_score(v, depth + 1)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if depth >= 2:
+            return f"{len(value)} item(s)"
+        return ", ".join(_format_score(item, depth + 1) for item in value[:10])
+    return str(value)
+
+
+def _score_rows(scores: Any) -> list[tuple[str, str, str]]:
     """Flatten ``{layer: {category: score}}`` (or ``{category: score}``) for a table."""
-    rows: list[tuple[str, str, Any]] = []
+    rows: list[tuple[str, str, str]] = []
     if not isinstance(scores, dict):
         return rows
     for key, value in scores.items():
-        if isinstance(value, dict):
-            rows.extend((str(key), str(category), score) for category, score in value.items())
+        if isinstance(value, dict) and value:
+            rows.extend(
+                (str(key), str(category), _format_score(score)) for category, score in value.items()
+            )
         else:
-            rows.append(("", str(key), value))
+            rows.append(("", str(key), _format_score(value)))
     return rows
 
 

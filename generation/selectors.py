@@ -47,8 +47,9 @@ def job_get_for_user(*, user: Any, job_id: Any) -> GenerationJob:
     return job
 
 
-def image_visible_to(*, user: Any, image_id: Any) -> GeneratedImage:
-    """The image if ``user`` may see it: its owner once the job succeeded, or a moderator."""
+def image_visible_to(*, user: Any, image_id: Any, share_token: str = "") -> GeneratedImage:
+    """The image if ``user`` may see it: its owner once the job succeeded, a moderator,
+    or anyone holding an active share link to it (``share_token``)."""
     image_uuid = _as_uuid(image_id)
     image = (
         GeneratedImage.objects.select_related("job")
@@ -61,7 +62,15 @@ def image_visible_to(*, user: Any, image_id: Any) -> GeneratedImage:
         raise ApplicationError(ErrorCode.NOT_FOUND)
     if is_moderator(user):
         return image
-    if image.job.user_id == user.pk and image.job.status == JobStatus.SUCCEEDED:
+    if image.job.status == JobStatus.SUCCEEDED and (
+        image.job.user_id == user.pk
+        or (
+            share_token
+            and ShareLink.objects.filter(
+                image=image, token=share_token, revoked_at__isnull=True
+            ).exists()
+        )
+    ):
         return image
     raise ApplicationError(ErrorCode.NOT_FOUND)
 

@@ -99,9 +99,11 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 def _report_refusal(request: HttpRequest, error: ApplicationError) -> None:
     if error.code == ErrorCode.PROMPT_BLOCKED:
+        from core.categories import category_label
+
         category = error.details.get("category")
         matched = error.details.get("matched_text")
-        text = f"Your prompt was blocked under the content policy ({category})."
+        text = f"Your prompt was blocked under the content policy ({category_label(category)})."
         if matched:
             text += f" It matched “{matched}”."
         text += " A statement of reasons is in your account; you may appeal it."

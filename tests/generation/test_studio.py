@@ -82,7 +82,8 @@ def test_blocked_prompt_in_the_form_explains_why_and_charges_nothing(web, subscr
         follow=True,
     )
     assert response.status_code == 200
-    assert "was blocked under the content policy (sexual_minors)" in response.content.decode()
+    page = response.content.decode()
+    assert "was blocked under the content policy (sexual content involving minors)" in page
     assert GenerationJob.objects.count() == 0
 
 
@@ -135,3 +136,24 @@ def test_stranger_cannot_share_or_revoke(web, subscriber) -> None:
     assert ShareLink.objects.filter(image=image).count() == 1
     link.refresh_from_db()
     assert link.revoked_at is None
+
+
+def test_a_user_with_the_share_link_can_report_the_image(web, subscriber) -> None:
+    from accountability.models import Report
+
+    image = delivered_image(subscriber)
+    web.post(f"/studio/images/{image.pk}/share")
+    token = ShareLink.objects.get(image=image).token
+    viewer = make_adult()
+    client = Client()
+    client.force_login(viewer)
+    without = client.post(
+        "/account/reports/", {"image_id": str(image.pk), "reason": "sexual", "share_token": "x"}
+    )
+    assert without.status_code == 404
+    assert Report.objects.count() == 0
+    response = client.post(
+        "/account/reports/", {"image_id": str(image.pk), "reason": "sexual", "share_token": token}
+    )
+    assert response.status_code == 302
+    assert Report.objects.get().image_id == image.pk
