@@ -71,7 +71,9 @@ def test_undress_request_about_person_is_nonconsensual():
 
 
 def test_undress_request_about_named_person_is_nonconsensual():
-    assert categories("Jane Example undressing") == {"nonconsensual"}
+    # "undressing" alone is also a suggestive (review) hit; the block is nonconsensual.
+    matches = default_ruleset().match("Jane Example undressing")
+    assert {m.category for m in matches if m.action == "block"} == {"nonconsensual"}
 
 
 def test_remove_clothes_about_pronoun_is_nonconsensual():
@@ -194,3 +196,38 @@ def test_adversarial_input_finishes(adversarial: str):
     started = time.perf_counter()
     default_ruleset().match(adversarial)
     assert time.perf_counter() - started < 20.0
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "1girl, solo, nsfw, nipples, spread_legs, looking at viewer",
+        "(nude:1.3), masterpiece, best quality",
+        "a woman without any clothes on a sofa",
+        "a lady in her birthday suit in the kitchen",
+        "a man in the altogether walking in the woods",
+        "n00d model on a couch",
+        "a nak3d woman on the beach",
+        "nekkid lady on a horse",
+        "full frontal, woman standing in a meadow",
+        "1girl, erect nipples, pubic hair, lying on back",
+    ],
+)
+def test_explicit_nudity_in_many_styles_is_sexual(prompt: str):
+    assert "sexual" in categories(prompt)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a black cat, pussy cat, sleeping in the sun",
+        "nude lipstick and nude heels, product photo",
+        "stars visible to the naked eye",
+        "a naked mole rat in the zoo",
+        "reclining nude by modigliani, oil on canvas",
+        "a woman in a red bikini on the beach",
+        "a doctor performing a breast cancer screening",
+    ],
+)
+def test_ordinary_uses_of_listed_words_are_not_sexual_rules(prompt: str):
+    assert "sexual" not in categories(prompt)
