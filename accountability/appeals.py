@@ -179,11 +179,18 @@ def _reverse(statement: StatementOfReasons, *, moderator: Any, reason: str) -> N
         require_contract("generation.services", "generation_restore")(
             job=job, actor=moderator, reason=reason
         )
+    revoked_any = False
     for strike in _strikes_for_statement(statement):
         require_contract("moderation.services", "strike_revoke")(
             strike=strike, actor=moderator, reason=reason
         )
+        revoked_any = True
     user = statement.user
+    if revoked_any and user is not None:
+        # A cool-down the revoked strikes caused ends with them.
+        require_contract("moderation.services", "strike_recheck_cooldown")(
+            user=user, actor=moderator, reason=reason
+        )
     if statement.decision_account and user is not None:
         from accounts.models import AccountState
 

@@ -38,7 +38,12 @@ from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVe
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
 from moderation.models import Decision, Layer, ModerationDecision, PromptLog, Stage
 from moderation.policy import CompiledPolicy, policy_compiled, text_moderator
-from moderation.services.enforcement import apply_consequences, strike_add, strike_revoke
+from moderation.services.enforcement import (
+    apply_consequences,
+    strike_add,
+    strike_recheck_cooldown,
+    strike_revoke,
+)
 
 __all__ = [
     "output_moderate",
@@ -47,6 +52,7 @@ __all__ = [
     "prompt_moderate",
     "prompt_needs_async_check",
     "strike_add",
+    "strike_recheck_cooldown",
     "strike_revoke",
 ]
 

@@ -230,9 +230,40 @@ def _strike_thresholds(
     )
 
 
+def strike_weight_active(*, user: Any) -> int:
+    """The weight of the user's unrevoked strikes inside the policy's window."""
+    strikes = policy_compiled().document["strikes"]
+    since = timezone.now() - timedelta(days=int(strikes["window_days"]))
+    return int(
+        Strike.objects.filter(user=user, revoked_at__isnull=True, created_at__gte=since).aggregate(
+            total=Sum("severity")
+        )["total"]
+        or 0
+    )
+
+
+def strike_recheck_cooldown(*, user: Any, actor: Any, reason: str) -> bool:
+    """Lift a running cool-down once revoked strikes bring the weight under its threshold.
+
+    Only a cool-down is lifted: a suspension or ban is always a deliberate decision.
+    Returns whether the account was restored.
+    """
+    from accounts.models import AccountState
+    from accounts.services import account_set_state
+
+    user.refresh_from_db(fields=["account_state"])
+    if user.account_state != AccountState.COOLDOWN:
+        return False
+    threshold = int(policy_compiled().document["strikes"]["cooldown_at"])
+    if strike_weight_active(user=user) >= threshold:
+        return False
+    account_set_state(user=user, state=AccountState.ACTIVE, reason=reason, actor=actor)
+    return True
+
+
 def strike_revoke(*, strike: Strike, actor: Any, reason: str) -> Strike:
     """Revoke a strike (e.g. an appeal succeeded); audited. The account state is not
-    changed here: restoring an account is a separate, deliberate decision."""
+    changed here: see ``strike_recheck_cooldown`` for lifting a cool-down it caused."""
     if not reason.strip():
         raise ApplicationError(
             ErrorCode.INVALID_REQUEST, details={"reason": ["A reason is required."]}

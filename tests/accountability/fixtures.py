@@ -6,11 +6,8 @@ Imported by the conftest of tests/accountability and tests/console.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -151,52 +148,3 @@ def claim(moderator: User) -> Any:
     item = review_claim_next(moderator=moderator)
     assert item is not None
     return item
-
-
-@dataclass
-class ContractCalls:
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-
-@pytest.fixture
-def moderation_stand_in(monkeypatch: pytest.MonkeyPatch) -> ContractCalls:
-    """``moderation.services`` strike functions, recorded, where the real module lacks them."""
-    recorded = ContractCalls()
-    try:
-        import moderation.services as real
-
-        has_real = hasattr(real, "strike_add") and hasattr(real, "strike_revoke")
-    except ImportError:
-        has_real = False
-    if has_real:
-        return recorded
-    module = types.ModuleType("moderation.services")
-
-    from moderation.models import Strike
-
-    def strike_add(**kwargs: Any) -> Any:
-        recorded.calls.append(("strike_add", kwargs))
-        return Strike.objects.create(
-            user=kwargs["user"],
-            category=kwargs["category"],
-            severity=kwargs["severity"],
-            decision=kwargs["decision"],
-            created_by=kwargs.get("actor"),
-        )
-
-    def strike_revoke(**kwargs: Any) -> Any:
-        recorded.calls.append(("strike_revoke", kwargs))
-        strike = kwargs["strike"]
-        strike.revoked_at = timezone.now()
-        strike.revoked_by = kwargs["actor"]
-        strike.revoke_reason = kwargs["reason"]
-        strike.save()
-        return strike
-
-    module.strike_add = strike_add  # type: ignore[attr-defined]
-    module.strike_revoke = strike_revoke  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "moderation.services", module)
-    return recorded

@@ -91,7 +91,7 @@ def test_an_upheld_appeal_tells_the_user(subscriber, senior, django_capture_on_c
 
 
 def test_a_reversal_restores_the_job_and_credits_revokes_the_strike_and_tells_the_user(
-    subscriber, moderator, senior, moderation_stand_in, django_capture_on_commit_callbacks
+    subscriber, moderator, senior, django_capture_on_commit_callbacks
 ) -> None:
     from moderation.models import Strike
 
@@ -143,6 +143,29 @@ def test_reversing_a_suspension_reactivates_the_account(subscriber, moderator, s
     )  # fmt: skip
     subscriber.refresh_from_db()
     assert subscriber.account_state == "suspended"
+    appeal = appeal_create(user=subscriber, statement_id=decided.statement_id, text="mistake")
+    _rule(appeal, senior, "reversed")
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == "active"
+
+
+def test_reversing_the_strike_that_caused_a_cooldown_lifts_it(
+    subscriber, moderator, senior
+) -> None:
+    from moderation.policy import policy_compiled
+
+    threshold = int(policy_compiled().document["strikes"]["cooldown_at"])
+    job = make_held_job(subscriber)
+    item = review_item_open(
+        kind="output", subject_type="generation.job", subject_id=str(job.pk), user=subscriber,
+        category="violence_graphic", severity=min(5, threshold),
+    )  # fmt: skip
+    decided = review_decide(
+        item=item, moderator=moderator, action="reject_strike", reason_template="deliberate",
+        reason_text="Gore.",
+    )  # fmt: skip
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == "cooldown"
     appeal = appeal_create(user=subscriber, statement_id=decided.statement_id, text="mistake")
     _rule(appeal, senior, "reversed")
     subscriber.refresh_from_db()

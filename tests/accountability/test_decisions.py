@@ -74,9 +74,7 @@ def test_rejecting_a_held_job_blocks_it_releases_credits_and_explains(
     assert AuditLogEntry.objects.filter(action="statement.create").count() == 1
 
 
-def test_reject_with_strike_adds_a_strike_linked_to_the_statement(
-    subscriber, moderator, moderation_stand_in
-) -> None:
+def test_reject_with_strike_adds_a_strike_linked_to_the_statement(subscriber, moderator) -> None:
     from moderation.models import Strike
 
     job = make_held_job(subscriber)
