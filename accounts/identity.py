@@ -179,17 +179,23 @@ def _parse_event(*, payload: bytes, signature: str) -> dict[str, Any]:
     return event
 
 
-def _verified_date_of_birth(*, session_id: str) -> dt.date | None:
-    """Read the verified date of birth (network; never called under a row lock)."""
+def _verified_outputs(*, session_id: str) -> tuple[dt.date | None, str]:
+    """Read the verified date of birth and the document address's country (network;
+    never called under a row lock). Neither is stored: the date decides the age, the
+    country the jurisdiction (SPEC §5)."""
     session = stripe_client(api_key=_identity_key()).v1.identity.verification_sessions.retrieve(
         session_id, params={"expand": ["verified_outputs.dob"]}
     )
     outputs = session.to_dict().get("verified_outputs") or {}
     dob = outputs.get("dob") or {}
+    address = outputs.get("address") or {}
+    country = str(address.get("country") or "").upper()
+    if len(country) != 2 or not country.isalpha():
+        country = ""
     try:
-        return dt.date(int(dob["year"]), int(dob["month"]), int(dob["day"]))
+        return dt.date(int(dob["year"]), int(dob["month"]), int(dob["day"])), country
     except (KeyError, TypeError, ValueError):
-        return None
+        return None, country
 
 
 def _record_event(*, event: dict[str, Any], session_id: str, result: str) -> bool:
@@ -234,9 +240,10 @@ def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
         )
 
     verified_dob: dt.date | None = None
+    verified_country = ""
     if event["type"] == EVENT_VERIFIED:
         try:
-            verified_dob = _verified_date_of_birth(session_id=session_id)
+            verified_dob, verified_country = _verified_outputs(session_id=session_id)
         except stripe.StripeError as exc:
             # Nothing stored: Stripe delivers the event again later.
             raise ApplicationError(
@@ -249,7 +256,12 @@ def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
         if locked.outcome in TERMINAL_OUTCOMES:
             result = "stale"
         elif event["type"] == EVENT_VERIFIED:
-            result = _apply_verified(verification=locked, user=user, verified_dob=verified_dob)
+            result = _apply_verified(
+                verification=locked,
+                user=user,
+                verified_dob=verified_dob,
+                verified_country=verified_country,
+            )
         elif event["type"] == EVENT_REQUIRES_INPUT:
             result = _apply_failed(verification=locked, user=user)
         else:
@@ -268,10 +280,21 @@ def _age_snapshot(user: User) -> dict[str, Any]:
 
 
 def _apply_verified(
-    *, verification: AgeVerification, user: User, verified_dob: dt.date | None
+    *,
+    verification: AgeVerification,
+    user: User,
+    verified_dob: dt.date | None,
+    verified_country: str = "",
 ) -> str:
-    before = _age_snapshot(user)
+    before = {**_age_snapshot(user), "country": user.country, "region": user.region}
     now = timezone.now()
+    if verified_country and verified_country != user.country:
+        # The jurisdiction follows the verified document, not the declaration; a region
+        # declared for another country no longer applies.
+        user.country = verified_country
+        if not user.region.startswith(f"{verified_country}-"):
+            user.region = ""
+        user.save(update_fields=["country", "region"])
     if verified_dob is None:
         # Stripe said verified but gave no date of birth: treat as a failed check.
         verification.outcome = AgeVerificationOutcome.REQUIRES_INPUT
@@ -310,7 +333,13 @@ def _apply_verified(
         action="accounts.age_verification.identity",
         target=user,
         before=before,
-        after={**_age_snapshot(user), "outcome": verification.outcome, "min_age": min_age},
+        after={
+            **_age_snapshot(user),
+            "country": user.country,
+            "region": user.region,
+            "outcome": verification.outcome,
+            "min_age": min_age,
+        },
         reason=f"Stripe Identity session {verification.session_id}",
     )
     return str(verification.outcome)

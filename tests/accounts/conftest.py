@@ -56,6 +56,7 @@ class FakeStripe(stripe.HTTPClient):
         super().__init__()
         self.sessions: dict[str, dict[str, Any]] = {}
         self.dobs: dict[str, dict[str, int]] = {}
+        self.countries: dict[str, str] = {}
         self.calls: list[dict[str, Any]] = []
         self.fail_with: int | None = None
         self._counter = 0
@@ -114,6 +115,11 @@ class FakeStripe(stripe.HTTPClient):
                     "dob": self.dobs.get(session_id) if expanded else None,
                     "first_name": "Test",
                     "last_name": "Person",
+                    "address": (
+                        {"country": self.countries[session_id]}
+                        if session_id in self.countries
+                        else None
+                    ),
                 }
             return json.dumps(session), 200, {}
         return json.dumps({"error": {"type": "invalid_request_error"}}), 404, {}
@@ -121,8 +127,16 @@ class FakeStripe(stripe.HTTPClient):
     def close(self) -> None:
         return None
 
-    def settle(self, session_id: str, status: str, dob: tuple[int, int, int] | None = None) -> None:
+    def settle(
+        self,
+        session_id: str,
+        status: str,
+        dob: tuple[int, int, int] | None = None,
+        country: str = "",
+    ) -> None:
         self.sessions[session_id]["status"] = status
+        if country:
+            self.countries[session_id] = country
         if dob:
             year, month, day = dob
             self.dobs[session_id] = {"year": year, "month": month, "day": day}

@@ -478,3 +478,18 @@ def test_senior_moderator_resolves_a_flag(client: Client, fake_stripe: FakeStrip
     assert (
         AuditLogEntry.objects.filter(action="accounts.age_verification_flag.resolve").count() == 1
     )
+
+
+@pytest.mark.django_db
+def test_verified_document_country_sets_the_jurisdiction(
+    client: Client, fake_stripe: FakeStripe
+) -> None:
+    """Declared Germany and Bavaria, document address in the US: the country follows the
+    document and the German region, which no longer applies, is dropped."""
+    user = UserFactory.create(date_of_birth=DECLARED, country="DE", region="DE-BY")
+    _start(user)
+    fake_stripe.settle("vs_test_1", "verified", dob=(1990, 5, 17), country="us")
+    _deliver(client, "evt_1", "identity.verification_session.verified", {"id": "vs_test_1"})
+    user.refresh_from_db()
+    assert (user.country, user.region) == ("US", "")
+    assert user.is_age_verified
