@@ -123,6 +123,10 @@ def test_seed_demo_is_idempotent(settings) -> None:
     assert member.check_password("demo-password-123")
     senior = User.objects.get(email="senior@example.com")
     assert list(senior.groups.values_list("name", flat=True)) == ["senior_moderators"]
+    from accountability.models import ReviewItem
+
+    # One held prompt waits in the console, however often the command runs.
+    assert ReviewItem.objects.filter(kind="prompt", status="open").count() == 1
 
 
 def test_web_process_never_imports_torch() -> None:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_ACCOUNTS, demo_password, seed_accounts
 from billing.demo import seed_billing
+from generation.demo import seed_review_items
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         password = demo_password()
         users = seed_accounts(password=password)
         seed_billing(users=users)
+        seed_review_items(user=users["pro@example.com"])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.email:<26} {account.role}")
