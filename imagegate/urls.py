@@ -9,6 +9,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core import metrics as core_metrics
 from core import views as core_views
 
+admin.site.site_header = "Imagegate back office"
+admin.site.site_title = "Imagegate admin"
+admin.site.index_title = "Back office"
+
 handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"
 handler404 = "core.views.not_found"
