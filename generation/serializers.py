@@ -9,7 +9,9 @@ from rest_framework import serializers
 
 from generation.models import GeneratedImage, GenerationJob
 
-MAX_PROMPT_CHARS = 2000  # the moderation engine's limit: longer prompts are refused
+# The moderation engine's limit (a pure module, cheap to import): longer prompts are
+# refused with 400, never truncated.
+from moderation.engine.normalize import MAX_PROMPT_CHARS
 
 
 class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):

@@ -256,7 +256,7 @@ def generation_submit(
                 # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
                 prompt_check_async_enqueue(job_id=job.pk, decision=decision)
             else:
-                _enqueue(job)
+                generation_enqueue_on_commit(job)
     except IntegrityError:
         if idempotency_key:
             existing = _existing_for_key(user, idempotency_key, request)
@@ -307,7 +307,8 @@ def _open_review(job: GenerationJob, *, kind: str, decision: Any) -> None:
     )
 
 
-def _enqueue(job: GenerationJob) -> None:
+def generation_enqueue_on_commit(job: GenerationJob) -> None:
+    """Send the job to the GPU queue, at its plan's priority, once the transaction commits."""
     from generation.tasks import run_generation
 
     job_id = str(job.pk)
@@ -320,7 +321,7 @@ def generation_enqueue_gpu(*, job_id: UUID | str) -> None:
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if job.status == JobStatus.QUEUED:
-            _enqueue(job)
+            generation_enqueue_on_commit(job)
 
 
 def _settle_release(job: GenerationJob, reason: str) -> None:
@@ -387,7 +388,7 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
         if job.hold_stage == HoldStage.PROMPT:
             job.status = JobStatus.QUEUED
             job.queued_at = now
-            _enqueue(job)
+            generation_enqueue_on_commit(job)
         else:
             job.status = JobStatus.SUCCEEDED
             job.finished_at = now

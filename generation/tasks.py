@@ -66,36 +66,44 @@ def _store_images(job: GenerationJob, images: list[Any]) -> list[GeneratedImage]
 
     cert, key = _c2pa_credentials()
     stored: list[GeneratedImage] = []
-    job.images.all().delete()  # a previous attempt's partial output
-    for index, img in enumerate(images):
-        image_id = uuid.uuid4()
-        data = apply_provenance(
-            img,
-            image_id=image_id,
-            generation_id=job.pk,
-            model_id=job.model_id,
-            no_distribution=job.no_distribution,
-            c2pa_cert=cert,
-            c2pa_key=key,
-        )
-        storage_key = _image_key(job, image_id)
-        if default_storage.exists(storage_key):
-            default_storage.delete(storage_key)
-        saved_key = default_storage.save(storage_key, ContentFile(data))
-        stored.append(
-            GeneratedImage.objects.create(
-                id=image_id,
-                job=job,
-                index=index,
-                width=img.width,
-                height=img.height,
-                sha256=hashlib.sha256(data).hexdigest(),
-                render_sha256=hashlib.sha256(img.convert("RGB").tobytes()).hexdigest(),
-                storage_key=saved_key,
-                has_watermark=min(img.width, img.height) >= 256,
-                has_c2pa=cert is not None,
+    saved_keys: list[str] = []
+    # A previous attempt's output (rows and files) is replaced, never left behind.
+    for previous in job.images.all():
+        default_storage.delete(previous.storage_key)
+    job.images.all().delete()
+    try:
+        for index, img in enumerate(images):
+            image_id = uuid.uuid4()
+            data = apply_provenance(
+                img,
+                image_id=image_id,
+                generation_id=job.pk,
+                model_id=job.model_id,
+                no_distribution=job.no_distribution,
+                c2pa_cert=cert,
+                c2pa_key=key,
             )
-        )
+            saved_key = default_storage.save(_image_key(job, image_id), ContentFile(data))
+            saved_keys.append(saved_key)
+            stored.append(
+                GeneratedImage.objects.create(
+                    id=image_id,
+                    job=job,
+                    index=index,
+                    width=img.width,
+                    height=img.height,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    render_sha256=hashlib.sha256(img.convert("RGB").tobytes()).hexdigest(),
+                    storage_key=saved_key,
+                    has_watermark=min(img.width, img.height) >= 256,
+                    has_c2pa=cert is not None,
+                )
+            )
+    except BaseException:
+        # The rows roll back with the transaction; the files must go with them.
+        for saved_key in saved_keys:
+            default_storage.delete(saved_key)
+        raise
     return stored
 
 
@@ -302,9 +310,9 @@ def sweep_stuck_jobs() -> dict[str, int]:
                 job.queued_at = now
                 job.error = "Worker stopped; re-queued."
                 job.save(update_fields=["status", "lease_expires_at", "queued_at", "error"])
-                from generation.services import _enqueue
+                from generation.services import generation_enqueue_on_commit
 
-                _enqueue(job)
+                generation_enqueue_on_commit(job)
                 requeued += 1
             else:
                 job.status = JobStatus.FAILED
@@ -318,11 +326,11 @@ def sweep_stuck_jobs() -> dict[str, int]:
     stale = now - timedelta(seconds=max(600, settings.CELERY_VISIBILITY_TIMEOUT))
     resent = 0
     for job in GenerationJob.objects.filter(status=JobStatus.QUEUED, queued_at__lt=stale):
-        from generation.services import _enqueue
+        from generation.services import generation_enqueue_on_commit
 
         with transaction.atomic():
             GenerationJob.objects.filter(pk=job.pk).update(queued_at=now)
-            _enqueue(job)
+            generation_enqueue_on_commit(job)
         resent += 1
     if requeued or failed or resent:
         logger.warning("stuck jobs: %d re-queued, %d failed, %d re-sent", requeued, failed, resent)
