@@ -157,3 +157,35 @@ def test_a_user_with_the_share_link_can_report_the_image(web, subscriber) -> Non
     )
     assert response.status_code == 302
     assert Report.objects.get().image_id == image.pk
+
+
+def test_upheld_report_takes_the_image_down_and_revokes_its_links(web, subscriber) -> None:
+    from accountability.decisions import review_decide
+    from accountability.models import ReviewItem, StatementOfReasons
+    from accountability.reports import report_file
+    from accountability.review import review_claim_next
+    from tests.accounts.factories import enrol_totp
+
+    image = delivered_image(subscriber)
+    web.post(f"/studio/images/{image.pk}/share")
+    link = ShareLink.objects.get(image=image)
+    report_file(reporter=subscriber, image_id=image.pk, reason="violence_graphic")
+    moderator = make_adult("mod-takedown@example.com")
+    from django.contrib.auth.models import Group
+
+    moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    enrol_totp(moderator)
+    item = review_claim_next(moderator=moderator)
+    assert item is not None and item.kind == "report"
+    review_decide(
+        item=item, moderator=moderator, action="reject", reason_template="graphic",
+        reason_text="Gore.",
+    )  # fmt: skip
+    image.job.refresh_from_db()
+    link.refresh_from_db()
+    assert image.job.status == JobStatus.BLOCKED
+    assert link.revoked_at is not None
+    assert Client().get(f"/s/{link.token}/").status_code == 404
+    assert web.get(f"/api/v1/images/{image.pk}/file").status_code == 404
+    assert StatementOfReasons.objects.filter(user=subscriber).count() == 1
+    assert ReviewItem.objects.get(pk=item.pk).status == "decided"
