@@ -9,6 +9,11 @@ Rules of the training:
   self_harm, illegal) and all benign rows; ``out_of_scope`` rows are excluded (they are
   unsafe for reasons this head does not name, so neither label fits). The hand-written
   sentences of ``moderation/data/prototypes.json`` are added with weight 2.
+- Synthetic rows: ``scripts.synthetic.generate`` (templates and word lists written for
+  Imagegate) adds ``SYNTH_PER_CATEGORY`` prompts per unsafe category and
+  ``SYNTH_BENIGN`` benign hard negatives in every prompt style (captions, requests, tag
+  lists, booru tags, weights, prose), weight ``SYNTH_WEIGHT``, so that no style belongs
+  to one label. They are trained on but never used to pick thresholds.
 - Style augmentation: every row also appears once more with 2-6 style tags appended
   (``STYLE_TAGS``, written for Imagegate: "trending on artstation", "8k", artist names),
   weight ``AUG_WEIGHT``, seed ``SEED``. In the eval set the long tag-list style belongs
@@ -25,8 +30,11 @@ Rules of the training:
   is the score that ``TARGET_REVIEW_FPR`` of benign rows reach, ``block`` the one that
   ``TARGET_BLOCK_FPR`` of them reach (at least ``MIN_BLOCK``); ``corroborate_at`` (for
   rule words that hold only with classifier agreement) the one ``CORROBORATE_FPR`` reach.
-- Reported: 5-fold out-of-fold results and leave-one-source-out results (each source
-  family held out whole, thresholds picked on the rest by inner 3-fold CV).
+- Thresholds are picked on evaluation-set rows only (real prompts), out of fold.
+- Reported: 5-fold out-of-fold results, leave-one-source-out results (each source
+  family held out whole, thresholds picked on the rest by inner 3-fold CV), and the
+  final head on ``moderation/data/checkset`` (prompts written independently of the
+  training material, never trained on).
 Needs scikit-learn (training only; the runtime uses numpy).
 """
 
@@ -59,15 +67,21 @@ CLASSES = (BENIGN, "sexual", "violence_graphic", "hate", "self_harm", "illegal")
 PROTOTYPES_PATH = REPO_ROOT / "moderation" / "data" / "prototypes.json"
 CACHE_DIR = REPO_ROOT / "var" / "cache"
 DEFAULT_EVAL_DIR = Path("/work/shared/eval")
-REGULARISATION_C = 0.01
+REGULARISATION_C = 0.03
 PROTOTYPE_WEIGHT = 2.0
 TARGET_REVIEW_FPR = 0.02
 TARGET_BLOCK_FPR = 0.002
-CORROBORATE_FPR = 0.10  # a "corroborate" rule word holds when the score reaches this band
+CORROBORATE_FPR = 0.05  # a "corroborate" rule word holds when the score reaches this band
 MIN_BLOCK = 0.9
 SEED = 0
 AUG_WEIGHT = 0.5
-TRAINED_DATE = "2026-11-25"  # fixed, so that the same inputs give the same file
+SYNTH_PER_CATEGORY = 1200
+SYNTH_BENIGN = 4000
+SYNTH_WEIGHT = 0.25
+TRAINING_ONLY = ("prototypes", "synthetic")  # never held out, never used for thresholds
+SYNTHETIC_DIR = REPO_ROOT / "scripts" / "synthetic"
+CHECKSET_DIR = REPO_ROOT / "moderation" / "data" / "checkset"
+TRAINED_DATE = "2026-11-29"  # fixed, so that the same inputs give the same file
 STYLE_TAGS = (
     "highly detailed", "trending on artstation", "artstation", "concept art", "digital art",
     "digital painting", "octane render", "unreal engine", "unreal engine 5", "8k", "4k",
@@ -114,6 +128,22 @@ def load_prototypes() -> list[dict[str, Any]]:
         if not category.startswith("_")
         for text in texts
     ]
+
+
+def load_synthetic() -> list[dict[str, Any]]:
+    from scripts.synthetic import generate
+
+    return generate(per_category=SYNTH_PER_CATEGORY, benign=SYNTH_BENIGN, seed=SEED)
+
+
+def load_checkset() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for name in ("unsafe.jsonl", "benign.jsonl"):
+        path = CHECKSET_DIR / name
+        if path.exists():
+            with open(path, encoding="utf-8") as handle:
+                rows.extend(json.loads(line) for line in handle if line.strip())
+    return rows
 
 
 def data_hash(paths: list[Path]) -> str:
@@ -230,16 +260,17 @@ def leave_one_source_out(
     weights: np.ndarray,
     families: np.ndarray,
     origin: np.ndarray,
+    is_eval: np.ndarray,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     is_original = origin == np.arange(len(y))
-    for family in sorted(set(families) - {"prototypes"}):
+    for family in sorted(set(families) - set(TRAINING_ONLY)):
         held = families == family
         train = np.flatnonzero(~held)
         remap = np.full(len(y), -1)
         remap[train] = np.arange(len(train))
         inner = out_of_fold(x[train], y[train], weights[train], remap[origin[train]], 3)
-        kept = is_original[train]
+        kept = is_eval[train]
         allow, block = pick_thresholds(inner[kept], y[train][kept])
         w, b = fit(x[train], y[train], weights[train])
         test = held & is_original
@@ -256,42 +287,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--out", default=str(DEFAULT_HEAD_PATH))
     parser.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
+    parser.add_argument("--no-synthetic", action="store_true", help="train without synthetic rows")
     args = parser.parse_args(argv)
 
     eval_dir = Path(args.eval_dir)
     originals = load_rows(eval_dir) + load_prototypes()
     rng = np.random.default_rng(SEED)
     augmented = [dict(r, prompt=augment_style(r["prompt"], rng)) for r in originals]
-    rows = originals + augmented
+    synthetic = [] if args.no_synthetic else load_synthetic()
+    rows = originals + augmented + synthetic
     count = len(originals)
-    origin = np.concatenate([np.arange(count), np.arange(count)])
+    origin = np.concatenate(
+        [np.arange(count), np.arange(count), 2 * count + np.arange(len(synthetic))]
+    )
     is_original = origin == np.arange(len(rows))
     y = np.array([CLASSES.index(r["scope"]) for r in rows])
     families = np.array([source_family(r["source"]) for r in rows])
-    weights = np.array([PROTOTYPE_WEIGHT if f == "prototypes" else 1.0 for f in families])
+    source_weight = {"prototypes": PROTOTYPE_WEIGHT, "synthetic": SYNTH_WEIGHT}
+    weights = np.array([source_weight.get(f, 1.0) for f in families])
     weights = weights * np.where(is_original, 1.0, AUG_WEIGHT)
+    is_eval = ~np.isin(families, list(TRAINING_ONLY)) & is_original
     hashed = data_hash(
         [
             eval_dir / "dev_unsafe.jsonl",
             eval_dir / "dev_benign.jsonl",
             PROTOTYPES_PATH,
             DEFAULT_LEXICON_PATH,
+            *sorted(SYNTHETIC_DIR.glob("*.py")),
         ]
     )
     texts = [normalize(r["prompt"]).text for r in rows]
     lexicon = LexiconFeatures.load()
     embedded = compute_features(texts, Path(args.model_dir))
     x = np.hstack([embedded, lexicon.matrix(texts)]).astype(np.float64)
-    print(f"{len(rows)} rows ({count} original), features {x.shape}", flush=True)
+    print(f"{len(rows)} rows ({count} original, {len(synthetic)} synthetic), features {x.shape}")
 
     oof = out_of_fold(x, y, weights, origin, 5)
-    allow, block = pick_thresholds(oof[is_original], y[is_original])
-    is_eval = (families != "prototypes") & is_original
+    allow, block = pick_thresholds(oof[is_eval], y[is_eval])
     cv = summarise(oof[is_eval], y[is_eval], families[is_eval], allow, block)
-    benign_scores = 1.0 - oof[is_original & (y == 0), 0]
+    benign_scores = 1.0 - oof[is_eval & (y == 0), 0]
     corroborate_at = round(float(np.quantile(benign_scores, 1 - CORROBORATE_FPR)), 4)
     print(f"5-fold: {json.dumps(cv)}", flush=True)
-    loso = {} if args.no_loso else leave_one_source_out(x, y, weights, families, origin)
+    synth_oof = ~is_eval & (families == "synthetic")
+    if synth_oof.any():
+        synth = summarise(oof[synth_oof], y[synth_oof], families[synth_oof], allow, block)
+        print(f"5-fold on synthetic rows: {json.dumps(synth)}", flush=True)
+    loso = {} if args.no_loso else leave_one_source_out(x, y, weights, families, origin, is_eval)
 
     w, b = fit(x, y, weights)
     head = TextHead(
@@ -305,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
             "rows": count,
             "rows_per_class": {c: int((y[is_original] == k).sum()) for k, c in enumerate(CLASSES)},
             "style_augmentation": f"one copy per row with 2-6 style tags, weight {AUG_WEIGHT}",
+            "synthetic_rows": len(synthetic),
+            "synthetic": (
+                f"scripts/synthetic: {SYNTH_PER_CATEGORY} per unsafe category, "
+                f"{SYNTH_BENIGN} benign, weight {SYNTH_WEIGHT}"
+            ),
             "features": (
                 f"minilm-l6-int8 mean+max pooling, L2 each (768) + {len(lexicon)} lexicon groups"
             ),
@@ -320,6 +366,18 @@ def main(argv: list[str] | None = None) -> int:
             "leave_one_source_out": loso,
         },
     )
+    checkset = load_checkset()
+    if checkset:
+        check_texts = [normalize(r["prompt"]).text for r in checkset]
+        check_x = np.hstack(
+            [compute_features(check_texts, Path(args.model_dir)), lexicon.matrix(check_texts)]
+        ).astype(np.float64)
+        check_y = np.array([CLASSES.index(r["scope"]) for r in checkset])
+        check_families = np.array([r["source"] for r in checkset])
+        probabilities = unsafe_scores(check_x, w, b)
+        checked = summarise(probabilities, check_y, check_families, allow, block)
+        head.metadata["checkset_head_only"] = checked
+        print(f"checkset (head only): {json.dumps(checked)}", flush=True)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(head.to_dict(), handle, separators=(",", ":"))
         handle.write("\n")

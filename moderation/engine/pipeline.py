@@ -8,6 +8,10 @@ Rules:
   (sum over categories) is at least ``corroborate_at`` (default: the head's
   ``metadata.corroborate_at``, else ``DEFAULT_CORROBORATE_AT``), or when there is no
   classifier. ``minors`` alone and other indicators decide nothing.
+- A hit softened by a context group (help, pretend or education framing; see
+  ``rules``) holds for review only when the classifier's unsafe score reaches its own
+  review threshold: in that framing the word alone decides nothing, but the verdict
+  still names the rule's span.
 - Classifier: with an ``unsafe`` threshold, the summed probability of all unsafe
   categories is compared and the likeliest category named; otherwise each category's
   score is compared with its own thresholds. Below ``allow`` allows, at or above
@@ -157,11 +161,13 @@ class TextModerator:
         self, matches: list[RuleMatch], scores: Mapping[str, float]
     ) -> list[_Candidate]:
         candidates = []
-        agreed = self.classifier is None or sum(scores.values()) >= self.corroborate_at
+        total = sum(scores.values())
+        agreed = self.classifier is None or total >= self.corroborate_at
+        agreed_in_context = self.classifier is None or total >= self._review_threshold()
         for match in matches:
             action = match.action
             if action == "corroborate":
-                if not agreed:
+                if not (agreed_in_context if match.softened_by else agreed):
                     continue
                 action = "review"
             if match.category is None or action not in DECISION_RANK:
@@ -178,6 +184,11 @@ class TextModerator:
                 )
             )
         return candidates
+
+    def _review_threshold(self) -> float:
+        if UNSAFE in self.thresholds:
+            return self.thresholds[UNSAFE]["allow"]
+        return min(limits["allow"] for limits in self.thresholds.values())
 
     def _classifier_candidates(
         self, scores: Mapping[str, float], matches: list[RuleMatch]

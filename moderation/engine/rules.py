@@ -12,6 +12,11 @@ Rules:
   group's category; ``corroborate`` holds for review only when the classifier agrees
   (see ``pipeline``), for words like "robbery" or "overdose" that ordinary prompts
   use too; ``indicator`` only feeds combination rules.
+- A ``context`` group names categories it ``softens``: when one of its phrases is in
+  the prompt ("therapist", "fake blood", "sex education"), block and review hits of
+  those categories become ``corroborate`` (held only when the classifier agrees) and
+  record the context in ``softened_by``. Combination rules and ``sexual_minors`` are
+  never softened.
 - Detectors add indicators: an age under 18 (``14 year old``, ``14yo``,
   ``fourteen-year-old``, ``fiveteen``, ``age 12``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
@@ -27,7 +32,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,8 @@ CATEGORIES: tuple[str, ...] = (
     "self_harm",
     "illegal",
 )
-ACTIONS = ("block", "review", "corroborate", "indicator")
+ACTIONS = ("block", "review", "corroborate", "indicator", "context")
+NEVER_SOFTENED = frozenset({"sexual_minors", "minors"})
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
 MIN_PREFIX = 3
@@ -80,6 +86,7 @@ class RuleMatch:
     text: str
     severity: int
     action: str
+    softened_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +122,7 @@ class Group:
     category: str | None
     action: str
     terms: tuple[str, ...]
+    softens: tuple[str, ...] = ()
 
 
 class _Matcher:
@@ -220,9 +228,17 @@ class RuleSet:
                 raise ValueError(f"group {name!r}: unknown category {category!r}")
             if action not in ACTIONS:
                 raise ValueError(f"group {name!r}: unknown action {action!r}")
-            if action != "indicator" and category is None:
+            if action not in ("indicator", "context") and category is None:
                 raise ValueError(f"group {name!r}: action {action!r} needs a category")
-            groups[name] = Group(name, category, action, tuple(spec.get("terms", ())))
+            softens = tuple(spec.get("softens", ()))
+            if action == "context" and not softens:
+                raise ValueError(f"group {name!r}: a context group needs 'softens'")
+            for softened in softens:
+                if softened not in CATEGORIES or softened in NEVER_SOFTENED:
+                    raise ValueError(f"group {name!r}: cannot soften {softened!r}")
+            groups[name] = Group(
+                name, category, action, tuple(spec.get("terms", ())), softens if softens else ()
+            )
         combinations = []
         for spec in data.get("combinations", ()):
             if spec["category"] not in CATEGORIES:
@@ -250,6 +266,7 @@ class RuleSet:
             "severity": dict(self.severity),
             "groups": {
                 g.name: {"category": g.category, "action": g.action, "terms": list(g.terms)}
+                | ({"softens": list(g.softens)} if g.softens else {})
                 for g in self.groups.values()
             },
             "exceptions": list(self.exceptions),
@@ -271,13 +288,18 @@ class RuleSet:
             for exception in self._exceptions.find(words):
                 for position in range(exception.first, exception.last + 1):
                     covered[position] = True
-            hits = [h for h in hits if not all(covered[h.first : h.last + 1])]
+            hits = [
+                h
+                for h in hits
+                if not all(covered[h.first : h.last + 1]) or self._is_context(h.group)
+            ]
         if "age_under_18" in self.detectors:
             hits.extend(_age_hits(words, self.detectors["age_under_18"]))
         if "proper_name" in self.detectors:
             hits.extend(_proper_name_hits(normalized, spans, self.detectors["proper_name"]))
 
         matches = [self._to_match(normalized, spans, h) for h in hits]
+        matches = self._soften(matches)
         matches.extend(self._combine(normalized, matches))
         matches.sort(key=lambda m: (m.start, m.end, m.group))
         return _dedupe(matches)
@@ -302,6 +324,27 @@ class RuleSet:
             severity=self.severity.get(category, 0) if category else 0,
             action=action,
         )
+
+    def _is_context(self, name: str) -> bool:
+        group = self.groups.get(name)
+        return group is not None and group.action == "context"
+
+    def _soften(self, matches: list[RuleMatch]) -> list[RuleMatch]:
+        """Block and review hits of a category a present context group softens."""
+        softened: dict[str, str] = {}
+        for match in matches:
+            group = self.groups.get(match.group)
+            if group is not None and group.action == "context":
+                for category in group.softens:
+                    softened.setdefault(category, group.name)
+        if not softened:
+            return matches
+        return [
+            replace(m, action="corroborate", softened_by=softened[m.category])
+            if m.category in softened and m.action in ("block", "review")
+            else m
+            for m in matches
+        ]
 
     def _combine(self, normalized: NormalizedPrompt, matches: list[RuleMatch]) -> list[RuleMatch]:
         first_by_name: dict[str, RuleMatch] = {}

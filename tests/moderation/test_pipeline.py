@@ -117,3 +117,25 @@ def test_corroborate_words_hold_only_when_the_classifier_agrees():
 def test_corroborate_words_review_without_a_classifier():
     verdict = TextModerator(classifier=None).check("a painting of a bank robbery")
     assert (verdict.decision, verdict.category) == ("review", "illegal")
+
+
+def test_softened_hit_holds_only_at_the_classifiers_review_threshold():
+    prompt = "a therapist listening to a patient describe self-harm"
+    below = TextModerator(
+        classifier=FixedScores(self_harm=0.45), thresholds=THRESHOLDS, corroborate_at=0.1
+    )
+    assert below.check(prompt).decision == "allow"
+    at = TextModerator(
+        classifier=FixedScores(self_harm=0.5), thresholds=THRESHOLDS, corroborate_at=0.1
+    )
+    verdict = at.check(prompt)
+    assert (verdict.decision, verdict.category, verdict.layer) == ("review", "self_harm", "rules")
+    assert verdict.matched_text == "self-harm"
+    softened = [r for r in verdict.scores["rules"] if r["softened_by"]]
+    assert [(r["term"], r["softened_by"]) for r in softened] == [("self-harm", "context_support")]
+
+
+def test_unsoftened_self_harm_words_still_block():
+    moderator = TextModerator(classifier=FixedScores(self_harm=0.0), thresholds=THRESHOLDS)
+    verdict = moderator.check("a woman about to slit her wrists")
+    assert (verdict.decision, verdict.category, verdict.layer) == ("block", "self_harm", "rules")

@@ -6,7 +6,11 @@ from moderation.engine.rules import RuleSet, default_ruleset, number_value
 
 
 def categories(prompt: str) -> set[str | None]:
-    return {m.category for m in default_ruleset().match(prompt) if m.action != "indicator"}
+    return {
+        m.category
+        for m in default_ruleset().match(prompt)
+        if m.action not in ("indicator", "context")
+    }
 
 
 def indicators(prompt: str) -> set[str]:
@@ -231,3 +235,78 @@ def test_explicit_nudity_in_many_styles_is_sexual(prompt: str):
 )
 def test_ordinary_uses_of_listed_words_are_not_sexual_rules(prompt: str):
     assert "sexual" not in categories(prompt)
+
+
+CONTEXT_RULES = {
+    "groups": {
+        "harm": {"category": "self_harm", "action": "block", "terms": ["self-harm"]},
+        "gore": {"category": "violence_graphic", "action": "block", "terms": ["decapitated"]},
+        "minors": {"category": "minors", "action": "indicator", "terms": ["child"]},
+        "nude": {"category": "sexual", "action": "block", "terms": ["nude"]},
+        "help": {
+            "category": None,
+            "action": "context",
+            "softens": ["self_harm", "sexual"],
+            "terms": ["therapist", "awareness"],
+        },
+    },
+    "combinations": [
+        {"name": "minor_sexual", "all": ["minors", "sexual"], "category": "sexual_minors"}
+    ],
+}
+
+
+def test_context_softens_only_the_categories_it_names():
+    matches = RuleSet.from_dict(CONTEXT_RULES).match(
+        "a therapist talks about self-harm; a statue decapitated"
+    )
+    by_group = {m.group: (m.action, m.softened_by) for m in matches}
+    assert by_group == {
+        "help": ("context", None),
+        "harm": ("corroborate", "help"),
+        "gore": ("block", None),
+    }
+
+
+def test_without_context_the_same_hit_blocks():
+    matches = RuleSet.from_dict(CONTEXT_RULES).match("a poster about self-harm")
+    assert [(m.group, m.action, m.softened_by) for m in matches] == [("harm", "block", None)]
+
+
+def test_context_never_softens_a_combination_rule():
+    matches = RuleSet.from_dict(CONTEXT_RULES).match("awareness poster, nude child")
+    by_group = {m.group: m.action for m in matches}
+    assert by_group["nude"] == "corroborate"
+    assert by_group["minor_sexual"] == "block"
+
+
+@pytest.mark.parametrize("softens", [["sexual_minors"], ["minors"], ["nonsense"], []])
+def test_context_group_cannot_soften_zero_tolerance_or_unknown(softens: list[str]):
+    data = {
+        "groups": {
+            "ctx": {"category": None, "action": "context", "softens": softens, "terms": ["x"]}
+        }
+    }
+    with pytest.raises(ValueError):
+        RuleSet.from_dict(data)
+
+
+def test_context_group_round_trips():
+    ruleset = RuleSet.from_dict(CONTEXT_RULES)
+    assert RuleSet.from_dict(ruleset.to_dict()).to_dict() == ruleset.to_dict()
+    assert ruleset.to_dict()["groups"]["help"]["softens"] == ["self_harm", "sexual"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "softened_by"),
+    [
+        ("a therapist helping a client who talks about self-harm", "context_support"),
+        ("a horror movie scene: an actor beheaded, all fake blood", "context_fiction"),
+        ("a sex education poster about consent and pornography", "context_education"),
+    ],
+)
+def test_default_contexts_soften_help_pretend_and_education(prompt: str, softened_by: str):
+    matches = default_ruleset().match(prompt)
+    deciding = [m for m in matches if m.category is not None and m.category != "minors"]
+    assert deciding
+    assert {(m.action, m.softened_by) for m in deciding} == {("corroborate", softened_by)}
