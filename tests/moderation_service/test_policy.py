@@ -130,3 +130,51 @@ def test_compiled_policy_is_cached_per_version(policy: PolicyVersion, senior: Us
     assert policy_compiled() is policy_compiled()
     newer = policy_publish(actor=senior, document=fixed_document(), reason="again")
     assert policy_compiled().version == newer
+
+
+def _builtin_update_migration():
+    import importlib
+
+    return importlib.import_module("moderation.migrations.0003_policy_builtin_2026_11_29")
+
+
+def _older_builtin_document() -> dict:
+    document = default_policy_document()
+    for name in ("context_support", "context_fiction", "context_education"):
+        del document["rules"]["groups"][name]
+    document["categories"] = {"unsafe": {"allow": 0.9592, "block": 0.9982}}
+    return document
+
+
+def test_builtin_update_publishes_new_rules_over_an_untouched_default() -> None:
+    from django.apps import apps
+
+    newest = policy_current()
+    PolicyVersion.objects.create(
+        number=newest.number + 1,
+        reason="Built-in default policy (engine rules and thresholds).",
+        document=_older_builtin_document(),
+    )
+    _builtin_update_migration().publish_builtin(apps, None)
+    published = policy_current()
+    assert published.number == newest.number + 2
+    assert published.document == default_policy_document()
+    assert published.reason.startswith("Built-in default policy (rules of 2026-11-29")
+    assert published.document["rules"]["groups"]["context_support"]["softens"] == ["self_harm"]
+
+
+def test_builtin_update_leaves_an_edited_policy_and_a_current_one_alone() -> None:
+    from django.apps import apps
+
+    migration = _builtin_update_migration()
+    before = PolicyVersion.objects.count()
+    migration.publish_builtin(apps, None)  # the newest is already today's default
+    assert PolicyVersion.objects.count() == before
+    edited = PolicyVersion.objects.create(
+        number=policy_current().number + 1,
+        reason="Senior moderator: stricter violence terms.",
+        document=_older_builtin_document(),
+    )
+    migration.publish_builtin(apps, None)
+    assert policy_current() == edited
+    assert PolicyVersion.objects.count() == before + 1
