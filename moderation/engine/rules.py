@@ -13,9 +13,10 @@ Rules:
   (see ``pipeline``), for words like "robbery" or "overdose" that ordinary prompts
   use too; ``indicator`` only feeds combination rules.
 - A ``context`` group names categories it ``softens``: when one of its phrases is in
-  the prompt ("therapist", "fake blood", "sex education"), block and review hits of
-  those categories become ``corroborate`` (held only when the classifier agrees) and
-  record the context in ``softened_by``. Combination rules and ``sexual_minors`` are
+  the prompt ("therapist", "fake blood", "sex education"), block, review and
+  corroborate hits of those categories become ``corroborate`` with the context in
+  ``softened_by`` (the pipeline then holds them only at the classifier's own review
+  threshold). Combination rules and ``sexual_minors`` are
   never softened.
 - Detectors add indicators: an age under 18 (``14 year old``, ``14yo``,
   ``fourteen-year-old``, ``fiveteen``, ``age 12``) is a ``minors`` hit; two
@@ -330,7 +331,7 @@ class RuleSet:
         return group is not None and group.action == "context"
 
     def _soften(self, matches: list[RuleMatch]) -> list[RuleMatch]:
-        """Block and review hits of a category a present context group softens."""
+        """Deciding hits of a category that a context group present in the prompt softens."""
         softened: dict[str, str] = {}
         for match in matches:
             group = self.groups.get(match.group)
@@ -341,7 +342,7 @@ class RuleSet:
             return matches
         return [
             replace(m, action="corroborate", softened_by=softened[m.category])
-            if m.category in softened and m.action in ("block", "review")
+            if m.category in softened and m.action in ("block", "review", "corroborate")
             else m
             for m in matches
         ]

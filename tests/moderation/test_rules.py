@@ -303,6 +303,7 @@ def test_context_group_round_trips():
         ("a therapist helping a client who talks about self-harm", "context_support"),
         ("a horror movie scene: an actor beheaded, all fake blood", "context_fiction"),
         ("a sex education poster about consent and pornography", "context_education"),
+        ("a video game level where the crew plans a bank robbery", "context_fiction"),
     ],
 )
 def test_default_contexts_soften_help_pretend_and_education(prompt: str, softened_by: str):
