@@ -63,6 +63,7 @@ test: lint typecheck pytest
 
 benchmarks: install models migrate
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.moderation
 
 # Needs Debian's chromium (apt-get install chromium) and a running `make run`.
 screenshots: install

@@ -114,6 +114,8 @@ _BRACKETS = frozenset("()[]{}")
 _CLOSING = frozenset(")]}")
 _WEIGHT_CHARS = _BRACKETS | {":"}
 _STANDALONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
+# A run of what ``_undo_leetspeak`` treats as one word: letters, digits, leet symbols.
+_LEET_RUN = re.compile(r"(?:[^\W_]|[@$!|])+")
 
 
 @dataclass(frozen=True)
@@ -264,17 +266,11 @@ def _is_leet_candidate(char: str) -> bool:
 
 def _undo_leetspeak(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     chars = buffer.chars
-    count = len(chars)
-    index = 0
-    while index < count:
-        if not (chars[index].isalnum() or _is_leet_candidate(chars[index])):
-            index += 1
-            continue
-        end = index
-        while end < count and (chars[end].isalnum() or _is_leet_candidate(chars[end])):
-            end += 1
-        _undo_leetspeak_word(chars, index, end, changes)
-        index = end
+    # Runs of letters, digits and leet symbols, found in C; a run of letters only has
+    # nothing to undo, which is almost every word of an ordinary prompt.
+    for run in _LEET_RUN.finditer("".join(chars)):
+        if not run.group().isalpha():
+            _undo_leetspeak_word(chars, run.start(), run.end(), changes)
     return buffer
 
 
@@ -318,10 +314,10 @@ def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     count = len(chars)
     drop = [False] * count
     index = 0
-    while index < count:
-        if not _is_single_letter(chars, index):
-            index += 1
+    for candidate in _STANDALONE_LETTER.finditer("".join(chars)):
+        if candidate.start() < index or not _is_single_letter(chars, candidate.start()):
             continue
+        index = candidate.start()
         # Walk letter, separator run, letter, ... with one kind of separator.
         letters = [index]
         separator = ""
@@ -348,8 +344,6 @@ def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
                     drop[position] = True
             changes["spacing_joined"] += 1
             index = letters[-1] + 1
-        else:
-            index += 1
     if not any(drop):
         return buffer
     out = _Buffer()

@@ -132,13 +132,15 @@ class _Matcher:
     def __init__(self, entries: Iterable[_Entry]) -> None:
         self.by_first: dict[str, list[_Entry]] = {}
         self.single_prefix: dict[str, list[_Entry]] = {}
-        self.longest_prefix = 0
         for entry in entries:
             if entry.prefix_last and len(entry.words) == 1:
                 self.single_prefix.setdefault(entry.words[0], []).append(entry)
-                self.longest_prefix = max(self.longest_prefix, len(entry.words[0]))
             else:
                 self.by_first.setdefault(entry.words[0], []).append(entry)
+        # The lengths that single-word prefixes have: a word is looked up once per length.
+        self.prefix_sizes = tuple(
+            sorted({len(prefix) for prefix in self.single_prefix if len(prefix) >= MIN_PREFIX})
+        )
 
     def find(self, words: list[str]) -> list[_Hit]:
         hits: list[_Hit] = []
@@ -148,10 +150,11 @@ class _Matcher:
                 last = index + len(entry.words) - 1
                 if last < count and _phrase_matches(entry, words, index):
                     hits.append(_Hit(entry.group, entry.term, index, last))
-            if self.single_prefix:
-                for size in range(MIN_PREFIX, min(len(word), self.longest_prefix) + 1):
-                    for entry in self.single_prefix.get(word[:size], ()):
-                        hits.append(_Hit(entry.group, entry.term, index, index))
+            for size in self.prefix_sizes:
+                if size > len(word):
+                    break
+                for entry in self.single_prefix.get(word[:size], ()):
+                    hits.append(_Hit(entry.group, entry.term, index, index))
         return hits
 
 
@@ -393,6 +396,8 @@ def number_value(word: str) -> int | None:
         return int(word) if len(word) <= 3 else None
     if word in _NUMBER_WORDS:
         return _NUMBER_WORDS[word]
+    if not word.endswith(_TEEN_SUFFIXES):
+        return None
     for suffix in _TEEN_SUFFIXES:
         if word.endswith(suffix) and len(word) <= 12:
             stem = word[: -len(suffix)]
@@ -410,7 +415,7 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
         return words[position] if position < count else ""
 
     for index, word in enumerate(words):
-        token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 else None
+        token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 and word[0].isdigit() else None
         if token_age is not None:
             age = int(token_age.group(1))
             last = index + 1 if at(index + 1) == "old" else index

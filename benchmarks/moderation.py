@@ -1,0 +1,150 @@
+"""Measure the synchronous prompt check on the shipped sets (and the dev set, if present).
+
+    python -m benchmarks.moderation [--eval-dir /work/shared/eval]
+
+Runs the pure engine's text path (normalisation, rules, MiniLM head; what
+``manage.py moderation_eval`` runs) on ``moderation/data/{checkset,finalset,testset3}``
+and, when ``--eval-dir`` holds them, on the evaluation set's ``dev_unsafe.jsonl`` and
+``dev_benign.jsonl``. Writes the "Prompt moderation: measured" section of
+``docs/benchmarks.md`` (between its markers) with the machine, the date, the rules
+version and every SPEC target marked met or not. Targets are checked here, never in
+unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- benchmarks:moderation:begin -->", "<!-- benchmarks:moderation:end -->"
+DATA = ROOT / "moderation" / "data"
+SHIPPED = (
+    ("check set", DATA / "checkset"),
+    ("final set", DATA / "finalset"),
+    ("test set 3", DATA / "testset3"),
+)
+TARGETS = {
+    "recall": 0.80,
+    "sexual": 0.90,
+    "fpr": 0.03,
+    "source_fpr": 0.05,
+    "blocks": 0.01,
+    "rules_p99_ms": 1.0,
+    "total_p99_ms": 30.0,
+}
+
+
+def _rows(*paths: Path) -> list[dict[str, Any]]:
+    from moderation.engine.evaluate import read_jsonl
+
+    return [row for path in paths if path.exists() for row in read_jsonl(path)]
+
+
+def _mark(ok: bool) -> str:
+    return "" if ok else " ✗"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def measure(name: str, rows: list[dict[str, Any]], moderator: Any) -> dict[str, str]:
+    from moderation.engine.evaluate import evaluate
+
+    report, _ = evaluate(rows, moderator)
+    benign_counts: dict[str, int] = {}
+    for row in rows:
+        if row.get("label") != "unsafe":
+            source = str(row.get("source", "unknown"))
+            benign_counts[source] = benign_counts.get(source, 0) + 1
+    worst_source, worst = max(report["fpr_per_source"].items(), key=lambda item: item[1])
+    scopes = report["recall_per_scope"]
+    latency = report["latency_ms"]
+    return {
+        "set": f"{name} ({report['rows']} rows)",
+        "recall": _pct(report["recall_in_scope"])
+        + _mark(report["recall_in_scope"] >= TARGETS["recall"]),
+        "sexual": _pct(scopes.get("sexual")) + _mark((scopes.get("sexual") or 0) >= 0.9),
+        "others": " / ".join(
+            _pct(scopes.get(c)) for c in ("violence_graphic", "hate", "self_harm", "illegal")
+        ),
+        "fpr": _pct(report["fpr"]) + _mark(report["fpr"] <= TARGETS["fpr"]),
+        "worst": f"{_pct(worst)} {worst_source} (n={benign_counts[worst_source]})"
+        + _mark(worst <= TARGETS["source_fpr"]),
+        "blocks": _pct(report["block_rate_benign"])
+        + _mark(report["block_rate_benign"] <= TARGETS["blocks"]),
+        "rules": f"{latency['rules']['p50']:.2f} / {latency['rules']['p99']:.2f} ms"
+        + _mark(latency["rules"]["p99"] <= TARGETS["rules_p99_ms"]),
+        "total": f"{latency['total']['p50']:.1f} / {latency['total']['p99']:.1f} ms"
+        + _mark(latency["total"]["p99"] <= TARGETS["total_p99_ms"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", default="/work/shared/eval", help="dev set folder")
+    args = parser.parse_args(argv)
+
+    from moderation.engine.pipeline import TextModerator
+    from moderation.engine.text_classifier import TextClassifier
+
+    classifier = TextClassifier.load()
+    moderator = TextModerator(classifier=classifier)
+    sets = [(name, [folder / "unsafe.jsonl", folder / "benign.jsonl"]) for name, folder in SHIPPED]
+    eval_dir = Path(args.eval_dir)
+    if (eval_dir / "dev_unsafe.jsonl").exists():
+        sets.insert(
+            0,
+            (
+                "shared/eval dev set, in-sample",
+                [eval_dir / "dev_unsafe.jsonl", eval_dir / "dev_benign.jsonl"],
+            ),
+        )
+    columns = ("set", "recall", "sexual", "others", "fpr", "worst", "blocks", "rules", "total")
+    lines = []
+    for name, paths in sets:
+        rows = _rows(*paths)
+        if rows:
+            result = measure(name, rows, moderator)
+            lines.append("| " + " | ".join(result[c] for c in columns) + " |")
+            print(lines[-1], flush=True)
+    head = classifier.head.metadata
+    section = "\n".join(
+        [
+            BEGIN,
+            "### Prompt moderation: measured",
+            "",
+            f"Measured {dt.date.today().isoformat()} with `python -m benchmarks.moderation` on "
+            f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
+            f"{platform.python_version()}; rules `{moderator.ruleset.version}`, head trained "
+            f"{head.get('trained', '?')}. Flagged = review or block; ✗ marks a missed target "
+            "(recall ≥ 80%, sexual ≥ 90%, FPR ≤ 3%, every benign source ≤ 5%, blocks ≤ 1%, "
+            "rules p99 ≤ 1 ms, whole path p99 ≤ 30 ms).",
+            "",
+            "| set | recall | sexual | violence / hate / self-harm / illegal | FPR "
+            "| worst benign source | blocked benign | rules p50 / p99 | whole path p50 / p99 |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *lines,
+            END,
+        ]
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOC.write_text(text)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
