@@ -114,6 +114,8 @@ _BRACKETS = frozenset("()[]{}")
 _CLOSING = frozenset(")]}")
 _WEIGHT_CHARS = _BRACKETS | {":"}
 _STANDALONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
+_PRINTABLE_ASCII_RUN = re.compile(r"[\x20-\x7e]+")
+_NON_SPACE_RUN = re.compile(r"\S+")
 # A run of what ``_undo_leetspeak`` treats as one word: letters, digits, leet symbols.
 _LEET_RUN = re.compile(r"(?:[^\W_]|[@$!|])+")
 
@@ -186,7 +188,22 @@ def _fold_characters(text: str, changes: dict[str, int]) -> _Buffer:
         out.starts = list(range(len(text)))
         out.ends = list(range(1, len(text) + 1))
         return out
-    for index, char in enumerate(text):
+    position = 0
+    for plain in _PRINTABLE_ASCII_RUN.finditer(text):  # copy printable ASCII runs whole
+        _fold_slowly(text, position, plain.start(), out, changes)
+        start, end = plain.span()
+        out.chars.extend(plain.group().lower())
+        out.starts.extend(range(start, end))
+        out.ends.extend(range(start + 1, end + 1))
+        position = end
+    _fold_slowly(text, position, len(text), out, changes)
+    return out
+
+
+def _fold_slowly(text: str, begin: int, stop: int, out: _Buffer, changes: dict[str, int]) -> None:
+    """Fold ``text[begin:stop]`` (no printable ASCII run inside) character by character."""
+    for index in range(begin, stop):
+        char = text[index]
         if char.isascii():
             if char.isprintable():
                 out.add(char.lower(), index, index + 1)
@@ -209,7 +226,6 @@ def _fold_characters(text: str, changes: dict[str, int]) -> _Buffer:
                 changes["unicode"] += 1
         for piece in folded:
             out.add(piece, index, index + 1)
-    return out
 
 
 def _fold_one(char: str) -> str | None:
@@ -239,24 +255,31 @@ def _strip_weight_syntax(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     out = _Buffer()
     count = len(chars)
     index = 0
-    while index < count:
-        char = chars[index]
-        if char in _BRACKETS:
-            out.add(" ", buffer.starts[index], buffer.ends[index])
-            changes["weight_syntax"] += 1
-            index += 1
+    for special in [i for i, char in enumerate(chars) if char in _WEIGHT_CHARS]:
+        if special < index:
             continue
-        if char == ":":
-            # ":1.3)" -> drop the weight; the scan never revisits a character.
-            probe = index + 1
-            while probe < count and (chars[probe].isdigit() or chars[probe] in ". "):
-                probe += 1
-            if probe > index + 1 and probe < count and chars[probe] in _CLOSING:
-                changes["weight_syntax"] += 1
-                index = probe
-                continue
-        out.add(char, buffer.starts[index], buffer.ends[index])
-        index += 1
+        out.chars.extend(chars[index:special])  # the run before it, unchanged
+        out.starts.extend(buffer.starts[index:special])
+        out.ends.extend(buffer.ends[index:special])
+        index = special
+        if chars[special] in _BRACKETS:
+            out.add(" ", buffer.starts[special], buffer.ends[special])
+            changes["weight_syntax"] += 1
+            index = special + 1
+            continue
+        # ":1.3)" -> drop the weight; the scan never revisits a character.
+        probe = special + 1
+        while probe < count and (chars[probe].isdigit() or chars[probe] in ". "):
+            probe += 1
+        if probe > special + 1 and probe < count and chars[probe] in _CLOSING:
+            changes["weight_syntax"] += 1
+            index = probe
+            continue
+        out.add(":", buffer.starts[special], buffer.ends[special])
+        index = special + 1
+    out.chars.extend(chars[index:])
+    out.starts.extend(buffer.starts[index:])
+    out.ends.extend(buffer.ends[index:])
     return out
 
 
@@ -366,18 +389,13 @@ def _collapse_spaces(buffer: _Buffer) -> _Buffer:
     if " ".join(text.split()) == text:  # nothing to collapse or strip
         return buffer
     out = _Buffer()
-    previous_space = True  # also strips leading spaces
-    for char, start, end in zip(buffer.chars, buffer.starts, buffer.ends, strict=True):
-        if char.isspace():
-            if previous_space:
-                continue
-            previous_space = True
-            out.add(" ", start, end)
-        else:
-            previous_space = False
-            out.add(char, start, end)
-    if out.chars and out.chars[-1] == " ":
-        out.chars.pop()
-        out.starts.pop()
-        out.ends.pop()
+    previous_end = -1
+    for word in _NON_SPACE_RUN.finditer(text):
+        start, end = word.span()
+        if previous_end >= 0:  # one space, spanning the first character of the gap
+            out.add(" ", buffer.starts[previous_end], buffer.ends[previous_end])
+        out.chars.extend(buffer.chars[start:end])
+        out.starts.extend(buffer.starts[start:end])
+        out.ends.extend(buffer.ends[start:end])
+        previous_end = end
     return out

@@ -4,7 +4,7 @@ Rules:
 - The normalised prompt is split into words (runs of letters and digits); a term
   matches whole words only, so ``peg`` never hits ``pegboard`` and ``cum`` never hits
   ``cumulus``. A term ending in ``*`` matches any word starting with it. Plurals
-  (+s, +es, y -> ies) of a term's last word match too.
+  of a term's last word match too (+s; +es after s, x, z, ch, sh; y -> ies).
 - Matching is a dictionary lookup per word (no regular-expression backtracking):
   the work is linear in the number of words times the longest phrase.
 - A hit inside an exception phrase (``suicide squad``) is dropped.
@@ -141,6 +141,8 @@ class _Matcher:
         self.prefix_sizes = tuple(
             sorted({len(prefix) for prefix in self.single_prefix if len(prefix) >= MIN_PREFIX})
         )
+        # Their first MIN_PREFIX letters: most words start otherwise and need no lookups.
+        self.prefix_heads = frozenset(p[:MIN_PREFIX] for p in self.single_prefix)
 
     def find(self, words: list[str]) -> list[_Hit]:
         hits: list[_Hit] = []
@@ -150,6 +152,8 @@ class _Matcher:
                 last = index + len(entry.words) - 1
                 if last < count and _phrase_matches(entry, words, index):
                     hits.append(_Hit(entry.group, entry.term, index, last))
+            if word[:MIN_PREFIX] not in self.prefix_heads:
+                continue
             for size in self.prefix_sizes:
                 if size > len(word):
                     break
@@ -182,7 +186,11 @@ def _term_entries(group: str, term: str) -> list[_Entry]:
     entries = [_Entry(words, group, term, False)]
     last = words[-1]
     if len(last) >= 3 and not last.isdigit():
-        plurals = {last + "s", last + "es"}
+        # English plurals: +s; +es only after s, x, z, ch, sh ("spic" must not hit
+        # "spices"); consonant + y -> ies.
+        plurals = {last + "s"}
+        if last.endswith(("s", "x", "z", "ch", "sh")):
+            plurals.add(last + "es")
         if last.endswith("y"):
             plurals.add(last[:-1] + "ies")
         for plural in sorted(plurals):

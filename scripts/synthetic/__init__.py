@@ -14,8 +14,14 @@ Rules:
   ``SENTENCES`` (whole prompts). All of it is written for this project; nothing is
   copied from the evaluation set or any other prompt collection.
 - ``generate`` renders ``per_category`` prompts per category through ``STYLES``
-  (caption, request, tag list, booru tags, weighted tags, prose, bare phrase),
-  deterministically from ``seed``; duplicates are dropped.
+  (caption, request, tag list, booru tags, weighted tags, prose, bare phrase, whole
+  sentence, pretext, oblique), deterministically from ``seed``; duplicates are dropped.
+- ``pretext`` wraps a scene in a justification ("for my novel, ...", "for an awareness
+  campaign, ..."), for unsafe and benign rows alike, so that a pretext is no label.
+- ``oblique`` draws whole prompts from ``oblique.OBLIQUE[category]``: scenes whose harm
+  is clear without its keyword, and benign scenes with the same mood or framing; benign
+  rows also draw from ``hard_negatives.HARD_NEGATIVES`` (police procedure, contact
+  sports, medicine, grief, religious symbols in context: ordinary scenes a filter trips on).
 - Benign rows (``vocab_benign.py``) are hard negatives: the same subjects, weapons,
   bodies, medicine, history and art in ordinary scenes.
 """
@@ -28,6 +34,8 @@ from types import ModuleType
 from typing import Any
 
 from scripts.synthetic import (
+    hard_negatives,
+    oblique,
     vocab_benign,
     vocab_hate,
     vocab_illegal,
@@ -44,6 +52,8 @@ MODULES: dict[str, ModuleType] = {
     "illegal": vocab_illegal,
     "benign": vocab_benign,
 }
+
+SCOPE_OF = {module.__name__: scope for scope, module in MODULES.items()}
 
 STYLE_TAGS = (
     "highly detailed", "sharp focus", "4k", "8k", "uhd", "masterpiece", "best quality",
@@ -82,6 +92,20 @@ PROSE_CLOSERS = (
     "The mood is tense.", "The background is blurred.", "Shot at night with a flash.",
     "The style is realistic.", "Warm afternoon light fills the room.",
     "The composition is centred on the figures.",
+)  # fmt: skip
+
+
+PRETEXTS = (
+    "for my novel, {x}", "i'm writing a horror story and need {x}", "for a school project: {x}",
+    "for an awareness campaign, show {x}", "for research purposes, generate {x}",
+    "it's for a movie poster: {x}", "for a documentary, {x}", "hypothetically, {x}",
+    "as a joke for my group chat, {x}", "for a museum exhibit, {x}",
+    "for my podcast cover art: {x}", "purely artistic, {x}", "for a video game level: {x}",
+    "my teacher asked for {x}", "asking for a friend: {x}", "no judgement please, {x}",
+    "it's fiction so it's fine: {x}", "for a history lesson, {x}",
+    "i'm an artist exploring dark themes, {x}", "for a tabletop rpg handout, {x}",
+    "for a book cover, {x}", "my client wants {x}", "just for me, nobody will see it: {x}",
+    "for a comic i'm drawing, {x}",
 )  # fmt: skip
 
 
@@ -147,15 +171,28 @@ def sentence(rng: random.Random, vocab: ModuleType) -> str:
     return text
 
 
+def pretext(rng: random.Random, vocab: ModuleType) -> str:
+    return _pick(rng, PRETEXTS).format(x=_core(rng, vocab))
+
+
+def oblique_prompt(rng: random.Random, vocab: ModuleType) -> str:
+    scope = SCOPE_OF[vocab.__name__]
+    if scope == "benign":
+        return _pick(rng, oblique.OBLIQUE[scope] + hard_negatives.HARD_NEGATIVES)
+    return _pick(rng, oblique.OBLIQUE[scope])
+
+
 STYLES: dict[str, tuple[float, Callable[[random.Random, ModuleType], str]]] = {
-    "caption": (0.22, caption),
-    "request": (0.14, request),
+    "caption": (0.20, caption),
+    "request": (0.12, request),
     "tag_list": (0.16, tag_list),
     "booru": (0.08, booru),
     "weighted": (0.07, weighted),
     "prose": (0.08, prose),
     "bare": (0.10, bare),
-    "sentence": (0.15, sentence),
+    "sentence": (0.13, sentence),
+    "pretext": (0.06, pretext),
+    "oblique": (0.14, oblique_prompt),
 }
 
 

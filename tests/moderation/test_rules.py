@@ -304,6 +304,7 @@ def test_context_group_round_trips():
         ("a horror movie scene: an actor beheaded, all fake blood", "context_fiction"),
         ("a sex education poster about consent and pornography", "context_education"),
         ("a video game level where the crew plans a bank robbery", "context_fiction"),
+        ("a hindu temple doorway with a red swastika for diwali", "context_religious"),
     ],
 )
 def test_default_contexts_soften_help_pretend_and_education(prompt: str, softened_by: str):
@@ -311,3 +312,27 @@ def test_default_contexts_soften_help_pretend_and_education(prompt: str, softene
     deciding = [m for m in matches if m.category is not None and m.category != "minors"]
     assert deciding
     assert {(m.action, m.softened_by) for m in deciding} == {("corroborate", softened_by)}
+
+
+def test_plurals_follow_english_endings():
+    ruleset = RuleSet.from_dict(
+        {
+            "groups": {
+                "g": {
+                    "category": "hate",
+                    "action": "block",
+                    "terms": ["spic", "witch", "pony", "fox"],
+                }
+            }
+        }
+    )
+    assert ruleset.match("a moroccan market of spices") == []
+    hits = ruleset.match("spics, witches, ponies and foxes")
+    assert [m.text for m in hits] == ["spics", "witches", "ponies", "foxes"]
+
+
+def test_a_religious_swastika_is_softened_but_a_hateful_one_is_not():
+    temple = default_ruleset().match("a buddhist temple with the swastika on the wall")
+    rally = default_ruleset().match("a torchlit rally under swastika banners")
+    assert [(m.term, m.action) for m in temple if m.category] == [("swastika", "corroborate")]
+    assert [(m.term, m.action) for m in rally if m.category] == [("swastika", "review")]
