@@ -35,10 +35,12 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
+	$(PY) manage.py moderation_policy_refresh
 	$(PY) manage.py seed_demo
 
 run: install models migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py moderation_policy_refresh
 	$(PY) manage.py seed_demo
 	@echo
 	@echo "  Imagegate is starting on http://127.0.0.1:8000  (Ctrl-C stops the site and the workers)"

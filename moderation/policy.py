@@ -7,6 +7,9 @@ Rules:
 - ``policy_current()`` is the newest version. If no version exists (a database
   flushed by a test, or created without migrations) version 1 is built from the
   engine's built-in rules, as the data migration does.
+- When the shipped rules or the text head change, ``policy_refresh_builtin()``
+  (``manage.py moderation_policy_refresh``, run by ``make run`` and on deploy)
+  publishes them over a policy nobody has edited; an edited policy is left alone.
 - Compiled rules and moderators are cached per process per version: a new version
   is picked up on the next call, without a restart.
 - Per-jurisdiction overrides only make thresholds stricter (the lower of the two
@@ -36,6 +39,7 @@ from moderation.models import PolicyVersion
 logger = logging.getLogger(__name__)
 
 SENIOR_MODERATORS = "senior_moderators"
+BUILTIN_REASON = "Built-in default policy"
 # Categories a score threshold applies to (``minors`` is an indicator, not a violation).
 THRESHOLD_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c != "minors")
 DEFAULT_STRIKES: dict[str, Any] = {
@@ -246,6 +250,35 @@ def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> P
     errors = policy_document_errors(document)
     if errors:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"document": errors})
+    return _publish(actor=actor, document=document, reason=reason.strip())
+
+
+def policy_refresh_builtin() -> PolicyVersion | None:
+    """Publish the shipped rules and head thresholds over an untouched built-in policy.
+
+    When the newest version is a built-in default (its reason starts with
+    ``BUILTIN_REASON``) and differs from today's ``default_policy_document()`` (new
+    rules or a retrained head), the default is published as the next version, audited
+    with no actor. A policy that moderators have edited is never replaced: None is
+    returned, as it is when nothing changed.
+    """
+    newest = PolicyVersion.objects.order_by("-number").first()
+    if newest is None:
+        return policy_current()
+    if not newest.reason.startswith(BUILTIN_REASON):
+        return None
+    document = default_policy_document()
+    if newest.document == document:
+        return None
+    rules = load_ruleset_dict().get("version", "?")
+    return _publish(
+        actor=None,
+        document=document,
+        reason=f"{BUILTIN_REASON} (shipped rules {rules} and text-head thresholds).",
+    )
+
+
+def _publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> PolicyVersion:
     from accountability.audit import audit_record
 
     clean = copy.deepcopy(dict(document))
@@ -255,7 +288,7 @@ def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> P
                 previous = PolicyVersion.objects.order_by("-number").only("number").first()
                 number = previous.number + 1 if previous else 1
                 version = PolicyVersion.objects.create(
-                    number=number, created_by=actor, reason=reason.strip(), document=clean
+                    number=number, created_by=actor, reason=reason, document=clean
                 )
                 audit_record(
                     actor=actor,
@@ -263,7 +296,7 @@ def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> P
                     target=version,
                     before={"number": previous.number if previous else None},
                     after={"number": number, "changed": _changed_sections(previous, clean)},
-                    reason=reason.strip(),
+                    reason=reason,
                 )
             return version
         except IntegrityError:
@@ -287,7 +320,7 @@ def _policy_create_default() -> PolicyVersion:
             version = PolicyVersion.objects.create(
                 number=1,
                 created_by=None,
-                reason="Built-in default policy (engine rules and thresholds).",
+                reason=f"{BUILTIN_REASON} (engine rules and thresholds).",
                 document=default_policy_document(),
             )
             audit_record(

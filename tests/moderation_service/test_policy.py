@@ -178,3 +178,50 @@ def test_builtin_update_leaves_an_edited_policy_and_a_current_one_alone() -> Non
     migration.publish_builtin(apps, None)
     assert policy_current() == edited
     assert PolicyVersion.objects.count() == before + 1
+
+
+def test_refresh_publishes_the_shipped_rules_over_an_untouched_default() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    newest = policy_current()
+    PolicyVersion.objects.create(
+        number=newest.number + 1,
+        reason="Built-in default policy (engine rules and thresholds).",
+        document=_older_builtin_document(),
+    )
+    out = StringIO()
+    call_command("moderation_policy_refresh", stdout=out)
+    published = policy_current()
+    assert published.number == newest.number + 2
+    assert published.document == default_policy_document()
+    assert out.getvalue().startswith(f"published policy version {published.number}: ")
+    entry = AuditLogEntry.objects.filter(action="moderation.policy_publish").latest("id")
+    assert (entry.actor_id, entry.after["number"]) == (None, published.number)
+    assert set(entry.after["changed"]) == {"categories", "rules"}
+
+    out = StringIO()
+    call_command("moderation_policy_refresh", stdout=out)
+    assert policy_current() == published
+    assert "already the shipped default" in out.getvalue()
+
+
+def test_refresh_leaves_a_policy_that_moderators_edited() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    edited = PolicyVersion.objects.create(
+        number=policy_current().number + 1,
+        reason="Senior moderator: stricter violence terms.",
+        document=_older_builtin_document(),
+    )
+    count = PolicyVersion.objects.count()
+    audit_rows = AuditLogEntry.objects.count()
+    out = StringIO()
+    call_command("moderation_policy_refresh", stdout=out)
+    assert policy_current() == edited
+    assert PolicyVersion.objects.count() == count
+    assert AuditLogEntry.objects.count() == audit_rows
+    assert "was edited by moderators; left as it is" in out.getvalue()
