@@ -3,7 +3,7 @@
     python -m benchmarks.moderation [--eval-dir /work/shared/eval]
 
 Runs the pure engine's text path (normalisation, rules, MiniLM head; what
-``manage.py moderation_eval`` runs) on ``moderation/data/{checkset,finalset,testset3}``
+``manage.py moderation_eval`` runs) on ``moderation/data/{checkset,finalset,testset3,testset4}``
 and, when ``--eval-dir`` holds them, on the evaluation set's ``dev_unsafe.jsonl`` and
 ``dev_benign.jsonl``. Writes the "Prompt moderation: measured" section of
 ``docs/benchmarks.md`` (between its markers) with the machine, the date, the rules
@@ -30,6 +30,7 @@ SHIPPED = (
     ("check set", DATA / "checkset"),
     ("final set", DATA / "finalset"),
     ("test set 3", DATA / "testset3"),
+    ("test set 4", DATA / "testset4"),
 )
 TARGETS = {
     "recall": 0.80,
