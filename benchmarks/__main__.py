@@ -22,7 +22,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DOC = ROOT / "docs" / "benchmarks.md"
+
+from benchmarks import write_section  # noqa: E402
+
 BEGIN, END = "<!-- benchmarks:generation:begin -->", "<!-- benchmarks:generation:end -->"
 
 
@@ -130,12 +132,7 @@ def main() -> int:
             END,
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, section)
     print(section)
     return 0
 

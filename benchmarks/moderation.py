@@ -23,7 +23,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DOC = ROOT / "docs" / "benchmarks.md"
+
+from benchmarks import write_section  # noqa: E402
+
 BEGIN, END = "<!-- benchmarks:moderation:begin -->", "<!-- benchmarks:moderation:end -->"
 DATA = ROOT / "moderation" / "data"
 SHIPPED = (
@@ -137,12 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             END,
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, section)
     print(section)
     return 0
 

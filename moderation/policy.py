@@ -253,6 +253,15 @@ def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> P
     return _publish(actor=actor, document=document, reason=reason.strip())
 
 
+def builtin_update(reason: str, document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Today's built-in document, when the newest version (its ``reason`` and
+    ``document``) is an untouched built-in default that differs from it; else None."""
+    if not reason.startswith(BUILTIN_REASON):
+        return None
+    shipped = default_policy_document()
+    return None if document == shipped else shipped
+
+
 def policy_refresh_builtin() -> PolicyVersion | None:
     """Publish the shipped rules and head thresholds over an untouched built-in policy.
 
@@ -265,10 +274,8 @@ def policy_refresh_builtin() -> PolicyVersion | None:
     newest = PolicyVersion.objects.order_by("-number").first()
     if newest is None:
         return policy_current()
-    if not newest.reason.startswith(BUILTIN_REASON):
-        return None
-    document = default_policy_document()
-    if newest.document == document:
+    document = builtin_update(newest.reason, newest.document)
+    if document is None:
         return None
     rules = load_ruleset_dict().get("version", "?")
     return _publish(

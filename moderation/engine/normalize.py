@@ -332,12 +332,13 @@ def _undo_leetspeak_word(chars: list[str], start: int, end: int, changes: dict[s
 def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     chars = buffer.chars
     # Necessary condition, checked in C: at least three standalone letters.
-    if len(_STANDALONE_LETTER.findall("".join(chars))) < 3:
+    candidates = list(_STANDALONE_LETTER.finditer("".join(chars)))
+    if len(candidates) < 3:
         return buffer
     count = len(chars)
     drop = [False] * count
     index = 0
-    for candidate in _STANDALONE_LETTER.finditer("".join(chars)):
+    for candidate in candidates:
         if candidate.start() < index or not _is_single_letter(chars, candidate.start()):
             continue
         index = candidate.start()

@@ -242,9 +242,16 @@ class RuleSet:
                 raise ValueError(f"group {name!r}: unknown action {action!r}")
             if action not in ("indicator", "context") and category is None:
                 raise ValueError(f"group {name!r}: action {action!r} needs a category")
-            softens = tuple(spec.get("softens", ()))
+            raw_softens = spec.get("softens", [])
+            if not isinstance(raw_softens, list) or not all(
+                isinstance(c, str) for c in raw_softens
+            ):
+                raise ValueError(f"group {name!r}: 'softens' must be a list of categories")
+            softens = tuple(raw_softens)
             if action == "context" and not softens:
                 raise ValueError(f"group {name!r}: a context group needs 'softens'")
+            if action != "context" and softens:
+                raise ValueError(f"group {name!r}: only a context group softens")
             for softened in softens:
                 if softened not in CATEGORIES or softened in NEVER_SOFTENED:
                     raise ValueError(f"group {name!r}: cannot soften {softened!r}")

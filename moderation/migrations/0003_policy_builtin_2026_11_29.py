@@ -8,18 +8,16 @@ have edited is left alone: they publish the new rules themselves in the editor.
 
 from django.db import migrations
 
-BUILTIN_REASON = "Built-in default policy"
-
 
 def publish_builtin(apps, schema_editor):
-    from moderation.policy import default_policy_document
+    from moderation.policy import BUILTIN_REASON, builtin_update
 
     PolicyVersion = apps.get_model("moderation", "PolicyVersion")
     newest = PolicyVersion.objects.order_by("-number").first()
-    if newest is None or not newest.reason.startswith(BUILTIN_REASON):
+    if newest is None:
         return
-    document = default_policy_document()
-    if newest.document == document:
+    document = builtin_update(newest.reason, newest.document)
+    if document is None:
         return
     PolicyVersion.objects.create(
         number=newest.number + 1,

@@ -194,6 +194,11 @@ def test_seniors_publish_a_new_policy_version_and_moderators_cannot(
     assert broken.status_code == 400 and "not valid JSON" in broken.content.decode()
     invalid = client_for(senior).post(url, {"document": "{}", "reason": "x"})
     assert invalid.status_code == 400 and "categories: missing" in invalid.content.decode()
+    unsafe_context = json.loads(json.dumps(document))
+    unsafe_context["rules"]["groups"]["context_support"]["softens"] = ["sexual_minors"]
+    refused = client_for(senior).post(url, {"document": json.dumps(unsafe_context), "reason": "x"})
+    assert refused.status_code == 400
+    assert "cannot soften &#x27;sexual_minors&#x27;" in refused.content.decode()
     assert PolicyVersion.objects.count() == before
     published = client_for(senior).post(
         url, {"document": json.dumps(document), "reason": "Tighten hate thresholds"}

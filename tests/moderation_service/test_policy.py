@@ -225,3 +225,28 @@ def test_refresh_leaves_a_policy_that_moderators_edited() -> None:
     assert PolicyVersion.objects.count() == count
     assert AuditLogEntry.objects.count() == audit_rows
     assert "was edited by moderators; left as it is" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("group", "message"),
+    [
+        ({"category": None, "action": "context", "softens": "self_harm", "terms": ["x"]},
+         "'softens' must be a list of categories"),
+        ({"category": None, "action": "context", "softens": [5], "terms": ["x"]},
+         "'softens' must be a list of categories"),
+        ({"category": None, "action": "context", "softens": ["sexual_minors"], "terms": ["x"]},
+         "cannot soften 'sexual_minors'"),
+        ({"category": None, "action": "context", "terms": ["x"]}, "needs 'softens'"),
+        ({"category": "hate", "action": "block", "softens": ["hate"], "terms": ["x"]},
+         "only a context group softens"),
+    ],
+)  # fmt: skip
+def test_an_invalid_context_group_is_refused(senior: User, group: dict, message: str) -> None:
+    document = fixed_document()
+    document["rules"]["groups"]["bad_context"] = group
+    count, audit_rows = PolicyVersion.objects.count(), AuditLogEntry.objects.count()
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(actor=senior, document=document, reason="bad")
+    assert raised.value.code == "invalid_request"
+    assert any(message in m for m in raised.value.details["document"])
+    assert (PolicyVersion.objects.count(), AuditLogEntry.objects.count()) == (count, audit_rows)
