@@ -24,8 +24,8 @@ from accountability.models import (
     ReviewStatus,
     StatementOfReasons,
 )
-from accountability.permissions import is_senior_moderator
 from accountability.review import IMAGE_SUBJECT_TYPES, JOB_SUBJECT_TYPES, review_item_open
+from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def appeal_decide(
 ) -> Appeal:
     """Rule on an appeal. Only a senior moderator (or superuser) who did not take the
     original decision may rule; an appeal is ruled once."""
-    if not is_senior_moderator(moderator):
+    if not user_is_senior_moderator(moderator):
         raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only senior moderators rule.")
     errors: dict[str, list[str]] = {}
     if outcome not in APPEAL_REASON_TEMPLATES:

@@ -24,9 +24,9 @@ from accountability.models import (
     SourceType,
     StatementOfReasons,
 )
-from accountability.permissions import is_senior_moderator
 from accountability.review import JOB_SUBJECT_TYPES, _priority_for, review_items_for
 from accountability.statements import statement_create
+from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ def review_decide(
         raise ApplicationError(ErrorCode.NOT_FOUND)
     if item.kind == ReviewKind.APPEAL:
         raise ApplicationError(ErrorCode.CONFLICT, "Appeals are ruled on, not decided here.")
-    if action == Action.BAN and not is_senior_moderator(moderator):
+    if action == Action.BAN and not user_is_senior_moderator(moderator):
         raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only senior moderators ban.")
     if action == Action.ESCALATE and item.requires_senior:
         raise ApplicationError(ErrorCode.CONFLICT, "This item is already escalated.")

@@ -16,7 +16,7 @@ from accountability.models import (
     ReviewKind,
     ReviewStatus,
 )
-from accountability.permissions import is_moderator, is_senior_moderator
+from accounts.roles import user_can_review, user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def review_items_for(*, moderator: Any) -> QuerySet[ReviewItem]:
     """Pending items this moderator may decide: never their own account's, appeals and
     escalations for seniors only, and never an appeal of their own decision."""
     items = ReviewItem.objects.exclude(status=ReviewStatus.DECIDED).exclude(user=moderator)
-    if not is_senior_moderator(moderator):
+    if not user_is_senior_moderator(moderator):
         items = items.filter(requires_senior=False).exclude(kind=ReviewKind.APPEAL)
     return items.exclude(excluded_moderator_id=moderator.pk)
 
@@ -124,7 +124,7 @@ def review_claim_next(*, moderator: Any, kind: str | None = None) -> ReviewItem 
     claimers pass over each other's rows, and the claim itself is a conditional update
     that only succeeds while the row is still claimable (which also covers SQLite).
     """
-    if not is_moderator(moderator):
+    if not user_can_review(moderator):
         raise ApplicationError(ErrorCode.NOT_FOUND)
     now = timezone.now()
     held = (

@@ -19,7 +19,7 @@ from accounts.models import (
     Jurisdiction,
     User,
 )
-from accounts.selectors import user_is_senior_moderator
+from accounts.roles import user_is_senior_moderator
 from accounts.services import api_key_revoke
 
 
@@ -80,7 +80,7 @@ class SeniorModeratorAdmin(admin.ModelAdmin):
     """Visible to senior moderators (and superusers) without model permissions."""
 
     def _is_senior(self, request: HttpRequest) -> bool:
-        return user_is_senior_moderator(user=request.user)
+        return user_is_senior_moderator(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_senior(request)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -6,3 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from accounts.roles import seat_staff_groups
+
+        # After Django's own create_permissions (connected earlier, by auth).
+        post_migrate.connect(seat_staff_groups, sender=self, dispatch_uid="seat_staff_groups")

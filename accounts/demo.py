@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AgeVerificationStatus, User
-
-STAFF_GROUPS = ("moderators", "senior_moderators", "billing_admins")
+from accounts.roles import STAFF_GROUPS
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        # Staff roles checked by ``accounts.roles`` (SPEC §1).
+        permissions = [
+            ("review_content", "Can review content and take moderation decisions"),
+            (
+                "senior_moderation",
+                "Can rule on appeals, ban, escalate CSAM, edit policy and legal holds",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email

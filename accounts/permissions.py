@@ -18,7 +18,8 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiKey
-from accounts.selectors import user_has_totp, user_is_staff_member
+from accounts.roles import user_holds_staff_permission
+from accounts.selectors import user_has_totp
 from core.errors import ErrorCode
 
 MFA_REQUIRED_MESSAGE = "Staff accounts must enrol in two-factor authentication (TOTP) first."
@@ -63,8 +64,8 @@ class SessionOnly(permissions.BasePermission):
 
 
 def staff_needs_mfa(user: Any) -> bool:
-    """True for a staff member (staff groups, superusers) who has no TOTP authenticator."""
-    return user_is_staff_member(user=user) and not user_has_totp(user=user)
+    """True for anyone holding a staff permission (or a superuser) without a TOTP device."""
+    return user_holds_staff_permission(user) and not user_has_totp(user=user)
 
 
 def mfa_refusal(request: HttpRequest) -> HttpResponse:

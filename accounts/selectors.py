@@ -14,7 +14,6 @@ from accounts.models import AgeVerification, ApiKey, Jurisdiction, User
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-STAFF_GROUPS = ("moderators", "senior_moderators", "billing_admins")
 DEFAULT_MIN_AGE = 18
 
 
@@ -51,23 +50,10 @@ def user_email_verified(*, user: User) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
-def user_is_staff_member(*, user: User | AnonymousUser) -> bool:
-    """Members of the staff groups and superusers: MFA is mandatory for them."""
-    if not user.is_authenticated:
-        return False
-    return bool(user.is_superuser or user.groups.filter(name__in=STAFF_GROUPS).exists())
-
-
 def user_has_totp(*, user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
-
-
-def user_is_senior_moderator(*, user: User | AnonymousUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    return bool(user.is_superuser or user.groups.filter(name="senior_moderators").exists())
 
 
 def user_strike_count(*, user: User) -> int:

@@ -27,7 +27,8 @@ from accounts.models import (
     ApiScope,
     User,
 )
-from accounts.selectors import user_is_senior_moderator, user_jurisdiction
+from accounts.roles import user_is_senior_moderator
+from accounts.selectors import user_jurisdiction
 from core.errors import ApplicationError, ErrorCode
 
 API_KEY_PREFIX = "ig_"
@@ -193,7 +194,7 @@ def age_verification_record_manual(
     Only senior moderators (or superusers) may, and never for their own account.
     """
     evidence_note = (evidence_note or "").strip()
-    if not user_is_senior_moderator(user=actor) or actor.pk == user.pk:
+    if not user_is_senior_moderator(actor) or actor.pk == user.pk:
         raise ApplicationError(ErrorCode.PERMISSION_DENIED)
     if not evidence_note:
         raise ApplicationError(
@@ -240,7 +241,7 @@ def age_verification_flag_resolve(
 ) -> AgeVerificationFlag:
     """A senior moderator closes a flag with a note (audited)."""
     note = (note or "").strip()
-    if not user_is_senior_moderator(user=actor):
+    if not user_is_senior_moderator(actor):
         raise ApplicationError(ErrorCode.PERMISSION_DENIED)
     if not note:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"note": ["Give a note."]})

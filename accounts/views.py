@@ -25,6 +25,7 @@ from accounts.models import AgeVerificationFlag, OfflineIdentitySession, User
 from accounts.offline_stripe import offline_identity_complete
 from accounts.permissions import staff_mfa_required
 from accounts.privacy import KEPT_ALWAYS, KEPT_UNDER_LEGAL_HOLD, user_erase
+from accounts.roles import user_is_senior_moderator
 from accounts.selectors import (
     age_verification_latest,
     api_key_get,
@@ -32,7 +33,6 @@ from accounts.selectors import (
     user_effective_account_state,
     user_email_verified,
     user_has_totp,
-    user_is_senior_moderator,
     user_jurisdiction,
 )
 from accounts.services import (
@@ -147,7 +147,7 @@ def erase_view(request: HttpRequest) -> HttpResponse:
 def manual_verification_view(request: HttpRequest, user_id: Any) -> HttpResponse:
     """A senior moderator records a manual age verification with the evidence seen."""
     actor = _user(request)
-    if not user_is_senior_moderator(user=actor):
+    if not user_is_senior_moderator(actor):
         raise Http404
     subject = get_object_or_404(User, pk=user_id)
     form = ManualVerificationForm(request.POST or None)
@@ -229,7 +229,7 @@ def identity_offline_view(request: HttpRequest, session_id: str) -> HttpResponse
 @require_POST
 def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
     actor = _user(request)
-    if not user_is_senior_moderator(user=actor):
+    if not user_is_senior_moderator(actor):
         raise Http404
     flag = get_object_or_404(AgeVerificationFlag, pk=flag_id)
     try:

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accountability.permissions import is_senior_moderator
+from accounts.roles import user_is_senior_moderator
 
 
 def roles(request: HttpRequest) -> dict[str, Any]:
     """Whether the console should show senior-only links (the views check it again)."""
     if not request.path.startswith("/moderation/"):
         return {}
-    return {"is_senior_moderator": is_senior_moderator(request.user)}
+    return {"is_senior_moderator": user_is_senior_moderator(request.user)}

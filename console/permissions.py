@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from accountability.permissions import is_moderator, is_senior_moderator
+from accounts.roles import user_can_review, user_is_senior_moderator
 
 
 def _mfa_refusal(request: HttpRequest) -> HttpResponse | None:
@@ -36,12 +36,12 @@ def _guard(senior: bool) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not is_moderator(request.user):
+            if not user_can_review(request.user):
                 raise Http404
             refusal = _mfa_refusal(request)
             if refusal is not None:
                 return refusal
-            if senior and not is_senior_moderator(request.user):
+            if senior and not user_is_senior_moderator(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -30,7 +30,6 @@ from accountability.models import (
     ReviewItem,
     ReviewKind,
 )
-from accountability.permissions import is_senior_moderator
 from accountability.review import (
     review_claim,
     review_claim_next,
@@ -38,6 +37,7 @@ from accountability.review import (
     review_release,
 )
 from accounts.models import User
+from accounts.roles import user_is_senior_moderator
 from console.forms import AppealRulingForm, DecisionForm, LegalHoldForm, ReasonForm, TipNumberForm
 from console.permissions import moderator_required, senior_required
 from console.selectors import (
@@ -101,7 +101,7 @@ def _visible_item(request: HttpRequest, item_id: int) -> ReviewItem:
         # Decided items stay viewable for the record; items outside one's remit do not.
         item = ReviewItem.objects.filter(pk=item_id, status="decided").first()
         if item is None or (
-            item.kind == ReviewKind.APPEAL and not is_senior_moderator(request.user)
+            item.kind == ReviewKind.APPEAL and not user_is_senior_moderator(request.user)
         ):
             raise Http404
     return item
@@ -121,7 +121,7 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
         "history": user_history(item.user),
         "form": DecisionForm(),
         "templates_json": REASON_TEMPLATES,
-        "is_senior": is_senior_moderator(request.user),
+        "is_senior": user_is_senior_moderator(request.user),
         "held_by_me": item.claimed_by_id == request.user.pk,
         "nav": "queue",
     }
@@ -278,7 +278,7 @@ def user_view(request: HttpRequest, user_id: str) -> HttpResponse:
         "timeline": user_timeline(subject),
         "history": user_history(subject),
         "holds": LegalHold.objects.filter(user=subject)
-        if is_senior_moderator(request.user)
+        if user_is_senior_moderator(request.user)
         else [],
         "nav": "users",
     }

@@ -5,20 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.roles import user_can_review, user_is_billing_admin
+
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """Navigation facts for the base template."""
-    user = request.user
-    groups: set[str] = set()
-    if user.is_authenticated:
-        groups = set(user.groups.values_list("name", flat=True))
+    user = getattr(request, "user", None)
     return {
-        "is_moderator": bool(
-            user.is_authenticated
-            and (user.is_superuser or groups & {"moderators", "senior_moderators"})
-        ),
-        "is_billing_admin": bool(
-            user.is_authenticated and (user.is_superuser or "billing_admins" in groups)
-        ),
+        "is_moderator": user_can_review(user),
+        "is_billing_admin": user_is_billing_admin(user),
         "stripe_offline": settings.STRIPE_OFFLINE,
     }

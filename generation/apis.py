@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasScope
+from accounts.roles import user_can_review
 from core.errors import ApplicationError, ErrorCode
 from generation import selectors, services
 from generation.catalog import models_for
@@ -207,7 +208,7 @@ class ProvenanceVerifyApi(APIView):
                 image_id_range=report.watermark_payload.image_id_range(),
             )
         may_see_ids = image is not None and (
-            image.job.user_id == request.user.pk or selectors.is_moderator(request.user)
+            image.job.user_id == request.user.pk or user_can_review(request.user)
         )
         return Response(
             {

@@ -11,10 +11,9 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from accounts.roles import user_can_review
 from core.errors import ApplicationError, ErrorCode
 from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
-
-MODERATOR_GROUPS = ("moderators", "senior_moderators")
 
 
 def _as_uuid(value: Any) -> UUID | None:
@@ -22,13 +21,6 @@ def _as_uuid(value: Any) -> UUID | None:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (TypeError, ValueError):
         return None
-
-
-def is_moderator(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or user.groups.filter(name__in=MODERATOR_GROUPS).exists())
-    )
 
 
 def job_list_for_user(*, user: Any) -> QuerySet[GenerationJob]:
@@ -60,7 +52,7 @@ def image_visible_to(*, user: Any, image_id: Any, share_token: str = "") -> Gene
     )
     if image is None or not user.is_authenticated:
         raise ApplicationError(ErrorCode.NOT_FOUND)
-    if is_moderator(user):
+    if user_can_review(user):
         return image
     if image.job.status == JobStatus.SUCCEEDED and (
         image.job.user_id == user.pk

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
 from moderation.engine.pipeline import DEFAULT_THRESHOLDS, UNSAFE, Scorer, TextModerator
@@ -38,7 +39,6 @@ from moderation.models import PolicyVersion
 
 logger = logging.getLogger(__name__)
 
-SENIOR_MODERATORS = "senior_moderators"
 BUILTIN_REASON = "Built-in default policy"
 # Categories a score threshold applies to (``minors`` is an indicator, not a violation).
 THRESHOLD_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c != "minors")
@@ -229,19 +229,13 @@ def policy_document_errors(document: Any) -> list[str]:
 # --- versions ---------------------------------------------------------------------
 
 
-def _actor_is_senior(actor: Any) -> bool:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    return bool(actor.is_superuser or actor.groups.filter(name=SENIOR_MODERATORS).exists())
-
-
 def policy_publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> PolicyVersion:
     """Publish a new policy version (senior moderators only; the document must be valid).
 
     Versions are numbered consecutively; two publishers racing get n+1 and n+2,
     never the same number (a unique constraint, retried).
     """
-    if not _actor_is_senior(actor):
+    if not user_is_senior_moderator(actor):
         raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only senior moderators edit policy.")
     if not reason.strip():
         raise ApplicationError(
