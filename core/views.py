@@ -34,9 +34,8 @@ def _check_database() -> str | None:
 
 
 def _check_broker() -> str | None:
+    from celery import current_app as app
     from django.conf import settings
-
-    from imagegate.celery import app
 
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
