@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from accountability.models import StatementOfReasons
+from core import categories
 
 EEA_COUNTRIES = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
@@ -58,25 +59,12 @@ SOURCE_TYPE = {
     "article_16": "SOURCE_ARTICLE_16",
     "trusted_flagger": "SOURCE_TRUSTED_FLAGGER",
 }
-# The site's moderation categories (SPEC §3) → the Transparency Database's categories.
-CATEGORY = {
-    "sexual": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
-    "sexual_minors": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
-    "minors": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
-    "nonconsensual": "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
-    "violence_graphic": "STATEMENT_CATEGORY_VIOLENCE",
-    "hate": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
-    "self_harm": "STATEMENT_CATEGORY_SELF_HARM",
-    "illegal": "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
-}
+# The site's moderation categories (SPEC §3) → the Transparency Database's categories,
+# from the registry; an unknown key (from data older than a category's removal) is
+# exported as outside the platform's scope rather than dropped.
+CATEGORY = {c.key: c.dsa_category for c in categories.CATEGORIES}
 CATEGORY_DEFAULT = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"
-CATEGORY_SPECIFICATION = {
-    "sexual_minors": ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
-    "nonconsensual": ["KEYWORD_NON_CONSENSUAL_ITEMS_DEEPFAKE"],
-    "sexual": ["KEYWORD_ADULT_SEXUAL_MATERIAL"],
-    "hate": ["KEYWORD_HATE_SPEECH"],
-    "self_harm": ["KEYWORD_SELF_MUTILATION"],
-}
+CATEGORY_SPECIFICATION = {c.key: list(c.dsa_keywords) for c in categories.CATEGORIES}
 
 ALLOWED_VALUES: dict[str, set[str]] = {
     "decision_visibility": set(DECISION_VISIBILITY.values()),

@@ -12,17 +12,11 @@ from accountability.audit import audit_record
 from accountability.contracts import require_contract
 from accountability.models import Report, ReportFiling, ReportReason, ReportStatus, ReviewKind
 from accountability.review import review_item_open
+from core import categories
 from core.errors import ApplicationError, ErrorCode
 
-REPORT_SEVERITY = {
-    ReportReason.SEXUAL_MINORS: 5,
-    ReportReason.NONCONSENSUAL: 4,
-    ReportReason.ILLEGAL: 4,
-    ReportReason.VIOLENCE_GRAPHIC: 3,
-    ReportReason.HATE: 3,
-    ReportReason.SELF_HARM: 3,
-    ReportReason.SEXUAL: 2,
-    ReportReason.OTHER: 2,
+REPORT_SEVERITY = {c.key: c.report_priority for c in categories.REPORTABLE} | {
+    ReportReason.OTHER: 2
 }
 
 

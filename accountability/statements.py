@@ -19,6 +19,7 @@ from accountability.models import (
     SourceType,
     StatementOfReasons,
 )
+from core import categories
 
 # What each decision restricts, in the DSA's four dimensions.
 DECISION_EFFECTS: dict[str, dict[str, str]] = {
@@ -44,19 +45,6 @@ DECISION_ALIASES = {
     "locked": "account_locked",
     "ban": "account_banned",
     "banned": "account_banned",
-}
-POLICY_SECTIONS = {
-    "sexual": "Imagegate content policy: sexual content",
-    "sexual_minors": "Imagegate content policy: sexual content involving minors (illegal content)",
-    "minors": "Imagegate content policy: content involving minors",
-    "nonconsensual": "Imagegate content policy: non-consensual imagery",
-    "violence_graphic": "Imagegate content policy: graphic violence",
-    "hate": "Imagegate content policy: hate",
-    "self_harm": "Imagegate content policy: self-harm",
-    "illegal": "Imagegate content policy: illegal activity",
-}
-LEGAL_GROUNDS = {
-    "sexual_minors": "Directive 2011/93/EU (child sexual abuse material) and national criminal law",
 }
 
 
@@ -124,9 +112,13 @@ def statement_create(
         if override is not None:
             effects[field] = override
     if ground == DecisionGround.ILLEGAL_CONTENT:
-        reference = LEGAL_GROUNDS.get(category, "National law of the Member State concerned")
+        known = categories.BY_KEY.get(category)
+        reference = (known.legal_ground if known else "") or (
+            "National law of the Member State concerned"
+        )
     else:
-        reference = POLICY_SECTIONS.get(category, "Imagegate terms of service")
+        known = categories.BY_KEY.get(category)
+        reference = known.policy_section if known else "Imagegate terms of service"
     statement_id = uuid.uuid4()
     with transaction.atomic():
         statement = StatementOfReasons.objects.create(

@@ -8,23 +8,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 
 from accounts.countries import COUNTRIES
+from core import categories
 
 if TYPE_CHECKING:
     from accounts.models import Jurisdiction
 
-# SPEC §3's fixed category keys.
-MODERATION_CATEGORIES = frozenset(
-    {
-        "sexual",
-        "sexual_minors",
-        "minors",
-        "nonconsensual",
-        "violence_graphic",
-        "hate",
-        "self_harm",
-        "illegal",
-    }
-)
 REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 FEATURE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -42,7 +30,7 @@ def validate_overrides(overrides: Any) -> None:
     if not isinstance(overrides, dict):
         raise ValidationError({"moderation_overrides": "A JSON object of category → thresholds."})
     for category, thresholds in overrides.items():
-        if category not in MODERATION_CATEGORIES:
+        if category not in categories.KEYS:
             raise ValidationError({"moderation_overrides": f"Unknown category {category!r}."})
         if not isinstance(thresholds, dict) or set(thresholds) - {"allow", "block"}:
             raise ValidationError(

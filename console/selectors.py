@@ -24,17 +24,7 @@ from accountability.models import (
     StatementOfReasons,
 )
 from accountability.review import PRIORITY_LABELS, review_items_for
-
-CATEGORIES = (
-    "sexual",
-    "sexual_minors",
-    "minors",
-    "nonconsensual",
-    "violence_graphic",
-    "hate",
-    "self_harm",
-    "illegal",
-)
+from core import categories
 
 
 def queue_for(*, moderator: Any, kind: str | None = None) -> QuerySet[ReviewItem]:
@@ -284,7 +274,7 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
             if decision == "block":
                 blocks[(category or "none", day)] += 1
     series = []
-    for category in CATEGORIES:
+    for category in (c.key for c in categories.CATEGORIES):
         values = [
             round(100 * blocks[(category, day)] / totals[day], 2) if totals[day] else 0
             for day in days

@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-DECISION_RANK = {"allow": 0, "review": 1, "block": 2}
+from core.categories import DECISION_RANK
+
 MINOR_INDICATORS = frozenset({"minors"})
 PERSON_INDICATORS = frozenset({"proper_name"})
 

@@ -22,10 +22,11 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from core.categories import DECISION_RANK
+
 logger = logging.getLogger(__name__)
 
 FAIL_POLICIES = ("review", "allow", "block")
-DECISION_RANK = {"allow": 0, "review": 1, "block": 2}
 # OpenAI category -> ours. Harassment is not one of our categories; its threatening
 # form is treated as a threat of violence.
 CATEGORY_MAP: dict[str, str] = {
