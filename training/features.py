@@ -81,9 +81,7 @@ def cached(
             for index, value in zip(chunk, values, strict=True):
                 cache[keys[index]] = value
             CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                cache_file, keys=np.array(list(cache)), values=np.stack(list(cache.values()))
-            )
+            np.savez(cache_file, keys=np.array(list(cache)), values=np.stack(list(cache.values())))
     return np.stack([cache[k] for k in keys])
 
 
