@@ -32,7 +32,13 @@ from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
-from moderation.engine.pipeline import DEFAULT_THRESHOLDS, UNSAFE, Scorer, TextModerator
+from moderation.engine.pipeline import (
+    DEFAULT_MINOR_SEXUAL,
+    DEFAULT_THRESHOLDS,
+    UNSAFE,
+    Scorer,
+    TextModerator,
+)
 from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
 from moderation.models import PolicyVersion
 
@@ -99,7 +105,7 @@ def default_policy_document() -> dict[str, Any]:
     return {
         "schema": 1,
         "categories": thresholds,
-        "minor_sexual": None,
+        "minor_sexual": DEFAULT_MINOR_SEXUAL,
         "rules": rules,
         "strikes": DEFAULT_STRIKES | {"weights": severity},
         "adult_content": {"plans": [], "jurisdictions": []},
@@ -508,8 +514,7 @@ def text_moderator(
     thresholds = compiled.thresholds()
     minor_sexual = compiled.document.get("minor_sexual")
     if minor_sexual is None:
-        sexual = thresholds.get("sexual") or thresholds.get(UNSAFE) or {"allow": 0.5}
-        minor_sexual = sexual["allow"]
+        minor_sexual = DEFAULT_MINOR_SEXUAL
     if adult_content_allowed:
         # Adult scores never decide (minor_sexual, fixed above, still escalates). An
         # ``unsafe`` sum would count them, so it becomes per-category limits here.

@@ -84,7 +84,10 @@ _LATIN_TO_GREEK: dict[str, str] = {
     "a": "α", "b": "β", "e": "ε", "i": "ι", "k": "κ", "n": "η", "o": "ο", "p": "ρ",
     "t": "τ", "u": "υ", "v": "ν", "w": "ω", "x": "χ", "z": "ζ",
 }  # fmt: skip
-_ARABIC_FOLD: dict[str, str] = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": ""}
+# Arabic alef forms and tatweel; German sharp s.
+_ARABIC_FOLD: dict[str, str] = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": "", "ß": "ss", "ẞ": "ss",
+}  # fmt: skip
 _SCRIPT_WORD = re.compile(r"[^\W_]+")
 # A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").
 _NUMBER_UNITS = frozenset(
@@ -219,7 +222,7 @@ def normalize(text: str) -> NormalizedPrompt:
     if changes["leetspeak"] or _LEET_HINT.search(folded):
         readings.extend(_leet_readings(folded, buffer, text))
     if changes["spacing_joined"]:
-        readings.extend(_split_readings(folded, buffer, text))
+        readings.extend(_split_readings(folded, buffer, readings))
     return NormalizedPrompt(
         original=text,
         text=folded,
@@ -333,7 +336,8 @@ def _fold_scripts(
     if not other:
         return
     mostly_latin = latin > other
-    for word in _SCRIPT_WORD.finditer(text):
+    words = list(_SCRIPT_WORD.finditer(text))
+    for position, word in enumerate(words):
         value = word.group()
         foreign = [c for c in value if _is_cyrillic_or_greek(c)]
         if not foreign:
@@ -349,17 +353,30 @@ def _fold_scripts(
             primary, other_reading = (
                 (as_latin, as_native) if latin_letters >= native_letters else (as_native, as_latin)
             )
-        elif all_lookalikes and (mostly_latin or not _NON_RUSSIAN.isdisjoint(foreign)):
+        elif all_lookalikes and (
+            not _NON_RUSSIAN.isdisjoint(foreign)
+            or (mostly_latin and not _next_to_cyrillic_or_greek(words, position))
+        ):
             primary, other_reading = as_latin, value
         else:
             primary, other_reading = value, as_latin if all_lookalikes else value
         if primary != value:
             changes["confusables"] += sum(1 for a, b in zip(primary, value, strict=True) if a != b)
             chars[word.start() : word.end()] = list(primary)
-        if other_reading != primary and not any("a" <= c <= "z" for c in other_reading) or (
-            other_reading == as_latin and other_reading != primary
-        ):
+        # The other script, when it is a whole reading (no half-Latin "пиdе").
+        whole = other_reading == as_latin or not any("a" <= c <= "z" for c in other_reading)
+        if other_reading != primary and whole:
             readings.append((word.start(), word.end(), other_reading))
+
+
+def _next_to_cyrillic_or_greek(words: list[re.Match[str]], position: int) -> bool:
+    """Whether a neighbouring word has Cyrillic or Greek letters (a phrase in that language)."""
+    for neighbour in (position - 1, position + 1):
+        if 0 <= neighbour < len(words) and any(
+            _is_cyrillic_or_greek(c) for c in words[neighbour].group()
+        ):
+            return True
+    return False
 
 
 def _leet_readings(text: str, buffer: _Buffer, original: str) -> list[tuple[int, int, str]]:
@@ -381,7 +398,8 @@ def _leet_readings(text: str, buffer: _Buffer, original: str) -> list[tuple[int,
                 options.append((current,))
                 continue
             ambiguous = True
-            options.append(tuple(dict.fromkeys((current, *choices))))
+            # The text already holds one reading; the others are the letters only.
+            options.append(choices if current.isdigit() or current in choices else (current,))
         if not ambiguous or not any("a" <= c <= "z" for c in word.group()):
             continue
         seen = {word.group()}
@@ -407,25 +425,40 @@ def _source_char(original: str, buffer: _Buffer, index: int) -> str:
     return piece if piece.isascii() else unicodedata.normalize("NFKC", piece)
 
 
-def _split_readings(text: str, buffer: _Buffer, original: str) -> list[tuple[int, int, str]]:
-    """A joined run of spaced letters read as two or three words."""
+def _split_readings(
+    text: str, buffer: _Buffer, others: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """A joined run of spaced letters (or its other script) read as two or three words."""
     readings: list[tuple[int, int, str]] = []
+    other_script = {(a, b): r for a, b, r in others if b - a == len(r)}
     for word in _SCRIPT_WORD.finditer(text):
         start, end = word.span()
         if not 3 <= end - start <= _MAX_READ_WORD or not any(
             buffer.starts[i + 1] > buffer.ends[i] for i in range(start, end - 1)
         ):
             continue
-        value = word.group()
-        size = len(value)
+        for value in (word.group(), other_script.get((start, end))):
+            if value is not None:
+                readings.extend(_splits(start, end, value))
+    return readings
+
+
+def _splits(start: int, end: int, value: str) -> list[tuple[int, int, str]]:
+    readings = []
+    size = len(value)
+    if size:
         for cut in range(1, size):
             readings.append((start, end, f"{value[:cut]} {value[cut:]}"))
-        if size <= _MAX_THREE_WAY_SPLIT:
-            for first in range(1, size - 1):
-                for second in range(first + 1, size):
-                    readings.append(
-                        (start, end, f"{value[:first]} {value[first:second]} {value[second:]}")
-                    )
+        for first in range(1, size - 1):
+            # Longer runs: three words only beside a one-letter word ("a", "y", "в").
+            if size > _MAX_THREE_WAY_SPLIT and first != 1:
+                seconds = [size - 1]
+            else:
+                seconds = list(range(first + 1, size))
+            for second in seconds:
+                readings.append(
+                    (start, end, f"{value[:first]} {value[first:second]} {value[second:]}")
+                )
     return readings
 
 

@@ -17,7 +17,10 @@ Rules:
   score is compared with its own thresholds. Below ``allow`` allows, at or above
   ``block`` blocks, in between holds for review.
 - A minor indicator (rules) together with a sexual classifier score at or above
-  ``minor_sexual`` (default: the sexual ``allow`` threshold) is ``sexual_minors``.
+  ``minor_sexual`` is ``sexual_minors``. The default, ``DEFAULT_MINOR_SEXUAL``, is
+  far below the ordinary thresholds (zero tolerance) and calibrated on third-party
+  benign prompts that mention children (family, school, sport, medicine): none of
+  them reaches it (``docs/moderation.md``).
 - ``sexual_minors`` always blocks, whatever layer found it.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
@@ -39,6 +42,8 @@ ZERO_TOLERANCE = frozenset({"sexual_minors"})
 UNSAFE = "unsafe"
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block": 0.98}}
 DEFAULT_CORROBORATE_AT = 0.5
+# Sexual probability that, with a minor indicator, is sexual_minors (see module rules).
+DEFAULT_MINOR_SEXUAL = 0.6
 
 
 class PromptTooLongError(ValueError):
@@ -111,8 +116,7 @@ class TextModerator:
             head = getattr(classifier, "head", None)
             thresholds = getattr(head, "thresholds", None) or DEFAULT_THRESHOLDS
         self.thresholds = {k: dict(v) for k, v in thresholds.items()}
-        sexual = self.thresholds.get("sexual") or self.thresholds.get(UNSAFE) or {"allow": 0.8}
-        self.minor_sexual = minor_sexual if minor_sexual is not None else sexual["allow"]
+        self.minor_sexual = minor_sexual if minor_sexual is not None else DEFAULT_MINOR_SEXUAL
         self.max_chars = max_chars
         if corroborate_at is None:
             metadata = getattr(getattr(classifier, "head", None), "metadata", None) or {}

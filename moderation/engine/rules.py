@@ -81,10 +81,16 @@ _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "
                    "七": 7, "八": 8, "九": 9}  # fmt: skip
 # "Years (old)" in other languages, after a number: 14 Jahre, 14 años, 14 лет...
 _I18N_YEAR_WORDS = frozenset(
-    "jahre jahren jahr anos ano ans anni anno лет года год годика годиков عاما عام سنة سنوات "
-    "سنين اعوام عامًا 살 세".split()
+    [
+        *("jahre", "jahren", "jahr", "anos", "ano", "ans", "anni", "anno"),  # de es pt fr it
+        *("лет", "года", "год", "годика", "годиков", "살", "세"),  # ru ko
+        *("عاما", "عام", "سنة", "سنوات", "سنين", "اعوام", "عامًا"),  # ar
+    ]
 )
-_I18N_AGE_BEFORE = frozenset("عمر عمرها عمره بعمر سن بسن".split())
+_CHILD_OF = frozenset(
+    ["girl", "girls", "boy", "boys", "child", "children", "kid", "kids", "daughter", "son"]
+)
+_I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
 # Numbers under 18 written as words (accents stripped as normalisation does).
 _I18N_NUMBERS: dict[str, int] = {
@@ -288,9 +294,7 @@ def _phrase_matches(entry: _Entry, words: list[str], index: int) -> bool:
 def _term_entries(group: str, term: str) -> list[_Entry]:
     """Compile a term to entries: its words, plus plural forms of the last word."""
     prefix_last = term.endswith("*")
-    body = term.rstrip("*").lower()
-    if not body.isascii():
-        body = normalize(body).text
+    body = normalize(term.rstrip("*")).text  # "n1g" reads as prompts do: "nig"
     words = tuple(_WORD.findall(body))
     if not words:
         return []
@@ -341,11 +345,21 @@ class RuleSet:
                 else:
                     entries.extend(_term_entries(group.name, term))
         self._matcher = _Matcher(entries)
-        self._context_words = max((len(e.words) for e in entries), default=1) + 3
         exception_entries: list[_Entry] = []
         for phrase in self.exceptions:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
+        self._context_words = max((len(e.words) for e in entries), default=1) + 3
+        # Every word some term, exception or age phrase uses: a reading that splits a
+        # run of spaced letters into other words is not worth reading.
+        self._vocabulary = (
+            {w for e in entries for w in e.words}
+            | {w for e in exception_entries for w in e.words}
+            | _YEAR_WORDS
+            | _YOUNG_UNITS
+            | _I18N_YEAR_WORDS
+            | {"old", "age", "aged", "yo", "under"}
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -477,7 +491,7 @@ class RuleSet:
             while last + 1 < len(spans) and spans[last + 1][0] < end:
                 last += 1
             pieces = _WORD.findall(reading)
-            if not pieces:
+            if not pieces or (len(pieces) > 1 and not self._worth_reading(pieces)):
                 continue
             before = max(0, first - context)
             window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
@@ -490,6 +504,22 @@ class RuleSet:
                 if hit.start < end and hit.end > start:  # touches the other reading
                     found.append(hit)
         return found
+
+    def _worth_reading(self, pieces: list[str]) -> bool:
+        """A split of spaced letters into words: two words need one known word (the
+        other may be any word after it), three need every word of two letters or more
+        known."""
+        longer = [p for p in pieces if len(p) > 1]
+        known = [self._known_word(p) for p in longer]
+        return any(known) if len(pieces) == 2 else bool(known) and all(known)
+
+    def _known_word(self, word: str) -> bool:
+        if word in self._vocabulary or number_value(word) is not None:
+            return True
+        matcher = self._matcher
+        return word[:MIN_PREFIX] in matcher.prefix_heads and any(
+            word[:size] in matcher.single_prefix for size in matcher.prefix_sizes
+        )
 
     def _cjk_hits(self, text: str) -> list[_Found]:
         """CJK terms anywhere in the CJK runs of the text, spaces between them ignored."""
@@ -632,6 +662,11 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, position))
             continue
+        if word in _CHILD_OF and at(index + 1) == "of":  # "a girl of 12"
+            age_value = number_value(at(index + 2))
+            if age_value is not None and age_value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {age_value}", index, index + 2))
+            continue
         if word in _I18N_AGE_BEFORE:  # Arabic "age 14"
             age_value = number_value(at(index + 1))
             if age_value is not None and age_value < ADULT_AGE:
@@ -643,6 +678,12 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
                 hits.append(_Hit(target, f"age {compound}", index, index))
             continue
         value = number_value(word)
+        if value is not None and len(word) == 1 and word.isdigit():
+            # Digits written apart ("2 0 year old" is twenty): read them together.
+            if at(index + 1).isdigit() and len(at(index + 1)) == 1:
+                continue
+            if index > 0 and words[index - 1].isdigit() and len(words[index - 1]) == 1:
+                value = int(words[index - 1] + word)
         if value is None:
             value = _I18N_NUMBERS.get(word)
             if value is None:

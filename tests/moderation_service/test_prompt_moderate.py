@@ -43,7 +43,7 @@ def test_a_rule_block_records_span_layer_and_scores(
     assert (decision.decision, decision.category, decision.layer) == ("block", "sexual", "rules")
     assert decision.span == (9, 13)
     assert decision.matched_text == "porn"
-    assert decision.scores["rules"][0]["group"] == "sexual_explicit"
+    assert "sexual_explicit" in {r["group"] for r in decision.scores["rules"]}
     assert PromptLog.objects.get().decision == "block"
 
 
