@@ -25,7 +25,16 @@ Rules:
 - Lexicon features (``moderation.engine.lexicon``): ``log(1 + hits)`` per term group
   of ``moderation/data/lexicon.json`` on the normalised prompt, appended to the
   embedding when the head was trained with them (``metadata.lexicon``: names and
-  digest; a head whose lexicon differs from the installed one is refused).
+  digest). When the rules' term lists have changed since training, the head reads the
+  snapshot of its own groups (``text_head_lexicon.json``) instead, so editing a term
+  list never silently changes the classifier; a lexicon handed in that differs from
+  the head's is refused.
+- Other languages: a second head (``text_head_multilingual.json``) over the multilingual
+  Universal Sentence Encoder (``MultilingualEmbedder``: 16 languages incl. CJK, Russian
+  and Arabic, numpy only) scores the prompt too (``MultilingualScorer``); the more
+  unsafe of the two heads' answers is returned. Its benign bias is calibrated so that
+  it shares the MiniLM head's thresholds and adds at most 1% benign reviews (chosen by
+  leave-one-source-out: ``python -m training.loso``).
 - The head (``moderation/data/text_head.json``) is a multinomial logistic model over
   those features with a ``benign`` class; ``scores`` returns the probability (0..1)
   of each unsafe category.
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +60,12 @@ DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
 MODEL_FILENAME = "minilm-l6-int8.onnx"
 TOKENIZER_FILENAME = "tokenizer.json"
 DEFAULT_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "text_head.json"
+DEFAULT_LEXICON_SNAPSHOT = DEFAULT_HEAD_PATH.with_name("text_head_lexicon.json")
+DEFAULT_MULTILINGUAL_HEAD_PATH = DEFAULT_HEAD_PATH.with_name("text_head_multilingual.json")
+USE_WHOLE_CHARS = 400  # longer prompts: the multilingual encoder reads clause groups
+USE_GROUP_CHARS = 200
 BUILD_COMMAND = "python scripts/build_text_model.py"
+TRAIN_COMMAND = "python -m training.train --eval-dir PATH"
 MAX_TOKENS = 128
 WINDOW_STRIDE = 112  # word pieces between block starts: 14 pieces (~10 words) overlap
 MAX_BLOCKS = 5  # encoder passes per prompt at most (the latency budget)
@@ -271,7 +286,8 @@ class TextHead:
         bias = np.asarray(data["bias"], dtype=np.float32)
         classes = tuple(data["classes"])
         lexicon = dict(data.get("metadata", {})).get("lexicon") or {}
-        width = FEATURE_DIM + len(lexicon.get("names", ()))
+        encoder = dict(data.get("metadata", {})).get("encoder", "minilm")
+        width = (USE_DIM if encoder == "usem3" else FEATURE_DIM) + len(lexicon.get("names", ()))
         if weights.shape != (len(classes), width) or bias.shape != (len(classes),):
             raise ValueError(f"text head shape {weights.shape} does not fit classes {classes}")
         return cls(
@@ -307,19 +323,24 @@ class TextClassifier:
     """Scores a prompt per category with MiniLM embeddings and the trained head."""
 
     def __init__(
-        self, embedder: Embedder, head: TextHead, lexicon: LexiconFeatures | None = None
+        self,
+        embedder: Embedder,
+        head: TextHead,
+        lexicon: LexiconFeatures | None = None,
+        multilingual: MultilingualScorer | None = None,
     ) -> None:
         self.embedder = embedder
         self.head = head
+        self.multilingual = multilingual
         wanted = head.metadata.get("lexicon")
         if wanted and lexicon is None:
-            lexicon = LexiconFeatures.load()
+            lexicon = load_head_lexicon(wanted["digest"])
         if wanted:
             assert lexicon is not None
             if list(lexicon.names) != list(wanted["names"]) or lexicon.digest != wanted["digest"]:
                 raise ValueError(
-                    f"text head was trained on lexicon {wanted['digest']}, installed lexicon "
-                    f"is {lexicon.digest}; retrain with scripts/train_text_head.py"
+                    f"text head was trained on lexicon {wanted['digest']}, the lexicon given "
+                    f"is {lexicon.digest}; retrain with `{TRAIN_COMMAND}`"
                 )
         self.lexicon = lexicon if wanted else None
 
@@ -335,14 +356,22 @@ class TextClassifier:
         cls,
         path: Path | str | None = None,
         head_path: Path | str | None = None,
+        multilingual_head_path: Path | str | None = None,
     ) -> TextClassifier:
-        """Load the ONNX model (file or folder ``path``) and the head.
+        """Load the ONNX model (file or folder ``path``), the head and, when it is shipped,
+        the multilingual head.
 
         Raises ``ModelNotBuiltError`` naming the build command when the model is missing.
         """
         embedder = Embedder(path if path is not None else DEFAULT_MODEL_DIR)
         head = TextHead.load(head_path if head_path is not None else DEFAULT_HEAD_PATH)
-        return cls(embedder, head)
+        multilingual = None
+        if multilingual_head_path is not None or DEFAULT_MULTILINGUAL_HEAD_PATH.exists():
+            multilingual = MultilingualScorer(
+                MultilingualEmbedder(),
+                TextHead.load(multilingual_head_path or DEFAULT_MULTILINGUAL_HEAD_PATH),
+            )
+        return cls(embedder, head, multilingual=multilingual)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -386,6 +415,14 @@ class TextClassifier:
     def _scores_windowed(self, text: str) -> dict[str, float]:
         if not text:
             return {c: 0.0 for c in self.categories}
+        scores = self._minilm_scores(text)
+        if self.multilingual is not None:
+            other = self.multilingual.scores(text)
+            if sum(other.values()) > sum(scores.values()):
+                scores = {c: other.get(c, 0.0) for c in scores}
+        return scores
+
+    def _minilm_scores(self, text: str) -> dict[str, float]:
         spans, embedded = self.embedder.window_features(text, self.read_blocks(text))
         if self.lexicon is not None:
             lexical = self.lexicon.matrix([text[a:b] for a, b in spans])
@@ -399,6 +436,61 @@ class TextClassifier:
             for c, p in zip(self.head.classes, probabilities, strict=True)
             if c != BENIGN
         }
+
+
+class MultilingualScorer:
+    """The multilingual head over USE embeddings: the whole prompt, or for a prompt over
+    ``USE_WHOLE_CHARS`` characters its clause groups (consecutive clauses up to
+    ``USE_GROUP_CHARS`` characters); the group with the highest unsafe probability decides.
+    Its benign bias is calibrated at training so that its scores share the MiniLM head's
+    thresholds (see ``training.train``)."""
+
+    def __init__(self, embedder: MultilingualEmbedder, head: TextHead) -> None:
+        if head.weights.shape[1] != USE_DIM:
+            raise ValueError("the multilingual head must take the 512 USE features alone")
+        self.embedder = embedder
+        self.head = head
+
+    def scores(self, text: str) -> dict[str, float]:
+        pieces = [text] if len(text) <= USE_WHOLE_CHARS else clause_groups(text)
+        probabilities = self.head.probabilities(self.embedder.embed(pieces))
+        benign = self.head.classes.index(BENIGN)
+        row = probabilities[int(np.argmax(1.0 - probabilities[:, benign]))]
+        return {
+            c: _round(float(p)) for c, p in zip(self.head.classes, row, strict=True) if c != BENIGN
+        }
+
+
+_CLAUSE_SPLIT = re.compile(r"[,.;:!?|()\[\]{}\n，。、；：！？،؛]+")
+
+
+def clause_groups(text: str, limit: int = USE_GROUP_CHARS) -> list[str]:
+    """Consecutive clauses of ``text`` joined into groups of at most ``limit`` characters
+    (a longer clause is a group of its own), in order."""
+    groups: list[str] = []
+    current = ""
+    for clause in (c.strip() for c in _CLAUSE_SPLIT.split(text)):
+        if not clause:
+            continue
+        if current and len(current) + len(clause) + 2 > limit:
+            groups.append(current)
+            current = ""
+        current = f"{current}, {clause}" if current else clause
+    if current:
+        groups.append(current)
+    return groups or [text]
+
+
+def load_head_lexicon(digest: str) -> LexiconFeatures:
+    """The lexicon a head was trained on: the installed one when its digest matches, else
+    the snapshot ``training.train`` wrote beside the head (``text_head_lexicon.json``), so
+    editing the rules' term lists never silently changes the head's inputs."""
+    installed = LexiconFeatures.load()
+    if installed.digest == digest or not DEFAULT_LEXICON_SNAPSHOT.exists():
+        return installed
+    with open(DEFAULT_LEXICON_SNAPSHOT, encoding="utf-8") as handle:
+        snapshot = json.load(handle)
+    return LexiconFeatures({k: list(v) for k, v in snapshot["groups"].items()})
 
 
 def _round(value: float) -> float:
