@@ -111,3 +111,11 @@ def test_head_reads_its_snapshot_when_the_term_lists_change(
     # A lexicon handed in explicitly must be the one the head was trained on.
     with pytest.raises(ValueError, match=r"training\.train"):
         TextClassifier(text_classifier.embedder, text_classifier.head, lexicon=edited)
+
+
+def test_multilingual_head_can_be_left_out_of_a_process(model_dir: Path):
+    # MODERATION_MULTILINGUAL_HEAD=False: a process that must stay small reads English only.
+    lean = TextClassifier.load(path=model_dir, multilingual=False)
+    assert lean.multilingual is None
+    text = normalize("一个男人用刀砍下另一个男人的头，到处是血").text
+    assert lean.scores(text) == lean._minilm_scores(text)
