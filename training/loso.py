@@ -95,7 +95,7 @@ def report(
     flag = 1.0 - probabilities[:, 0]
     benign = is_eval & (y == 0)
     unsafe = is_eval & (y > 0)
-    threshold = float(np.quantile(flag[benign], 1 - fpr))
+    threshold = float(np.quantile(flag[benign], 1 - fpr)) if fpr < 1 else 0.5
     flagged = flag > threshold
     out: dict[str, Any] = {
         "threshold": round(threshold, 4),
@@ -123,6 +123,36 @@ def report(
         CLASSES[k]: round(float(flagged[unsafe & (y == k)].mean()), 4)
         for k in range(1, len(CLASSES))
     }
+    return out
+
+
+def report_or(
+    first: np.ndarray,
+    second: np.ndarray,
+    y: np.ndarray,
+    families: np.ndarray,
+    fpr: float,
+    second_fpr: float,
+) -> dict[str, Any]:
+    """The runtime's combination: flagged when either head flags, the second head held to
+    ``second_fpr`` of benign rows and the first to what is left of ``fpr``."""
+    is_eval = ~np.isin(families, list(TRAINING_ONLY))
+    benign = is_eval & (y == 0)
+    one, two = 1.0 - first[:, 0], 1.0 - second[:, 0]
+    cut_two = float(np.quantile(two[benign], 1 - second_fpr))
+    chosen = 1.0
+    for rate in np.linspace(fpr, 0.0, 121):
+        cut_one = float(np.quantile(one[benign], 1 - rate))
+        if ((one > cut_one) | (two > cut_two))[benign].mean() <= fpr:
+            chosen = cut_one
+            break
+    # A score that flags exactly when either head does, for ``report``.
+    flagged = (one > chosen) | (two > cut_two)
+    combined = np.zeros_like(first)
+    combined[:, 0] = np.where(flagged, 0.0, 1.0)
+    combined[:, 1:] = np.where(flagged[:, None], first[:, 1:], 0.0)
+    out = report(combined, y, families, 1.0)
+    out["threshold"] = {"first": round(chosen, 4), "second": round(cut_two, 4)}
     return out
 
 
@@ -188,6 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     if args.out.exists():
         results = json.loads(args.out.read_text())
+    chosen = "chosen: minilm+lexicon OR use (use held to 1% benign), synthetic"
+    if not args.only or any(o in chosen for o in args.only):
+        started = time.time()
+        first = loso_scores([np.hstack([minilm, lexicon])], y, weights, families, 0.03)
+        second = loso_scores([use], y, weights, families, 0.03)
+        results[chosen] = report_or(first, second, y, families, args.fpr, 0.01)
+        print(f"{chosen} ({time.time() - started:.0f} s): {json.dumps(results[chosen])}")
     for name, run in candidates.items():
         if args.only and not any(o in name for o in args.only):
             continue
@@ -198,7 +235,35 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1))
     del no_synth
+    args.out.write_text(json.dumps(results, indent=1))
+    print(markdown(results))
     return 0
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The LOSO table: recall per held-out unsafe source and per category, benign FPR."""
+    lines = [
+        "| candidate | all | i2p | overt | ring-a-bell | sexual | violence | hate | self-harm "
+        "| illegal | FPR | worst benign source |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        sources = r["recall_per_source"]
+        scopes = r["recall_per_scope"]
+        worst = max(r["fpr_per_source"].items(), key=lambda item: item[1])
+        cells = [
+            name,
+            f"{r['recall']:.1%}",
+            *(f"{sources[s]['recall']:.1%}" for s in ("i2p", "overt", "ring-a-bell")),
+            *(
+                f"{scopes[c]:.1%}"
+                for c in ("sexual", "violence_graphic", "hate", "self_harm", "illegal")
+            ),
+            f"{r['fpr']:.1%}",
+            f"{worst[0]} {worst[1]:.1%}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
