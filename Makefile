@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MODELS := var/models
 
-.PHONY: install models migrate seed run test lint typecheck pytest format screenshots benchmarks clean
+.PHONY: install models heads migrate seed run test lint typecheck pytest format screenshots benchmarks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ $(MODELS)/minilm-l6-int8.onnx: | $(STAMP)
 	$(PY) scripts/build_text_model.py --out $(MODELS)
 
 models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6-int8.onnx
+
+# The classifier heads are committed (moderation/data/text_head*.json); rebuild them from
+# a copy of the evaluation set with `make heads EVAL_DIR=PATH` (training/, scikit-learn).
+heads: install models
+	@test -n "$(EVAL_DIR)" || { echo "usage: make heads EVAL_DIR=PATH (dev_*.jsonl)"; exit 2; }
+	$(PY) -m training.train --eval-dir "$(EVAL_DIR)"
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -93,11 +93,31 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
             "blocked": "block",
             "held_for_review": "review",
         }.get(job.status, "allow")
-        return {
+        answer: dict[str, Any] = {
             "decision": decision,
             "category": job.moderation_category or None,
             "statement_id": str(job.statement_id) if job.statement_id else None,
         }
+        if decision == "review" and job.statement_id and job.moderation_decision_id:
+            answer["regional_rule"] = _regional_rule(job.moderation_decision_id)
+        return answer
 
     def get_error(self, job: GenerationJob) -> str | None:
         return job.error if job.status == "failed" and job.error else None
+
+
+def _regional_rule(decision_id: Any) -> dict[str, Any] | None:
+    """The regional rule that held a job (one query, only for jobs held with a statement)."""
+    from moderation.models import ModerationDecision
+
+    scores = (
+        ModerationDecision.objects.filter(pk=decision_id).values_list("scores", flat=True).first()
+    )
+    regional = (scores or {}).get("regional")
+    if not regional:
+        return None
+    return {
+        "jurisdiction": regional.get("jurisdiction") or None,
+        "category": regional.get("category"),
+        "note": "Held for review under a stricter regional threshold; no strike.",
+    }

@@ -244,6 +244,8 @@ def generation_submit(
                 progress_total=request.steps,
                 moderation_decision_id=getattr(decision, "pk", None),
                 moderation_category=decision.category or "",
+                # A hold under a regional rule comes with a statement of reasons.
+                statement_id=getattr(decision, "statement_id", None) if held else None,
                 ip_hash=ip_hash,
                 queued_at=None if held else now,
             )

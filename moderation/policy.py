@@ -13,7 +13,11 @@ Rules:
 - Compiled rules and moderators are cached per process per version: a new version
   is picked up on the next call, without a restart.
 - Per-jurisdiction overrides only make thresholds stricter (the lower of the two
-  bounds wins): a jurisdiction can never loosen the policy.
+  bounds wins): a jurisdiction can never loosen the policy. Where only the classifier
+  crosses them they hold for review, never block (``TextModerator.regional``;
+  ``regional_min_unsafe``).
+- ``minor_sexual``: the classifier's sexual score that, with a minor indicator, is
+  ``sexual_minors`` (zero tolerance; far below the ordinary thresholds).
 - Adult sexual content is allowed only where the policy lists both the user's plan
   and jurisdiction; then ``sexual`` terms and scores become indicators (they still
   combine with a minor indicator into ``sexual_minors``).
@@ -33,7 +37,13 @@ from django.db import IntegrityError, transaction
 from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
-from moderation.engine.pipeline import DEFAULT_THRESHOLDS, UNSAFE, Scorer, TextModerator
+from moderation.engine.pipeline import (
+    DEFAULT_MINOR_SEXUAL,
+    DEFAULT_THRESHOLDS,
+    UNSAFE,
+    Scorer,
+    TextModerator,
+)
 from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
 from moderation.models import PolicyVersion
 
@@ -99,7 +109,10 @@ def default_policy_document() -> dict[str, Any]:
     return {
         "schema": 1,
         "categories": thresholds,
-        "minor_sexual": None,
+        "minor_sexual": DEFAULT_MINOR_SEXUAL,
+        # Regional thresholds hold only when the unsafe sum reaches this (null: the
+        # head's corroborate_at).
+        "regional_min_unsafe": None,
         "rules": rules,
         "strikes": DEFAULT_STRIKES | {"weights": severity},
         "adult_content": {"plans": [], "jurisdictions": []},
@@ -163,6 +176,13 @@ def policy_document_errors(document: Any) -> list[str]:
         not isinstance(minor_sexual, int | float) or not 0 <= minor_sexual <= 1
     ):
         errors.append("minor_sexual: expected null or a number from 0 to 1")
+    regional_min = document.get("regional_min_unsafe")
+    if regional_min is not None and (
+        not isinstance(regional_min, int | float)
+        or isinstance(regional_min, bool)
+        or not 0 <= regional_min <= 1
+    ):
+        errors.append("regional_min_unsafe: expected null or a number from 0 to 1")
     try:
         RuleSet.from_dict({"version": "check", **document["rules"]})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -460,7 +480,10 @@ def text_classifier() -> Scorer | None:
                 try:
                     from moderation.engine.text_classifier import TextClassifier
 
-                    scorer = TextClassifier.load(path=settings.IMAGEGATE_MODEL_DIR)
+                    scorer = TextClassifier.load(
+                        path=settings.IMAGEGATE_MODEL_DIR,
+                        multilingual=getattr(settings, "MODERATION_MULTILINGUAL_HEAD", True),
+                    )
                 except (OSError, ValueError, KeyError) as exc:
                     logger.error("text classifier unavailable, rules only: %s", exc)
                     scorer = None
@@ -502,8 +525,7 @@ def text_moderator(
     thresholds = compiled.thresholds()
     minor_sexual = compiled.document.get("minor_sexual")
     if minor_sexual is None:
-        sexual = thresholds.get("sexual") or thresholds.get(UNSAFE) or {"allow": 0.5}
-        minor_sexual = sexual["allow"]
+        minor_sexual = DEFAULT_MINOR_SEXUAL
     if adult_content_allowed:
         # Adult scores never decide (minor_sexual, fixed above, still escalates). An
         # ``unsafe`` sum would count them, so it becomes per-category limits here.
@@ -518,6 +540,7 @@ def text_moderator(
         thresholds,
         minor_sexual=float(minor_sexual),
         max_chars=compiled.max_prompt_chars,
+        regional_min_unsafe=compiled.document.get("regional_min_unsafe"),
     )
     with _lock:
         if len(_moderators) >= _MAX_CACHED_MODERATORS:

@@ -43,6 +43,7 @@ class LexiconFeatures:
 
     def __init__(self, groups: Mapping[str, Sequence[str]]) -> None:
         self.names: tuple[str, ...] = tuple(groups)
+        self.groups: dict[str, list[str]] = {k: list(v) for k, v in groups.items()}
         self._index = {name: i for i, name in enumerate(self.names)}
         entries = []
         for name, terms in groups.items():

@@ -5,8 +5,10 @@ Rules, applied in this order, each a single linear pass over the text:
    letters), then accents stripped (NFKD minus combining marks), then case folding.
 2. Zero-width, format (Cf), control (Cc) and unassigned characters are removed;
    every run of whitespace becomes one space.
-3. Confusables: Cyrillic and Greek lookalikes, small capitals and regional-indicator
-   letters fold to the Latin letter they imitate.
+3. Confusables: small capitals and regional-indicator letters fold to the Latin
+   letter they imitate. Accents are stripped from Latin and Greek letters only
+   (Cyrillic keeps ``й``, Japanese keeps its voicing marks, Hangul stays composed);
+   Arabic alef forms fold to ``ا``, tatweel is dropped.
 4. Prompt-weight syntax: the brackets ``( ) [ ] { }`` become spaces and a weight
    ``:1.3`` right before a closing bracket is dropped, so ``(word:1.3)`` -> ``word``.
 5. Leetspeak, only inside a word that also contains letters: ``0 3 4 5 7 @ $``
@@ -17,6 +19,18 @@ Rules, applied in this order, each a single linear pass over the text:
 6. Spaced-out letters: three or more single letters separated by the same
    separator (space, ``.``, ``-``, ``_``, ``*``, ``·``) are joined: ``n u d e`` ->
    ``nude``.
+7. Scripts, per word: a word mixing Latin with Cyrillic or Greek letters is written
+   in its majority script, lookalikes folded (``пopно`` -> ``порно``, ``nudе`` ->
+   ``nude``). A whole Cyrillic or Greek word stays in its language, unless the prompt
+   is mostly Latin and every letter of the word is a lookalike (``ѕех`` in an English
+   prompt reads ``sex``).
+
+Other readings: ``readings`` lists, per word of the text, the other ways it can be
+read, for the rules layer to try against its term lists: every leetspeak reading
+of digits and symbols (``53x`` -> ``sex``, ``corp53`` -> ``corpse``, ``1`` as ``i``
+or ``l``, ``0`` as ``o``), the other script of a mixed or lookalike word, and a
+joined run of spaced letters split into two or three words (``a n u d e`` ->
+``a nude``; ``n u d e w o m a n`` -> ``nude woman``).
 
 Every output character keeps the span of original characters it came from, so a
 match in the normalised text can be shown in the original prompt. The work is
@@ -52,6 +66,29 @@ _CONFUSABLES: dict[str, str] = {
 
 _LEET: dict[str, str] = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 _LEET_BETWEEN_LETTERS: dict[str, str] = {"!": "i", "|": "l"}
+# Every reading of a digit or symbol, for ``readings`` (the text keeps one of them).
+_LEET_READINGS: dict[str, tuple[str, ...]] = {
+    "0": ("o",), "1": ("i", "l"), "3": ("e",), "4": ("a",), "5": ("s",), "6": ("g", "b"),
+    "7": ("t",), "8": ("b",), "9": ("g",), "@": ("a",), "$": ("s",), "!": ("i",),
+    "|": ("l", "i"),
+}  # fmt: skip
+_MAX_READINGS_PER_WORD = 16
+_MAX_THREE_WAY_SPLIT = 16
+_MAX_READ_WORD = 32  # longer words (no real word) get no other readings
+# Latin letters and the Cyrillic letters they imitate (for mixed Cyrillic words).
+_LATIN_TO_CYRILLIC: dict[str, str] = {
+    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "n": "п",
+    "o": "о", "p": "р", "r": "г", "t": "т", "u": "и", "x": "х", "y": "у", "3": "з",
+}  # fmt: skip
+_LATIN_TO_GREEK: dict[str, str] = {
+    "a": "α", "b": "β", "e": "ε", "i": "ι", "k": "κ", "n": "η", "o": "ο", "p": "ρ",
+    "t": "τ", "u": "υ", "v": "ν", "w": "ω", "x": "χ", "z": "ζ",
+}  # fmt: skip
+# Arabic alef forms and tatweel; German sharp s.
+_ARABIC_FOLD: dict[str, str] = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": "", "ß": "ss", "ẞ": "ss",
+}  # fmt: skip
+_SCRIPT_WORD = re.compile(r"[^\W_]+")
 # A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").
 _NUMBER_UNITS = frozenset(
     [
@@ -113,6 +150,10 @@ _SPACING_SEPARATORS = frozenset(" .-_*·")
 _BRACKETS = frozenset("()[]{}")
 _CLOSING = frozenset(")]}")
 _WEIGHT_CHARS = _BRACKETS | {":"}
+_SMALL_CAPITALS = frozenset(ord(c) for c in _CONFUSABLES if not 0x0370 <= ord(c) <= 0x052F)
+# Cyrillic lookalikes that Russian does not use: a word of them is a disguise.
+_NON_RUSSIAN = frozenset("ѕіјԁԛԝһӏүѵ")
+_LEET_HINT = re.compile(r"[0-9@$!|]")
 _STANDALONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
 _PRINTABLE_ASCII_RUN = re.compile(r"[\x20-\x7e]+")
 _NON_SPACE_RUN = re.compile(r"\S+")
@@ -129,6 +170,8 @@ class NormalizedPrompt:
     starts: tuple[int, ...]
     ends: tuple[int, ...]
     changes: dict[str, int] = field(default_factory=dict)
+    # (start, end, other reading) per word of ``text`` that can be read otherwise.
+    readings: tuple[tuple[int, int, str], ...] = ()
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``text`` to the half-open span of ``original``."""
@@ -172,12 +215,21 @@ def normalize(text: str) -> NormalizedPrompt:
     buffer = _undo_leetspeak(buffer, changes)
     buffer = _join_spaced_letters(buffer, changes)
     buffer = _collapse_spaces(buffer)
+    readings: list[tuple[int, int, str]] = []
+    if not text.isascii():
+        _fold_scripts(buffer, changes, readings)
+    folded = "".join(buffer.chars)
+    if changes["leetspeak"] or _LEET_HINT.search(folded):
+        readings.extend(_leet_readings(folded, buffer, text))
+    if changes["spacing_joined"]:
+        readings.extend(_split_readings(folded, buffer, readings))
     return NormalizedPrompt(
         original=text,
-        text="".join(buffer.chars),
+        text=folded,
         starts=tuple(buffer.starts),
         ends=tuple(buffer.ends),
         changes={k: v for k, v in changes.items() if v},
+        readings=tuple(readings),
     )
 
 
@@ -237,15 +289,177 @@ def _fold_one(char: str) -> str | None:
         return " "
     if 0x1F1E6 <= ord(char) <= 0x1F1FF:  # regional indicator letters
         return chr(ord("a") + ord(char) - 0x1F1E6)
+    if char in _ARABIC_FOLD:
+        return _ARABIC_FOLD[char] or None
     composed = unicodedata.normalize("NFKC", char)
     pieces: list[str] = []
     for part in composed:
+        if _keeps_marks(part):  # Cyrillic "й", kana voicing, Hangul syllables
+            pieces.append(unicodedata.normalize("NFC", part.lower().replace("ё", "е")))
+            continue
         for base in unicodedata.normalize("NFKD", part):
             if unicodedata.category(base) in ("Mn", "Me", "Cf"):
                 continue
             lowered = base.lower()
-            pieces.append("".join(_CONFUSABLES.get(c, c) for c in lowered))
+            pieces.append("".join(_fold_lookalike(c) for c in lowered))
     return "".join(pieces)
+
+
+def _keeps_marks(char: str) -> bool:
+    """Letters whose marks are part of the letter: everything but Latin and Greek."""
+    code = ord(char)
+    if code < 0x0250 or 0x1E00 <= code <= 0x1FFF or 0x0370 <= code <= 0x03FF:
+        return False  # Latin, Latin Extended, Greek: accents are stripped
+    return char.isalpha() and code not in _SMALL_CAPITALS
+
+
+def _fold_lookalike(char: str) -> str:
+    """Small capitals and Latin lookalikes fold; Cyrillic and Greek wait for the word."""
+    if _is_cyrillic_or_greek(char):
+        return char
+    return _CONFUSABLES.get(char, char)
+
+
+def _is_cyrillic_or_greek(char: str) -> bool:
+    code = ord(char)
+    return 0x0370 <= code <= 0x052F
+
+
+def _fold_scripts(
+    buffer: _Buffer, changes: dict[str, int], readings: list[tuple[int, int, str]]
+) -> None:
+    """Write each word with Cyrillic or Greek letters in one script (module rule 7)."""
+    chars = buffer.chars
+    text = "".join(chars)
+    latin = sum(1 for c in text if "a" <= c <= "z")
+    other = sum(1 for c in text if _is_cyrillic_or_greek(c))
+    if not other:
+        return
+    mostly_latin = latin > other
+    words = list(_SCRIPT_WORD.finditer(text))
+    for position, word in enumerate(words):
+        value = word.group()
+        foreign = [c for c in value if _is_cyrillic_or_greek(c)]
+        if not foreign:
+            continue
+        as_latin = "".join(_CONFUSABLES.get(c, c) for c in value).replace("3", "e")
+        greek = sum(1 for c in foreign if ord(c) < 0x0400)
+        to_native = _LATIN_TO_GREEK if greek * 2 > len(foreign) else _LATIN_TO_CYRILLIC
+        native_letters = sum(1 for c in value if c.isalpha() and not ("a" <= c <= "z"))
+        latin_letters = sum(1 for c in value if "a" <= c <= "z")
+        as_native = "".join(to_native.get(c, c) for c in value)
+        all_lookalikes = all(c in _CONFUSABLES for c in foreign)
+        if latin_letters:  # mixed: the majority script, the other as a reading
+            primary, other_reading = (
+                (as_latin, as_native) if latin_letters >= native_letters else (as_native, as_latin)
+            )
+        elif all_lookalikes and (
+            not _NON_RUSSIAN.isdisjoint(foreign)
+            or (mostly_latin and not _next_to_cyrillic_or_greek(words, position))
+        ):
+            primary, other_reading = as_latin, value
+        else:
+            primary, other_reading = value, as_latin if all_lookalikes else value
+        if primary != value:
+            changes["confusables"] += sum(1 for a, b in zip(primary, value, strict=True) if a != b)
+            chars[word.start() : word.end()] = list(primary)
+        # The other script, when it is a whole reading (no half-Latin "пиdе").
+        whole = other_reading == as_latin or not any("a" <= c <= "z" for c in other_reading)
+        if other_reading != primary and whole:
+            readings.append((word.start(), word.end(), other_reading))
+
+
+def _next_to_cyrillic_or_greek(words: list[re.Match[str]], position: int) -> bool:
+    """Whether a neighbouring word has Cyrillic or Greek letters (a phrase in that language)."""
+    for neighbour in (position - 1, position + 1):
+        if 0 <= neighbour < len(words) and any(
+            _is_cyrillic_or_greek(c) for c in words[neighbour].group()
+        ):
+            return True
+    return False
+
+
+def _leet_readings(text: str, buffer: _Buffer, original: str) -> list[tuple[int, int, str]]:
+    """Every leetspeak reading of each word with digits or symbols (1 as i or l...)."""
+    readings: list[tuple[int, int, str]] = []
+    for word in _LEET_RUN.finditer(text):
+        start, end = word.span()
+        if end - start > _MAX_READ_WORD:
+            continue
+        if not _LEET_HINT.search(original, buffer.starts[start], buffer.ends[end - 1]):
+            continue  # no digit or symbol behind this word
+        options: list[tuple[str, ...]] = []
+        ambiguous = False
+        for index in range(start, end):
+            source = _source_char(original, buffer, index)
+            choices = _LEET_READINGS.get(source)
+            current = text[index]
+            if choices is None:
+                options.append((current,))
+                continue
+            ambiguous = True
+            # The text already holds one reading; the others are the letters only.
+            options.append(choices if current.isdigit() or current in choices else (current,))
+        if not ambiguous or not any("a" <= c <= "z" for c in word.group()):
+            continue
+        seen = {word.group()}
+        for reading in _products(options, _MAX_READINGS_PER_WORD):
+            if reading not in seen:
+                seen.add(reading)
+                readings.append((start, end, reading))
+    return readings
+
+
+def _products(options: list[tuple[str, ...]], limit: int) -> list[str]:
+    results = [""]
+    for choices in options:
+        results = [r + c for r in results for c in choices][: limit * 2]
+    return results[:limit]
+
+
+def _source_char(original: str, buffer: _Buffer, index: int) -> str:
+    """The character of the original prompt that ``text[index]`` came from, folded."""
+    piece = original[buffer.starts[index] : buffer.ends[index]]
+    if len(piece) != 1:
+        return ""
+    return piece if piece.isascii() else unicodedata.normalize("NFKC", piece)
+
+
+def _split_readings(
+    text: str, buffer: _Buffer, others: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """A joined run of spaced letters (or its other script) read as two or three words."""
+    readings: list[tuple[int, int, str]] = []
+    other_script = {(a, b): r for a, b, r in others if b - a == len(r)}
+    for word in _SCRIPT_WORD.finditer(text):
+        start, end = word.span()
+        if not 3 <= end - start <= _MAX_READ_WORD or not any(
+            buffer.starts[i + 1] > buffer.ends[i] for i in range(start, end - 1)
+        ):
+            continue
+        for value in (word.group(), other_script.get((start, end))):
+            if value is not None:
+                readings.extend(_splits(start, end, value))
+    return readings
+
+
+def _splits(start: int, end: int, value: str) -> list[tuple[int, int, str]]:
+    readings = []
+    size = len(value)
+    if size:
+        for cut in range(1, size):
+            readings.append((start, end, f"{value[:cut]} {value[cut:]}"))
+        for first in range(1, size - 1):
+            # Longer runs: three words only beside a one-letter word ("a", "y", "в").
+            if size > _MAX_THREE_WAY_SPLIT and first != 1:
+                seconds = [size - 1]
+            else:
+                seconds = list(range(first + 1, size))
+            for second in seconds:
+                readings.append(
+                    (start, end, f"{value[:first]} {value[first:second]} {value[second:]}")
+                )
+    return readings
 
 
 def _strip_weight_syntax(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:

@@ -17,18 +17,28 @@ Rules:
   score is compared with its own thresholds. Below ``allow`` allows, at or above
   ``block`` blocks, in between holds for review.
 - A minor indicator (rules) together with a sexual classifier score at or above
-  ``minor_sexual`` (default: the sexual ``allow`` threshold) is ``sexual_minors``.
+  ``minor_sexual`` is ``sexual_minors``. The default, ``DEFAULT_MINOR_SEXUAL``, is
+  far below the ordinary thresholds (zero tolerance) and calibrated on third-party
+  benign prompts that mention children (family, school, sport, medicine): none of
+  them reaches it (``docs/moderation.md``).
 - ``sexual_minors`` always blocks, whatever layer found it.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
 - Every layer's scores are recorded on the verdict, with timings.
+- Regional thresholds (``regional``): a jurisdiction's stricter per-category limits
+  that only the classifier crosses hold the prompt for review, never block (no
+  strike), and the verdict says which regional rule applied. They apply only where
+  the classifier sees risk at all: its unsafe score (sum over categories) must reach
+  ``regional_min_unsafe`` (default: ``corroborate_at``), because a category's
+  share of a benign prompt's small unsafe mass is no signal ("a castle, ukiyo-e" is
+  0.5 violence of almost nothing). A verdict that already holds or blocks is kept.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from moderation.engine.normalize import MAX_PROMPT_CHARS, normalize
@@ -39,6 +49,8 @@ ZERO_TOLERANCE = frozenset({"sexual_minors"})
 UNSAFE = "unsafe"
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block": 0.98}}
 DEFAULT_CORROBORATE_AT = 0.5
+# Sexual probability that, with a minor indicator, is sexual_minors (see module rules).
+DEFAULT_MINOR_SEXUAL = 0.6
 
 
 class PromptTooLongError(ValueError):
@@ -104,6 +116,7 @@ class TextModerator:
         minor_sexual: float | None = None,
         max_chars: int = MAX_PROMPT_CHARS,
         corroborate_at: float | None = None,
+        regional_min_unsafe: float | None = None,
     ) -> None:
         self.ruleset = ruleset if ruleset is not None else default_ruleset()
         self.classifier = classifier
@@ -111,13 +124,15 @@ class TextModerator:
             head = getattr(classifier, "head", None)
             thresholds = getattr(head, "thresholds", None) or DEFAULT_THRESHOLDS
         self.thresholds = {k: dict(v) for k, v in thresholds.items()}
-        sexual = self.thresholds.get("sexual") or self.thresholds.get(UNSAFE) or {"allow": 0.8}
-        self.minor_sexual = minor_sexual if minor_sexual is not None else sexual["allow"]
+        self.minor_sexual = minor_sexual if minor_sexual is not None else DEFAULT_MINOR_SEXUAL
         self.max_chars = max_chars
         if corroborate_at is None:
             metadata = getattr(getattr(classifier, "head", None), "metadata", None) or {}
             corroborate_at = float(metadata.get("corroborate_at", DEFAULT_CORROBORATE_AT))
         self.corroborate_at = corroborate_at
+        self.regional_min_unsafe = (
+            corroborate_at if regional_min_unsafe is None else regional_min_unsafe
+        )
 
     def check(self, prompt: str) -> TextVerdict:
         """Decide on one prompt; raises ``PromptTooLongError`` over the limit."""
@@ -155,6 +170,49 @@ class TextModerator:
                 "classifier": _ms(finished - rules_at),
                 "total": _ms(finished - started),
             },
+        )
+
+    def regional(
+        self,
+        verdict: TextVerdict,
+        limits: Mapping[str, Mapping[str, float]],
+        *,
+        jurisdiction: str = "",
+    ) -> TextVerdict:
+        """The verdict under a jurisdiction's stricter limits (see module rules)."""
+        if verdict.decision != "allow" or not limits:
+            return verdict
+        scores = verdict.scores.get("classifier") or {}
+        unsafe = sum(scores.values())
+        if unsafe < self.regional_min_unsafe:
+            return verdict
+        crossed = [
+            (score, category)
+            for category, bounds in limits.items()
+            if (score := scores.get(category)) is not None and score >= bounds["allow"]
+        ]
+        if not crossed:
+            return verdict
+        score, category = max(crossed)
+        bounds = limits[category]
+        regional = {
+            "jurisdiction": jurisdiction,
+            "category": category,
+            "score": round(score, 4),
+            "limits": {"allow": bounds["allow"], "block": bounds["block"]},
+            "unsafe": round(unsafe, 4),
+            "rule": "a stricter regional threshold that only the classifier crosses: "
+            "held for review, no strike",
+        }
+        return replace(
+            verdict,
+            decision="review",
+            category=category,
+            layer="classifier",
+            span=None,
+            matched_text=None,
+            severity=self.ruleset.severity.get(category, 1),
+            scores={**verdict.scores, "regional": regional},
         )
 
     def _rule_candidates(

@@ -5,6 +5,15 @@ Rules:
   matches whole words only, so ``peg`` never hits ``pegboard`` and ``cum`` never hits
   ``cumulus``. A term ending in ``*`` matches any word starting with it. Plurals
   of a term's last word match too (+s; +es after s, x, z, ch, sh; y -> ies).
+- Terms are normalised like prompts (accents, scripts). A term written in Chinese,
+  Japanese or Korean script is matched anywhere in the prompt's CJK text, spaces
+  between CJK characters ignored (those languages do not separate words). An Arabic
+  word is also tried without its attached prefixes (``و``, ``ال``, ``بال``...).
+- Every other reading of a word that normalisation lists (leetspeak digits at a
+  word's edge, ``1`` as ``i`` or ``l``, the other script of a mixed word, a run of
+  spaced letters split into words) is tried too, with its neighbouring words, so
+  ``53x``, ``corp53`` and ``a n u d e woman`` hit like ``sex``, ``corpse`` and
+  ``nude``.
 - Matching is a dictionary lookup per word (no regular-expression backtracking):
   the work is linear in the number of words times the longest phrase.
 - A hit inside an exception phrase (``suicide squad``) is dropped.
@@ -19,7 +28,9 @@ Rules:
   threshold). Combination rules and ``sexual_minors`` are
   never softened.
 - Detectors add indicators: an age under 18 (``14 year old``, ``14yo``,
-  ``fourteen-year-old``, ``fiveteen``, ``age 12``) is a ``minors`` hit; two
+  ``fourteen-year-old``, ``fiveteen``, ``age 12``; ``14 Jahre``, ``vierzehnjährige``,
+  ``14 años``, ``quatorze ans``, ``14 anni``, ``14 лет``, ``14歳``, ``十四岁``,
+  ``열네 살``, ``14 عاما``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
 - A combination rule fires when every name in ``all`` (a group or a category) has a
   hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``.
@@ -29,6 +40,7 @@ Rules:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -57,6 +69,61 @@ MIN_PREFIX = 3
 ADULT_AGE = 18
 
 _WORD = re.compile(r"[^\W_]+")
+# Chinese, Japanese and Korean letters: terms in them match without word boundaries.
+_CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
+_CJK = re.compile(f"[{_CJK_CHAR}]")
+_CJK_RUN = re.compile(f"[{_CJK_CHAR}0-9]+(?: +[{_CJK_CHAR}0-9]+)*")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+# Ages written in CJK: digits or Chinese numerals before 歳/才/岁/歲 (Korean: 살/세).
+_CJK_AGE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九十两兩]{1,3}) ?(歳|才|岁|歲|살|세)")
+_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+                   "七": 7, "八": 8, "九": 9}  # fmt: skip
+# "Years (old)" in other languages, after a number: 14 Jahre, 14 años, 14 лет...
+_I18N_YEAR_WORDS = frozenset(
+    [
+        *("jahre", "jahren", "jahr", "anos", "ano", "ans", "anni", "anno"),  # de es pt fr it
+        *("лет", "года", "год", "годика", "годиков", "살", "세"),  # ru ko
+        *("عاما", "عام", "سنة", "سنوات", "سنين", "اعوام", "عامًا"),  # ar
+    ]
+)
+_CHILD_OF = frozenset(
+    ["girl", "girls", "boy", "boys", "child", "children", "kid", "kids", "daughter", "son"]
+)
+_I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
+_GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
+# Numbers under 18 written as words (accents stripped as normalisation does).
+_I18N_NUMBERS: dict[str, int] = {
+    # German
+    "ein": 1, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "sieben": 7,
+    "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwolf": 12, "dreizehn": 13, "vierzehn": 14,
+    "funfzehn": 15, "sechzehn": 16, "siebzehn": 17, "sechzehnjahrige": 16,
+    # Spanish
+    "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+    "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14,
+    "quince": 15, "dieciseis": 16, "diecisiete": 17,
+    # French
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
+    "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+    "seize": 16,
+    # Italian
+    "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9,
+    "dieci": 10, "undici": 11, "dodici": 12, "tredici": 13, "quattordici": 14, "quindici": 15,
+    "sedici": 16, "diciassette": 17,
+    # Portuguese
+    "um": 1, "uma": 1, "dois": 2, "duas": 2, "sete": 7, "oito": 8, "dez": 10, "doze": 12,
+    "treze": 13, "catorze": 14, "dezesseis": 16, "dezasseis": 16, "dezessete": 17,
+    "dezassete": 17,
+    # Russian
+    "один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6,
+    "семь": 7, "восемь": 8, "девять": 9, "десять": 10, "одиннадцать": 11, "двенадцать": 12,
+    "тринадцать": 13, "четырнадцать": 14, "пятнадцать": 15, "шестнадцать": 16,
+    "семнадцать": 17,
+    # Korean native numbers (before 살)
+    "한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9,
+    "열": 10, "열한": 11, "열두": 12, "열세": 13, "열네": 14, "열다섯": 15, "열여섯": 16,
+    "열일곱": 17,
+}  # fmt: skip
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
 _YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
 _YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
@@ -115,6 +182,55 @@ class _Hit:
     term: str
     first: int  # word index
     last: int  # word index, inclusive
+
+
+@dataclass(frozen=True)
+class _Found:
+    group: str
+    term: str
+    start: int  # offset in the normalised text
+    end: int
+
+
+def _spanned(hit: _Hit, spans: list[tuple[int, int]]) -> _Found:
+    return _Found(hit.group, hit.term, spans[hit.first][0], spans[hit.last][1])
+
+
+def _piece_spans(start: int, end: int, pieces: list[str]) -> list[tuple[int, int]]:
+    """Spans of a reading's words: by letter when the reading only adds spaces."""
+    if sum(len(p) for p in pieces) != end - start:
+        return [(start, end)] * len(pieces)
+    result = []
+    position = start
+    for piece in pieces:
+        result.append((position, position + len(piece)))
+        position += len(piece)
+    return result
+
+
+def _arabic_readings(words: list[str], spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Arabic words without their attached prefixes (and, the, with the...)."""
+    readings = []
+    for word, (start, end) in zip(words, spans, strict=True):
+        if not _ARABIC.match(word):
+            continue
+        for prefix in _ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+                readings.append((start, end, word[len(prefix) :]))
+    return readings
+
+
+def _cjk_number(text: str) -> int | None:
+    """Digits or a Chinese numeral up to 99 (十四, 二十)."""
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        value = (_CHINESE_DIGITS.get(tens, 0) if tens else 1) * 10
+        return value + (_CHINESE_DIGITS.get(ones, 0) if ones else 0)
+    return _CHINESE_DIGITS.get(text) if len(text) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -178,7 +294,8 @@ def _phrase_matches(entry: _Entry, words: list[str], index: int) -> bool:
 def _term_entries(group: str, term: str) -> list[_Entry]:
     """Compile a term to entries: its words, plus plural forms of the last word."""
     prefix_last = term.endswith("*")
-    words = tuple(_WORD.findall(term.rstrip("*").lower()))
+    body = normalize(term.rstrip("*")).text  # "n1g" reads as prompts do: "nig"
+    words = tuple(_WORD.findall(body))
     if not words:
         return []
     if prefix_last:
@@ -218,14 +335,31 @@ class RuleSet:
         self.severity = {c: 1 for c in CATEGORIES} | dict(severity or {})
         self.detectors = dict(detectors or {})
         entries: list[_Entry] = []
+        # CJK terms, spaces removed: matched anywhere in the prompt's CJK text.
+        self._cjk_terms: dict[str, list[tuple[str, str]]] = {}
         for group in self.groups.values():
             for term in group.terms:
-                entries.extend(_term_entries(group.name, term))
+                if _CJK.search(term):
+                    key = "".join(normalize(term.rstrip("*")).text.split())
+                    self._cjk_terms.setdefault(key, []).append((group.name, term))
+                else:
+                    entries.extend(_term_entries(group.name, term))
         self._matcher = _Matcher(entries)
         exception_entries: list[_Entry] = []
         for phrase in self.exceptions:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
+        self._context_words = max((len(e.words) for e in entries), default=1) + 3
+        # Every word some term, exception or age phrase uses: a reading that splits a
+        # run of spaced letters into other words is not worth reading.
+        self._vocabulary = (
+            {w for e in entries for w in e.words}
+            | {w for e in exception_entries for w in e.words}
+            | _YEAR_WORDS
+            | _YOUNG_UNITS
+            | _I18N_YEAR_WORDS
+            | {"old", "age", "aged", "yo", "under"}
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -299,8 +433,31 @@ class RuleSet:
     def match(self, prompt: NormalizedPrompt | str) -> list[RuleMatch]:
         """All hits in the prompt, combination rules included, in text order."""
         normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize(prompt)
-        spans = [(m.start(), m.end()) for m in _WORD.finditer(normalized.text)]
-        words = [normalized.text[a:b] for a, b in spans]
+        text = normalized.text
+        spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        words = [text[a:b] for a, b in spans]
+        found = self._scan(words, spans)
+        if "proper_name" in self.detectors:
+            found.extend(
+                _spanned(h, spans)
+                for h in _proper_name_hits(normalized, spans, self.detectors["proper_name"])
+            )
+        readings = list(normalized.readings)
+        if _ARABIC.search(text):
+            readings.extend(_arabic_readings(words, spans))
+        if readings:
+            found.extend(self._scan_readings(words, spans, readings))
+        if _CJK.search(text):
+            found.extend(self._cjk_hits(text))
+
+        matches = [self._to_match(normalized, f) for f in found]
+        matches = self._soften(_dedupe(matches))
+        matches.extend(self._combine(normalized, matches))
+        matches.sort(key=lambda m: (m.start, m.end, m.group))
+        return _dedupe(matches)
+
+    def _scan(self, words: list[str], spans: list[tuple[int, int]]) -> list[_Found]:
+        """Term hits (less exceptions) and detector hits in a list of words."""
         hits = self._matcher.find(words)
         if hits and self.exceptions:
             covered = [False] * len(words)
@@ -314,29 +471,91 @@ class RuleSet:
             ]
         if "age_under_18" in self.detectors:
             hits.extend(_age_hits(words, self.detectors["age_under_18"]))
-        if "proper_name" in self.detectors:
-            hits.extend(_proper_name_hits(normalized, spans, self.detectors["proper_name"]))
+        return [_spanned(h, spans) for h in hits]
 
-        matches = [self._to_match(normalized, spans, h) for h in hits]
-        matches = self._soften(matches)
-        matches.extend(self._combine(normalized, matches))
-        matches.sort(key=lambda m: (m.start, m.end, m.group))
-        return _dedupe(matches)
+    def _scan_readings(
+        self,
+        words: list[str],
+        spans: list[tuple[int, int]],
+        readings: list[tuple[int, int, str]],
+    ) -> list[_Found]:
+        """Hits that another reading of a word makes, read with its neighbouring words."""
+        found: list[_Found] = []
+        context = self._context_words
+        starts = [a for a, _ in spans]
+        for start, end, reading in readings:
+            first = bisect.bisect_right(starts, start) - 1
+            if first < 0 or spans[first][1] <= start:
+                first += 1
+            last = first
+            while last + 1 < len(spans) and spans[last + 1][0] < end:
+                last += 1
+            pieces = _WORD.findall(reading)
+            if not pieces or (len(pieces) > 1 and not self._worth_reading(pieces)):
+                continue
+            before = max(0, first - context)
+            window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
+            window_spans = [
+                *spans[before:first],
+                *_piece_spans(start, end, pieces),
+                *spans[last + 1 : last + 1 + context],
+            ]
+            for hit in self._scan(window, window_spans):
+                if hit.start < end and hit.end > start:  # touches the other reading
+                    found.append(hit)
+        return found
 
-    def _to_match(
-        self, normalized: NormalizedPrompt, spans: list[tuple[int, int]], hit: _Hit
-    ) -> RuleMatch:
-        group = self.groups.get(hit.group)
+    def _worth_reading(self, pieces: list[str]) -> bool:
+        """A split of spaced letters into words: two words need one known word (the
+        other may be any word after it), three need every word of two letters or more
+        known."""
+        longer = [p for p in pieces if len(p) > 1]
+        known = [self._known_word(p) for p in longer]
+        return any(known) if len(pieces) == 2 else bool(known) and all(known)
+
+    def _known_word(self, word: str) -> bool:
+        if word in self._vocabulary or number_value(word) is not None:
+            return True
+        matcher = self._matcher
+        return word[:MIN_PREFIX] in matcher.prefix_heads and any(
+            word[:size] in matcher.single_prefix for size in matcher.prefix_sizes
+        )
+
+    def _cjk_hits(self, text: str) -> list[_Found]:
+        """CJK terms anywhere in the CJK runs of the text, spaces between them ignored."""
+        found: list[_Found] = []
+        for run in _CJK_RUN.finditer(text):
+            positions = [run.start() + i for i, c in enumerate(run.group()) if c != " "]
+            joined = run.group().replace(" ", "")
+            for key, owners in self._cjk_terms.items():
+                at = joined.find(key)
+                while at >= 0:
+                    start, end = positions[at], positions[at + len(key) - 1] + 1
+                    for group, term in owners:
+                        found.append(_Found(group, term, start, end))
+                    at = joined.find(key, at + 1)
+            if "age_under_18" in self.detectors:
+                target = self.detectors["age_under_18"]
+                for age in _CJK_AGE.finditer(joined):
+                    value = _cjk_number(age.group(1))
+                    if value is not None and value < ADULT_AGE:
+                        start = positions[age.start()]
+                        end = positions[age.end() - 1] + 1
+                        found.append(_Found(target, f"age {value}", start, end))
+        return found
+
+    def _to_match(self, normalized: NormalizedPrompt, found: _Found) -> RuleMatch:
+        group = self.groups.get(found.group)
         if group is None:  # detector hit: named by the detector's target
-            category = hit.group if hit.group in CATEGORIES else None
+            category = found.group if found.group in CATEGORIES else None
             action = "indicator"
         else:
             category, action = group.category, group.action
-        start, end = normalized.original_span(spans[hit.first][0], spans[hit.last][1])
+        start, end = normalized.original_span(found.start, found.end)
         return RuleMatch(
             category=category,
-            group=hit.group,
-            term=hit.term,
+            group=found.group,
+            term=found.term,
             start=start,
             end=end,
             text=normalized.original[start:end],
@@ -443,10 +662,37 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, position))
             continue
-        value = number_value(word)
-        if value is None:
+        if word in _CHILD_OF and at(index + 1) == "of":  # "a girl of 12"
+            age_value = number_value(at(index + 2))
+            if age_value is not None and age_value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {age_value}", index, index + 2))
             continue
+        if word in _I18N_AGE_BEFORE:  # Arabic "age 14"
+            age_value = number_value(at(index + 1))
+            if age_value is not None and age_value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {age_value}", index, index + 1))
+            continue
+        compound = _compound_age(word)
+        if compound is not None:
+            if compound < ADULT_AGE:
+                hits.append(_Hit(target, f"age {compound}", index, index))
+            continue
+        value = number_value(word)
+        if value is not None and len(word) == 1 and word.isdigit():
+            # Digits written apart ("2 0 year old" is twenty): read them together.
+            if at(index + 1).isdigit() and len(at(index + 1)) == 1:
+                continue
+            if index > 0 and words[index - 1].isdigit() and len(words[index - 1]) == 1:
+                value = int(words[index - 1] + word)
+        if value is None:
+            value = _I18N_NUMBERS.get(word)
+            if value is None:
+                continue
         following = at(index + 1)
+        if following in _I18N_YEAR_WORDS or _compound_age(following, bare=True) is not None:
+            if value < ADULT_AGE:
+                hits.append(_Hit(target, f"age {value}", index, index + 1))
+            continue
         if following in _YEAR_WORDS:
             if at(index + 2) in ("old", "o"):
                 last = index + 2
@@ -463,6 +709,24 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
         elif value == ADULT_AGE and index > 0 and words[index - 1] == "under":
             hits.append(_Hit(target, "under 18", index - 1, index))
     return hits
+
+
+def _compound_age(word: str, *, bare: bool = False) -> int | None:
+    """The age a word like "vierzehnjährige", "14jahrige" or "열네살" gives (else None).
+
+    ``bare``: the word is "jährige" itself (after "14-"): any value counts as a unit.
+    """
+    for suffix in (*_GERMAN_AGED, "살", "세"):
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            if bare:
+                return 0 if not stem and suffix in _GERMAN_AGED else None
+            if not stem:
+                return None
+            if stem.isdigit() and len(stem) <= 2:
+                return int(stem)
+            return _I18N_NUMBERS.get(stem)
+    return None
 
 
 def _proper_name_hits(

