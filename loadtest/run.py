@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -65,6 +66,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "loadtest")
     parser.add_argument("--drop-database-after", action="store_true")
     parser.add_argument(
+        "--write-doc", type=Path, default=None,
+        help="write the results as a section of this Markdown file (docs/benchmarks.md)",
+    )  # fmt: skip
+    parser.add_argument(
         "--reuse-database",
         action="store_true",
         help="use --database-url as it is (migrated, reference data seeded, no jobs)",
@@ -84,12 +89,12 @@ class Child:
             start_new_session=True,
         )  # fmt: skip
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 30) -> None:
         if self.process.poll() is None:
             with suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 with suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
@@ -168,6 +173,21 @@ def _unfinished() -> int:
     from generation.models import GenerationJob, JobStatus
 
     return GenerationJob.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
+
+
+def finished_per_minute(marks: list[tuple[str, dt.datetime]]) -> list[dict[str, Any]]:
+    """Jobs finished per minute in each phase between consecutive marks."""
+    from generation.models import GenerationJob
+
+    phases = []
+    for (name, start), (_, end) in itertools.pairwise(marks):
+        seconds = max((end - start).total_seconds(), 1e-9)
+        done = GenerationJob.objects.filter(finished_at__gte=start, finished_at__lt=end).count()
+        phases.append(
+            {"phase": name, "seconds": round(seconds, 1), "finished": done,
+             "per_minute": round(done * 60 / seconds, 1)}
+        )  # fmt: skip
+    return phases
 
 
 def reconcile(*, accepted: set[str], media_root: Path) -> dict[str, Any]:
@@ -267,8 +287,66 @@ def _locust_stats(prefix: Path) -> list[dict[str, str]]:
         ]  # fmt: skip
 
 
+DOC_BEGIN = "<!-- benchmarks:loadtest:begin -->"
+DOC_END = "<!-- benchmarks:loadtest:end -->"
+
+
+def write_doc(summary: dict[str, Any], args: argparse.Namespace, doc: Path) -> None:
+    from benchmarks import write_section
+
+    command = (
+        f"python -m loadtest.run --users {args.users} --duration {args.duration} "
+        f"--kill-worker-at {args.kill_worker_at:g} --restart-redis-at {args.restart_redis_at:g}"
+    )
+    lines = [
+        DOC_BEGIN,
+        "### Load test: measured",
+        "",
+        f"Measured {summary['date']} with `{command}` on {summary['machine']} "
+        f"(load average {summary['load_average']} at the start: other work shared the "
+        "cores). 256×256, 4 steps, the tiny test model; one GPU worker, one "
+        "default/moderation worker, gunicorn with "
+        f"{args.web_workers} workers, beat, a Redis of its own. Faults: "
+        + ("; ".join(summary["faults"]) or "none")
+        + ".",
+        "",
+        "| request | count | failures | median ms | p95 ms | per second |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in summary["requests"]:
+        lines.append(
+            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{row['Median Response Time']} | {row['95%']} | {float(row['Requests/s']):.2f} |"
+        )
+    lines += ["", "| phase | seconds | jobs finished | per minute |", "|---|---|---|---|"]
+    for phase in summary["phases"]:
+        lines.append(
+            f"| {phase['phase']} | {phase['seconds']} | {phase['finished']} | "
+            f"{phase['per_minute']} |"
+        )
+    statuses = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items()) or "none"
+    verdict = (
+        "reconciled exactly"
+        if not summary["problems"]
+        else ("did **not** reconcile: " + "; ".join(summary["problems"]))
+    )
+    lines += [
+        "",
+        f"Jobs: {summary['accepted_202']} answered 202, {summary['jobs']} in the database "
+        f"({statuses}); {summary['images']} image rows, {summary['files']} files; drained "
+        f"in {summary['drain_seconds']} s after the load stopped. The books {verdict}.",
+        DOC_END,
+    ]
+    write_section(DOC_BEGIN, DOC_END, "\n".join(lines), doc)
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(143)  # runs the ``finally`` that stops every child
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.log"):
@@ -282,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs_file, keys_file = out / "jobs.txt", out / "keys.json"
     jobs_file.write_text("")
     began = time.monotonic()
+    load_average = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     if not args.reuse_database:
         _fresh_database(args.database_url)
     redis_url = f"redis://127.0.0.1:{args.redis_port}"
@@ -348,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         ], env, out)  # fmt: skip
         startup_seconds = time.monotonic() - started
         load_started = time.monotonic()
+        marks = [("before any fault (baseline)", dt.datetime.now(dt.UTC))]
         killed = restarted = False
         while locust.process.poll() is None:
             elapsed = time.monotonic() - load_started
@@ -356,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                 gpu = _celery("gpu", "gpu", env, out, 1)
                 children.append(gpu)
                 faults.append(f"{elapsed:.0f}s: GPU worker SIGKILLed, a new one started")
+                marks.append(("after the GPU worker was killed", dt.datetime.now(dt.UTC)))
                 killed = True
             if not restarted and 0 <= args.restart_redis_at <= elapsed:
                 redis.kill()
@@ -363,33 +444,40 @@ def main(argv: list[str] | None = None) -> int:
                 children.append(redis)
                 redis.wait_for_log("Ready to accept connections", 30)
                 faults.append(f"{elapsed:.0f}s: Redis SIGKILLed and restarted empty")
+                marks.append(("after Redis restarted empty", dt.datetime.now(dt.UTC)))
                 restarted = True
             time.sleep(0.5)
         load_seconds = time.monotonic() - load_started
+        marks.append(("drain (load stopped)", dt.datetime.now(dt.UTC)))
         drain_started = time.monotonic()
         while _unfinished() and time.monotonic() - drain_started < args.drain_timeout:
             time.sleep(1)
         drain_seconds = time.monotonic() - drain_started
+        marks.append(("end", dt.datetime.now(dt.UTC)))
     finally:
         for child in reversed(children):
-            child.kill(signal.SIGTERM)
+            child.kill(signal.SIGTERM, timeout=15)
     accepted = {line for line in jobs_file.read_text().split() if line}
     books = reconcile(accepted=accepted, media_root=media_root)
     summary = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs",
         "users": args.users,
+        "load_average": load_average,
         "database_setup_seconds": round(setup_seconds, 1),
         "process_startup_seconds": round(startup_seconds, 1),
         "load_seconds": round(load_seconds, 1),
         "drain_seconds": round(drain_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
         "faults": faults,
+        "phases": finished_per_minute(marks),
         "requests": _locust_stats(out / "locust"),
         **books,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
+    if args.write_doc is not None:
+        write_doc(summary, args, args.write_doc)
     if args.drop_database_after:
         from django.db import connections
 
