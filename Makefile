@@ -74,6 +74,14 @@ benchmarks: install models migrate
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.moderation
 
+# Locust on loopback against gunicorn and real workers, with a GPU worker killed and
+# Redis restarted; reconciles jobs, ledger and files afterwards (docs/benchmarks.md).
+# Needs PostgreSQL (LOADTEST_DATABASE_URL, a database whose name says loadtest: it is
+# dropped and re-made) and redis-server; LOADTEST_ARGS overrides the defaults.
+.PHONY: loadtest
+loadtest: install models
+	$(PY) -m loadtest.run $(LOADTEST_ARGS)
+
 # Needs Debian's chromium (apt-get install chromium) and a running `make run`.
 screenshots: install
 	$(PY) scripts/screenshots.py --base http://127.0.0.1:8000 \

@@ -1,11 +1,12 @@
 """Age verification through Stripe Identity (SPEC §5).
 
 The account page starts a document VerificationSession; Stripe reports the result to
-``/accounts/stripe/identity-webhook/``. On ``verified`` the handler reads the date of
-birth from ``verified_outputs`` (a restricted key, ``expand``), compares it with the
-jurisdiction's minimum age and with the declared one, and keeps only the outcome, the
-date, the session id and the method. The date of birth read from the document is never
-stored or logged.
+``/accounts/stripe/identity-webhook/`` or to the billing inbox (``/billing/stripe/webhook/``,
+whose ``handle_identity_event`` calls ``identity_event_apply``). On ``verified`` the
+handler reads the date of birth from ``verified_outputs`` (a restricted key,
+``expand``), compares it with the jurisdiction's minimum age and with the declared one,
+and keeps only the outcome, the date, the session id and the method. The date of birth
+read from the document is never stored or logged.
 
 Offline (``settings.STRIPE_OFFLINE``) the same code runs against
 ``accounts.offline_stripe``, a stand-in for Stripe's servers behind the real library.
@@ -148,6 +149,10 @@ def age_verification_start(*, user: User) -> str:
             session_id=session.id,
             min_age=min_age,
         )
+        from billing.redrive import stripe_events_wake
+
+        # An Identity event that reached the billing inbox before this row waits for it.
+        stripe_events_wake(key=f"identity_session:{session.id}")
         if locked.age_verification_status != AgeVerificationStatus.VERIFIED:
             locked.age_verification_status = AgeVerificationStatus.PENDING
             locked.save(update_fields=["age_verification_status"])
@@ -210,6 +215,14 @@ def _record_event(*, event: dict[str, Any], session_id: str, result: str) -> boo
     return True
 
 
+class IdentitySessionNotYetKnown(Exception):
+    """A handled event names a session whose row is not committed yet."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
 def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
     """Handle one Identity webhook delivery; answers what happened.
 
@@ -218,6 +231,22 @@ def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
     final state (verified, under age, canceled) change nothing.
     """
     event = _parse_event(payload=payload, signature=signature)
+    try:
+        return identity_event_apply(event=event)
+    except stripe.StripeError as exc:
+        # Nothing stored: Stripe delivers the event again later.
+        raise ApplicationError(
+            ErrorCode.SERVICE_UNAVAILABLE, "Stripe could not be reached."
+        ) from exc
+
+
+def identity_event_apply(*, event: dict[str, Any], wait_for_session: bool = False) -> str:
+    """Apply one verified Identity event once by its id; answers what happened.
+
+    With ``wait_for_session`` (the billing inbox, which re-drives), a handled event
+    about a session not known yet raises ``IdentitySessionNotYetKnown`` instead of
+    being recorded as ``unknown_session``. Stripe errors propagate (nothing stored).
+    """
     session = event["data"]["object"]
     session_id = str(session.get("id") or "")
     if IdentityEvent.objects.filter(event_id=event["id"]).exists():
@@ -231,6 +260,8 @@ def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
         if session_id
         else None
     )
+    if wait_for_session and event["type"] in HANDLED_EVENTS and verification is None and session_id:
+        raise IdentitySessionNotYetKnown(session_id)
     if event["type"] not in HANDLED_EVENTS or verification is None:
         result = "ignored" if event["type"] not in HANDLED_EVENTS else "unknown_session"
         return (
@@ -242,13 +273,7 @@ def identity_webhook_receive(*, payload: bytes, signature: str) -> str:
     verified_dob: dt.date | None = None
     verified_country = ""
     if event["type"] == EVENT_VERIFIED:
-        try:
-            verified_dob, verified_country = _verified_outputs(session_id=session_id)
-        except stripe.StripeError as exc:
-            # Nothing stored: Stripe delivers the event again later.
-            raise ApplicationError(
-                ErrorCode.SERVICE_UNAVAILABLE, "Stripe could not be reached."
-            ) from exc
+        verified_dob, verified_country = _verified_outputs(session_id=session_id)
 
     with transaction.atomic():
         locked = AgeVerification.objects.select_for_update().get(pk=verification.pk)

@@ -227,10 +227,11 @@ class StripeEventAdmin(ReadOnlyAdmin):
         "processed_at",
         "attempts",
         "outcome",
+        "parked_on",
         "error",
     )
-    list_filter = ("type",)
-    search_fields = ("stripe_event_id",)
+    list_filter = ("type", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("stripe_event_id", "parked_on")
     actions = ["replay"]
 
     @admin.action(description="Replay (process again)", permissions=["replay"])

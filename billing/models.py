@@ -112,6 +112,15 @@ class StripeEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=200, blank=True, help_text="What processing did")
     error = models.TextField(blank=True)
+    parked_on = models.CharField(
+        max_length=150,
+        blank=True,
+        db_index=True,
+        help_text="The link it waits for (customer:…, identity_session:…)",
+    )
+    redrive_after = models.DateTimeField(
+        null=True, blank=True, help_text="When the periodic re-drive may pick it up again"
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -3,9 +3,15 @@
 Rules (docs/billing.md has the long form):
 
 * A delivery whose signature does not verify is refused (400) and nothing is stored.
-* Each event is stored once by its Stripe id; a duplicate delivery is answered 200
-  and not processed again. Processing runs in ``billing.process_stripe_event``,
-  which claims the row with a conditional update and is a no-op when re-run.
+* Each event is stored once by its Stripe id and answered 200 once the row is
+  committed. Processing runs in ``billing.process_stripe_event``, which claims the
+  row with a conditional update and is a no-op when re-run; so every delivery of an
+  event not processed yet enqueues it again, and a failed enqueue only logs: the
+  periodic re-drive (``billing.redrive``) sends whatever is left unprocessed.
+* An event that arrives before what it needs (its customer not linked yet) first
+  asks Stripe; failing that it is parked, unprocessed, and processed again when the
+  link appears. It is never recorded as ignored for arriving early.
+* Identity events delivered here are handled by ``accounts.identity``, once per id.
 * Handlers are idempotent, so a replay is always safe: credit grants are unique per
   invoice or checkout session, subscription payloads older than the one applied
   are ignored (Stripe's event ``created``), a canceled subscription stays canceled,
@@ -41,13 +47,21 @@ from billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from billing.redrive import (
+    EventParked,
+    backoff,
+    claim_expiry,
+    link_exists,
+    stripe_event_release,
+    stripe_events_wake,
+)
+from billing.redrive import stripe_event_enqueue as stripe_event_enqueue
 from billing.stripe_client import stripe_client
 from core.errors import ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
 STRIPE_ACTOR = "stripe webhook"
-CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 # Billing reasons whose paid invoice starts a new period and so grants its credits.
 GRANTING_BILLING_REASONS = frozenset({"subscription_create", "subscription_cycle"})
 
@@ -63,7 +77,9 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent
     """Verify a delivery and store it once; answers the row and whether it was new.
 
     Raises 400 ``invalid_request`` (storing nothing) when the signature, its
-    timestamp or the body is not valid.
+    timestamp or the body is not valid. Every delivery of an event that is not
+    processed yet enqueues it (the task's claim makes extra messages no-ops), so
+    Stripe's retry after a lost enqueue sends it again.
     """
     try:
         stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
@@ -84,15 +100,9 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent
             stripe_event_id=event_id,
             defaults={"type": event_type, "created": created, "payload": data},
         )
-        if created_now:
+        if created_now or event.processed_at is None:
             stripe_event_enqueue(event_pk=event.pk)
     return event, created_now
-
-
-def stripe_event_enqueue(*, event_pk: int) -> None:
-    from billing.tasks import process_stripe_event
-
-    transaction.on_commit(lambda: process_stripe_event.delay(event_pk))
 
 
 # --- Processing --------------------------------------------------------------------
@@ -101,34 +111,58 @@ def stripe_event_enqueue(*, event_pk: int) -> None:
 def stripe_event_process(*, event_pk: int) -> str | None:
     """Claim and handle one stored event; a no-op when it is processed or claimed.
 
-    Answers the outcome, or ``None`` when there was nothing to claim. An exception is
-    recorded on the row (``error``) and the claim dropped, so a retry or a replay runs
-    the handler again.
+    Answers the outcome, or ``None`` when there was nothing to claim. A claim older
+    than ``STRIPE_EVENT_CLAIM_SECONDS`` (its worker died) may be taken over. An
+    exception is recorded on the row (``error``) and the claim dropped, on a fresh
+    connection when the database connection was the failure, so a retry, the
+    re-drive or a replay runs the handler again. An event that must wait for a link
+    is parked; when the link turns out to be there already it is processed at once.
     """
+    outcome, parked_on = _process_once(event_pk=event_pk)
+    for _ in range(3):
+        if not parked_on or not link_exists(parked_on):
+            break
+        outcome, parked_on = _process_once(event_pk=event_pk)
+    return outcome
+
+
+def _process_once(*, event_pk: int) -> tuple[str | None, str]:
     now = timezone.now()
     claimed = (
         StripeEvent.objects.filter(pk=event_pk, processed_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_expiry()))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
-        return None
+        return None, ""
     event = StripeEvent.objects.get(pk=event_pk)
     handler = HANDLERS.get(event.type)
     try:
-        outcome = handler(event) if handler else "ignored: not a handled type"
-    except IgnoredEvent as exc:
-        outcome = f"ignored: {exc}"
+        try:
+            outcome = handler(event) if handler else "ignored: not a handled type"
+        except IgnoredEvent as exc:
+            outcome = f"ignored: {exc}"
+        StripeEvent.objects.filter(pk=event_pk).update(
+            processed_at=timezone.now(), outcome=outcome[:200], error="", parked_on=""
+        )
+    except EventParked as exc:
+        waiting = f"waiting: {exc}"
+        stripe_event_release(
+            event_pk=event_pk,
+            parked_on=exc.key,
+            outcome=waiting[:200],
+            redrive_after=now + backoff(attempts=event.attempts),
+        )
+        return waiting, exc.key
     except Exception as exc:
         logger.exception("Stripe event %s failed", event.stripe_event_id)
-        StripeEvent.objects.filter(pk=event_pk).update(
-            claimed_at=None, error=f"{type(exc).__name__}: {exc}"[:2000]
+        stripe_event_release(
+            event_pk=event_pk,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            redrive_after=now + backoff(attempts=event.attempts),
         )
         raise
-    StripeEvent.objects.filter(pk=event_pk).update(
-        processed_at=timezone.now(), outcome=outcome[:200], error=""
-    )
-    return outcome
+    return outcome, ""
 
 
 def _object(event: StripeEvent) -> dict[str, Any]:
@@ -148,34 +182,67 @@ def _timestamp(value: Any) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
 
 
-def _user_for_customer(stripe_customer_id: str | None, metadata: dict[str, Any]) -> Any:
-    """The user behind a Stripe customer; links it from ``metadata.user_id`` if new."""
+def _user_from_metadata(metadata: dict[str, Any] | None) -> Any:
     from accounts.models import User
 
+    user_id = (metadata or {}).get("user_id")
+    if not user_id:
+        return None
+    try:
+        return User.objects.filter(pk=uuid.UUID(str(user_id))).first()
+    except ValueError:
+        return None
+
+
+def _stripe_customer_metadata(stripe_customer_id: str) -> dict[str, Any]:
+    """Ask Stripe: customers we create carry ``metadata.user_id``."""
+    try:
+        found = stripe_client().v1.customers.retrieve(stripe_customer_id)
+    except stripe.InvalidRequestError:
+        return {}
+    data = found.to_dict()
+    return {} if data.get("deleted") else dict(data.get("metadata") or {})
+
+
+def _user_for_customer(stripe_customer_id: str | None, metadata: dict[str, Any]) -> Any:
+    """The user behind a Stripe customer; links it from ``metadata.user_id`` if new.
+
+    Not linked yet and no ``user_id`` on the event: asks Stripe for the customer's
+    metadata, and failing that parks the event until the customer is linked (by
+    ``checkout.session.completed``, which names the user).
+    """
     if stripe_customer_id:
-        customer = Customer.objects.filter(stripe_customer_id=stripe_customer_id).first()
+        customer = (
+            Customer.objects.select_related("user")
+            .filter(stripe_customer_id=stripe_customer_id)
+            .first()
+        )
         if customer is not None:
             return customer.user
-    user_id = (metadata or {}).get("user_id")
-    user = None
-    if user_id:
-        try:
-            user = User.objects.filter(pk=uuid.UUID(str(user_id))).first()
-        except ValueError:
-            user = None
+    user = _user_from_metadata(metadata)
+    if user is None and stripe_customer_id:
+        user = _user_from_metadata(_stripe_customer_metadata(stripe_customer_id))
     if user is None:
-        raise IgnoredEvent(f"customer {stripe_customer_id} is not linked to a user")
+        if stripe_customer_id:
+            raise EventParked(
+                f"customer:{stripe_customer_id}",
+                f"customer {stripe_customer_id} is not linked to a user yet",
+            )
+        raise IgnoredEvent("no customer and no user on the event")
     if stripe_customer_id:
         _link_customer(user=user, stripe_customer_id=stripe_customer_id)
     return user
 
 
 def _link_customer(*, user: Any, stripe_customer_id: str) -> None:
+    """Link a Stripe customer to a user once; wakes the events parked on it."""
     try:
         with transaction.atomic():
-            Customer.objects.get_or_create(
+            _customer, created = Customer.objects.get_or_create(
                 user=user, defaults={"stripe_customer_id": stripe_customer_id}
             )
+            if created:
+                stripe_events_wake(key=f"customer:{stripe_customer_id}")
     except IntegrityError:
         logger.warning("Stripe customer %s already belongs to another user", stripe_customer_id)
 
@@ -305,6 +372,13 @@ def handle_subscription_event(event: StripeEvent) -> str:
     return f"subscription {row.status if row else '?'}"
 
 
+def _invoice_metadata(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The invoice's metadata over its subscription's (copied there at finalisation)."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    return {**(details.get("metadata") or {}), **(invoice.get("metadata") or {})}
+
+
 def _invoice_subscription_id(invoice: dict[str, Any]) -> str | None:
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
@@ -334,7 +408,7 @@ def handle_invoice_paid(event: StripeEvent) -> str:
     plan = _invoice_plan(invoice)
     if plan is None:
         raise IgnoredEvent("no known plan on the invoice")
-    user = _user_for_customer(_id(invoice.get("customer")), invoice.get("metadata") or {})
+    user = _user_for_customer(_id(invoice.get("customer")), _invoice_metadata(invoice))
     entry = credits_grant(
         user=user,
         amount=plan.credits_per_period,
@@ -487,6 +561,21 @@ def handle_dispute_created(event: StripeEvent) -> str:
     return "account frozen and flagged" if created else "already flagged"
 
 
+def handle_identity_event(event: StripeEvent) -> str:
+    """An Identity event delivered to this inbox: the same handling as the Identity
+    webhook (each event id once, across both endpoints); a session whose row is not
+    committed yet parks the event until ``age_verification_start`` commits it."""
+    from accounts.identity import IdentitySessionNotYetKnown, identity_event_apply
+
+    try:
+        return f"identity: {identity_event_apply(event=event.payload, wait_for_session=True)}"
+    except IdentitySessionNotYetKnown as exc:
+        raise EventParked(
+            f"identity_session:{exc.session_id}",
+            f"identity session {exc.session_id} is not known yet",
+        ) from exc
+
+
 HANDLERS: dict[str, Callable[[StripeEvent], str]] = {
     "checkout.session.completed": handle_checkout_completed,
     "customer.subscription.created": handle_subscription_event,
@@ -496,4 +585,7 @@ HANDLERS: dict[str, Callable[[StripeEvent], str]] = {
     "invoice.payment_failed": handle_invoice_payment_failed,
     "charge.refunded": handle_charge_refunded,
     "charge.dispute.created": handle_dispute_created,
+    "identity.verification_session.verified": handle_identity_event,
+    "identity.verification_session.requires_input": handle_identity_event,
+    "identity.verification_session.canceled": handle_identity_event,
 }

@@ -252,6 +252,11 @@ STRIPE_PRICE_CREDIT_PACK = env("STRIPE_PRICE_CREDIT_PACK", default="price_offlin
 STRIPE_OFFLINE = not STRIPE_SECRET_KEY
 # Billing: how long a past-due subscription may still generate (SPEC §1).
 BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=3)
+# The Stripe inbox's re-drive (docs/reliability.md): every this many seconds, beat sends
+# the events left unprocessed (a lost enqueue, a lost message, a failed handler); a
+# claim older than STRIPE_EVENT_CLAIM_SECONDS (its worker died) may be taken over.
+STRIPE_EVENT_REDRIVE_SECONDS = env.int("STRIPE_EVENT_REDRIVE_SECONDS", default=60)
+STRIPE_EVENT_CLAIM_SECONDS = env.int("STRIPE_EVENT_CLAIM_SECONDS", default=300)
 
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 # /metrics answers a scraper with this bearer token (and signed-in superusers).
@@ -288,4 +293,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# The Stripe inbox's re-drive (billing.redrive), beside the schedule above.
+CELERY_BEAT_SCHEDULE["billing-redrive-stripe-events"] = {
+    "task": "billing.redrive_stripe_events",
+    "schedule": float(STRIPE_EVENT_REDRIVE_SECONDS),
 }

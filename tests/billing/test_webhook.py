@@ -75,7 +75,7 @@ def test_a_changed_body_fails_verification(client: Client, customer: Customer) -
     assert not StripeEvent.objects.exists()
 
 
-def test_an_event_is_stored_once_and_a_duplicate_is_not_enqueued_again(
+def test_an_event_is_stored_once_and_enqueued_again_only_while_unprocessed(
     client: Client, customer: Customer, premium: Plan, django_capture_on_commit_callbacks: Any
 ) -> None:
     payload = event("invoice.paid", invoice_obj(
@@ -83,13 +83,18 @@ def test_an_event_is_stored_once_and_a_duplicate_is_not_enqueued_again(
     ))  # fmt: skip
     with django_capture_on_commit_callbacks() as first_callbacks:
         first = post_event(client, payload)
+    # Stripe's retry after a lost enqueue: still unprocessed, so it is sent again.
     with django_capture_on_commit_callbacks() as second_callbacks:
         second = post_event(client, payload)
+    stripe_event_process(event_pk=StripeEvent.objects.get().pk)
+    with django_capture_on_commit_callbacks() as third_callbacks:
+        third = post_event(client, payload)
     assert first.status_code == 200 and first.json() == {"received": True, "duplicate": False}
     assert second.status_code == 200 and second.json() == {"received": True, "duplicate": True}
+    assert third.status_code == 200 and third.json() == {"received": True, "duplicate": True}
     assert StripeEvent.objects.count() == 1
-    assert len(first_callbacks) == 1
-    assert len(second_callbacks) == 0
+    assert (len(first_callbacks), len(second_callbacks), len(third_callbacks)) == (1, 1, 0)
+    assert credits_balance(user=customer.user).balance == premium.credits_per_period
 
 
 def test_invoice_paid_delivered_twice_grants_once(customer: Customer, premium: Plan) -> None:
@@ -266,14 +271,51 @@ def test_a_dispute_freezes_generation_and_flags_the_account(
     assert error.value.details == {"status": "active", "reason": "payment_dispute"}
 
 
-def test_an_unlinked_customer_is_recorded_not_retried(premium: Plan, db: None) -> None:
+def test_an_unlinked_customer_parks_the_event_until_checkout_links_it(
+    premium: Plan, user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    customer_id = new_id("cus")
     stored = deliver(event("invoice.paid", {
-        "id": "in_x", "customer": "cus_nobody", "billing_reason": "subscription_cycle",
+        "id": "in_x", "customer": customer_id, "billing_reason": "subscription_cycle",
         "parent": {"subscription_details": {"subscription": "sub_x"}},
         "lines": {"data": [{"pricing": {"price_details": {"price": premium.stripe_price_id}}}]},
     }))  # fmt: skip
-    assert stored.processed_at is not None
-    assert "not linked" in stored.outcome
+    assert stored.processed_at is None and stored.claimed_at is None
+    assert stored.parked_on == f"customer:{customer_id}"
+    assert stored.outcome == f"waiting: customer {customer_id} is not linked to a user yet"
+    assert credits_balance(user=user).balance == 0
+    checkout = {
+        "id": new_id("cs"), "object": "checkout.session", "mode": "subscription",
+        "customer": customer_id, "client_reference_id": str(user.pk), "metadata": {},
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert deliver(event("checkout.session.completed", checkout)).outcome == (
+            "subscription checkout linked"
+        )
+    wakes = [c for c in callbacks if c.__qualname__.endswith("wake")]
+    assert len(wakes) == 1
+    stripe_event_process(event_pk=stored.pk)  # what the woken task does
+    stored.refresh_from_db()
+    assert stored.processed_at is not None and stored.parked_on == ""
+    assert stored.outcome.startswith(f"granted {premium.credits_per_period} ")
+    assert credits_balance(user=user).balance == premium.credits_per_period
+
+
+def test_an_unlinked_customer_is_resolved_by_asking_stripe(
+    premium: Plan, user: Any, fake_stripe: FakeStripe
+) -> None:
+    customer_id = new_id("cus")
+    fake_stripe.objects[customer_id] = {
+        "id": customer_id, "object": "customer", "metadata": {"user_id": str(user.pk)}
+    }  # fmt: skip
+    stored = deliver(event("invoice.paid", invoice_obj(
+        invoice_id=new_id("in"), customer=Customer(stripe_customer_id=customer_id),
+        sub_id="sub_y", price=premium.stripe_price_id, billing_reason="subscription_create",
+    )))  # fmt: skip
+    assert stored.processed_at is not None and stored.outcome.startswith("granted")
+    assert ("GET", f"/v1/customers/{customer_id}", {}) in fake_stripe.requests
+    assert Customer.objects.get(user=user).stripe_customer_id == customer_id
+    assert credits_balance(user=user).balance == premium.credits_per_period
 
 
 @pytest.mark.worker
