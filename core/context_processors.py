@@ -8,7 +8,10 @@ from django.http import HttpRequest
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """Navigation facts for the base template."""
-    user = request.user
+    # Error pages render before AuthenticationMiddleware when the Host header is bad.
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"is_moderator": False, "is_billing_admin": False, "stripe_offline": False}
     groups: set[str] = set()
     if user.is_authenticated:
         groups = set(user.groups.values_list("name", flat=True))

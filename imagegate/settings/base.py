@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
+    "core.http.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -200,7 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -218,6 +220,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Request limits (docs/security.md) ---------------------------------------------
+# The largest non-upload body (JSON, forms) and the largest multipart upload (an image
+# to verify) accepted; bigger bodies are refused with 400 before a view reads them.
+IMAGEGATE_MAX_BODY_BYTES = env.int("IMAGEGATE_MAX_BODY_BYTES", default=2_621_440)
+IMAGEGATE_MAX_UPLOAD_BYTES = env.int("IMAGEGATE_MAX_UPLOAD_BYTES", default=26 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGEGATE_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 
 # --- Celery ----------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, which needs no server.
