@@ -121,9 +121,9 @@ class BadInputMiddleware:
             return "The query string contains a NUL character."
         content_type = request.META.get("CONTENT_TYPE", "")
         is_webhook = request.path.startswith(WEBHOOK_PATH_PREFIXES)
-        if _is_json(content_type) and wants_json(request) and not is_webhook:
-            # Every API endpoint, whether or not its view reads the body: malformed,
-            # deeply nested or non-UTF-8 JSON is refused the same way.
+        if _is_json(content_type) and not is_webhook:
+            # Every URL, whether or not its view reads the body: a body declared as JSON
+            # that is malformed, deeply nested or not UTF-8 is refused the same way.
             body = request.body
             if body.strip():
                 try:

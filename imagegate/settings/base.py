@@ -227,6 +227,9 @@ SPECTACULAR_SETTINGS = {
 IMAGEGATE_MAX_BODY_BYTES = env.int("IMAGEGATE_MAX_BODY_BYTES", default=2_621_440)
 IMAGEGATE_MAX_UPLOAD_BYTES = env.int("IMAGEGATE_MAX_UPLOAD_BYTES", default=26 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGEGATE_MAX_BODY_BYTES
+# Provenance verification decodes the uploaded image: at most this many pixels (the
+# largest generated image is 1024×1024; 9 MP admits a 4K screenshot of one).
+PROVENANCE_VERIFY_MAX_PIXELS = env.int("PROVENANCE_VERIFY_MAX_PIXELS", default=9_000_000)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 
 # --- Celery ----------------------------------------------------------------------
