@@ -137,12 +137,17 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Failed logins: per account first, then per client IP (order matters: accounts/throttle.py).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": env("IMAGEGATE_LOGIN_FAILED_LIMITS", default="5/5m/key,20/m/ip"),
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Reverse proxies in front of the site that append to X-Forwarded-For: the client IP
+# (login throttling, rate limits, hashed IPs in the prompt log) is the entry that many
+# places from the right. 0: REMOTE_ADDR. Production defaults to 1.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("IMAGEGATE_TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Imagegate"
 
