@@ -121,7 +121,7 @@ def build_world() -> World:
         automated_decision=False,
         decided_by=users["moderator"],
     )
-    appeal = appeal_create(user=subscriber, statement_id=statement.pk, text="wrong")
+    appeal = appeal_create(user=subscriber, statement_id=statement.pk, text="my secret appeal")
     item = review_item_open(
         kind="output",
         subject_type="generation.job",
