@@ -44,7 +44,7 @@ def test_every_model_that_refers_to_a_user_is_exported_or_named() -> None:
 
 def test_the_export_holds_every_row_about_the_person(db) -> None:
     world = build_world()
-    subscriber = world.users["subscriber"]
+    subscriber = world.user("subscriber")
     from moderation.models import PromptLog, Strike
     from moderation.policy import policy_current
 
@@ -76,8 +76,8 @@ def test_erasure_removes_identifiers_and_free_text_everywhere(db) -> None:
     from moderation.policy import policy_current
 
     world = build_world()
-    subscriber = world.users["subscriber"]
-    other = world.users["other_subscriber"]
+    subscriber = world.user("subscriber")
+    other = world.user("other_subscriber")
     email = subscriber.email
     PromptLog.objects.create(
         user_id=subscriber.pk,
@@ -98,10 +98,10 @@ def test_erasure_removes_identifiers_and_free_text_everywhere(db) -> None:
     audit_record(actor=subscriber, action="test.did", target=other, reason="x")
     user_erase(user=subscriber)
 
-    everything = []
+    everything: list[dict[str, object]] = []
     for entry in PERSONAL_DATA:
         everything.extend(rows_about(entry, user=subscriber))
-    everything.extend(AuditLogEntry.objects.values())
+    everything.extend(dict(row) for row in AuditLogEntry.objects.values())
     dump = json.dumps(everything, default=str)
     for secret in (email, "my secret prompt", "my secret report", "a storm", "my secret appeal"):
         assert secret not in dump, secret

@@ -35,6 +35,11 @@ class World:
     values: dict[str, str]
     keys: dict[str, str] = field(default_factory=dict)
 
+    def user(self, role: str) -> User:
+        user = self.users[role]
+        assert user is not None, role
+        return user
+
     def client(self, role: str) -> Client:
         client = Client(raise_request_exception=False)
         if role in KEY_ROLES:
