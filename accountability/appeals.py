@@ -73,7 +73,9 @@ def appeal_create(*, user: Any, statement_id: Any, text: str) -> Appeal:
                 action="appeal.create",
                 target=appeal,
                 after={"statement": str(statement.pk)},
-                reason=appeal.text,
+                # Not the user's text: the audit log is immutable, and erasure must be
+                # able to remove what a person wrote (accounts/personal_data.py).
+                reason="Appeal filed by the user.",
             )
     except IntegrityError:
         raise ApplicationError(ErrorCode.CONFLICT, "This statement was already appealed.") from None

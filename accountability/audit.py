@@ -41,6 +41,21 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(value or {}, default=str))
 
 
+def actor_pseudonym(actor: Any) -> str:
+    return f"user:{actor.pk}"
+
+
+def actor_display(label: str) -> str:
+    """The audit label for people reading the log: the account's address while it has
+    one (an erased account shows its erased placeholder)."""
+    if not label.startswith("user:"):
+        return label
+    from accounts.models import User
+
+    email = User.objects.filter(pk=label.removeprefix("user:")).values_list("email", flat=True)
+    return next(iter(email), label)
+
+
 def audit_record(
     *,
     actor: Any | None,
@@ -58,7 +73,9 @@ def audit_record(
         target_id = target_id or str(target.pk)
     is_real_actor = actor is not None and getattr(actor, "is_authenticated", False)
     actor_id = actor.pk if is_real_actor and actor is not None else None
-    actor_label = actor.email if is_real_actor and actor is not None else str(actor or "system")
+    # A pseudonym, never the address: the chain is immutable, and erasing an account
+    # must leave nothing here that names the person (accounts/personal_data.py).
+    actor_label = actor_pseudonym(actor) if is_real_actor else str(actor or "system")
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -199,10 +199,14 @@ class ApiKeyRevokeApi(APIView):
 
 
 class AgeVerificationStartApi(APIView):
-    """Start a Stripe Identity check; answers ``{url}`` to open in a browser."""
+    """Start a Stripe Identity check; answers ``{url}`` to open in a browser.
+
+    It creates a paid Identity session and spends the daily quota, so an API key needs
+    the ``generate`` scope (the scope for actions that cost money), never just ``read``.
+    """
 
     permission_classes = [IsAuthenticated, HasScope]
-    required_scopes: list[str] = []
+    required_scopes = ["generate"]
 
     @extend_schema(
         request=None,

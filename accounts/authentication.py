@@ -21,7 +21,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
-        header = authentication.get_authorization_header(request).split()
+        try:
+            header = authentication.get_authorization_header(request).split()
+        except UnicodeError as exc:  # a header that is not Latin-1 (not valid HTTP)
+            raise exceptions.AuthenticationFailed("Invalid Authorization header.") from exc
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:

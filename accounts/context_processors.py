@@ -10,6 +10,7 @@ from accounts.roles import user_can_review, user_is_billing_admin
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """Navigation facts for the base template."""
+    # Error pages render before AuthenticationMiddleware when the Host header is bad.
     user = getattr(request, "user", None)
     return {
         "is_moderator": user_can_review(user),

@@ -15,7 +15,6 @@ Offline (``settings.STRIPE_OFFLINE``) the same code runs against
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
@@ -38,6 +37,7 @@ from accounts.models import (
 )
 from accounts.selectors import user_email_verified, user_jurisdiction
 from core.errors import ApplicationError, ErrorCode
+from core.http import InvalidJson, json_loads_bounded
 
 logger = logging.getLogger(__name__)
 
@@ -170,9 +170,12 @@ def _parse_event(*, payload: bytes, signature: str) -> dict[str, Any]:
         stripe.WebhookSignature.verify_header(
             text, signature, _webhook_secret(), tolerance=SIGNATURE_TOLERANCE_S
         )
-        event = json.loads(text)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, "Invalid webhook signature.") from exc
+    try:
+        event = json_loads_bounded(text)
+    except InvalidJson as exc:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, "Not a Stripe event.") from exc
     if (
         not isinstance(event, dict)
         or not isinstance(event.get("id"), str)

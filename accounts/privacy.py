@@ -48,9 +48,16 @@ KEPT_ALWAYS = [
     "checks were made.",
     "Billing records that tax law requires us to keep (usually 10 years).",
 ]
+KEPT_ALWAYS.append(
+    "Moderation and billing records about the account (statements of reasons, strikes, "
+    "decisions, reports, the credit ledger) without their free text: your prompts, "
+    "appeal and report texts and notes about you are blanked."
+)
 KEPT_UNDER_LEGAL_HOLD = (
     "Records that a legal obligation requires us to preserve are kept, unchanged, "
-    "for as long as that obligation lasts."
+    "for as long as that obligation lasts: for example evidence we must preserve for "
+    "the authorities (such as child-safety reports), with the prompts, images and "
+    "account data it holds."
 )
 
 
@@ -127,6 +134,9 @@ def user_export(*, user: User) -> dict[str, Any]:
     }
     for name, section in sorted(_export_sections.items()):
         data[name] = section(user)
+    from accounts.personal_data import personal_data_export
+
+    data.update(personal_data_export(user=user))
     return data
 
 
@@ -141,6 +151,16 @@ def user_is_under_legal_hold(*, user: User) -> bool:
 class ErasureResult:
     under_legal_hold: bool
     kept: list[str] = field(default_factory=list)
+
+
+def _pseudonymise_admin_log(*, user: User) -> None:
+    """Django admin's history names an edited account by its ``str()`` (the address)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=f"user:{user.pk}")
 
 
 def user_erase(*, user: User) -> ErasureResult:
@@ -175,6 +195,11 @@ def user_erase(*, user: User) -> ErasureResult:
         locked.save(update_fields=fields)
         for _name, step in sorted(_erasure_steps.items()):
             kept.extend(step(locked, under_hold))
+        if not under_hold:
+            from accounts.personal_data import personal_data_erase
+
+            personal_data_erase(user=locked)
+            _pseudonymise_admin_log(user=locked)
         # Recorded after pseudonymising, so the audit log never holds the old address.
         audit_record(
             actor=locked,

@@ -57,11 +57,14 @@ def user_has_totp(*, user: User | AnonymousUser) -> bool:
 
 
 def user_strike_count(*, user: User) -> int:
-    """Active strikes, shown in ``GET /api/v1/me``.
+    """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
+    strikes inside the current policy's window, the number the cool-down and
+    suspension thresholds compare with (SPEC §3)."""
+    from moderation.policy import policy_current
+    from moderation.selectors import strike_weight_active
 
-    Strikes belong to the moderation app, which fills this in; until it does, 0.
-    """
-    return 0
+    window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
+    return strike_weight_active(user=user, window_days=window_days)
 
 
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:

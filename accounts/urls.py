@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.urls import path
 
 from accounts import views
+from accounts.throttle import ThrottledLoginView
 
 app_name = "accounts"
 
 urlpatterns = [
+    # allauth's login view with throttled attempts answered 429 (accounts/throttle.py).
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("account/", views.account_overview, name="overview"),
     path(
         "account/age-verification/start/",

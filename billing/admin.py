@@ -154,6 +154,16 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         return request.user.has_perm("billing.adjust_credits")
 
 
+# Billing admins see money, never moderation (SPEC §1): a refund of a generation says
+# only that it was refunded, and the job it belongs to is not named.
+GENERATION_REFERENCE_PREFIX = "generation:"
+BILLING_REASON_FOR_GENERATION = "generation not delivered: refunded"
+
+
+def _sees_moderation(request: HttpRequest) -> bool:
+    return bool(request.user.is_superuser)
+
+
 @admin.register(CreditLedgerEntry)
 class CreditLedgerEntryAdmin(ReadOnlyAdmin):
     list_display = (
@@ -169,6 +179,35 @@ class CreditLedgerEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind",)
     search_fields = ("user__email", "reference")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if _sees_moderation(request):
+            return self.list_display
+        return tuple(
+            {"reference": "billing_reference", "reason": "billing_reason"}.get(name, name)
+            for name in self.list_display
+        )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_list_display(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_list_display(request)
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        return self.search_fields if _sees_moderation(request) else ("user__email",)
+
+    @admin.display(description="reference")
+    def billing_reference(self, entry: CreditLedgerEntry) -> str:
+        if entry.reference.startswith(GENERATION_REFERENCE_PREFIX):
+            return "generation"
+        return entry.reference
+
+    @admin.display(description="reason")
+    def billing_reason(self, entry: CreditLedgerEntry) -> str:
+        if entry.reference.startswith(GENERATION_REFERENCE_PREFIX) and entry.kind == "release":
+            return BILLING_REASON_FOR_GENERATION
+        return entry.reason
 
 
 @admin.register(CreditPurchase)

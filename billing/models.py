@@ -235,7 +235,8 @@ class CreditLedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} {self.reference}"
+        # No reference: a generation's id would tell billing admins about moderation.
+        return f"{self.kind} {self.amount} (entry {self.pk})"
 
 
 class CreditPurchase(models.Model):

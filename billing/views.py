@@ -21,6 +21,7 @@ from billing.selectors import billing_summary
 from billing.services import checkout_session_create, portal_session_create
 from billing.webhooks import stripe_event_receive
 from core.errors import ApplicationError
+from core.http import json_object_from_body
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ def portal(request: HttpRequest) -> HttpResponse:
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
     """Verify, store once and answer; processing happens in a task."""
     try:
+        # A JSON object of bounded depth, checked before the library parses it again
+        # (deep nesting or a top-level array must be a 400, not a server error).
+        json_object_from_body(request.body)
         _event, created = stripe_event_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
+from accountability.audit import actor_display
 from accountability.contracts import contract_function, optional_model
 from accountability.models import (
     Appeal,
@@ -190,7 +191,8 @@ def user_timeline(user: Any) -> list[dict[str, Any]]:
             {
                 "at": entry.created_at,
                 "kind": "account",
-                "text": f"{entry.action} by {entry.actor_label}: {entry.reason[:120]}",
+                "text": f"{entry.action} by {actor_display(entry.actor_label)}: "
+                f"{entry.reason[:120]}",
             }
         )
     entitlements_for = contract_function("billing.entitlements", "entitlements_for")

@@ -48,6 +48,7 @@ from console.selectors import (
     user_timeline,
 )
 from core.errors import ApplicationError, ErrorCode
+from core.http import json_loads_bounded
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -399,7 +400,7 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
         document_text = request.POST.get("document", "")
         reason = request.POST.get("reason", "")
         try:
-            document = json.loads(document_text)
+            document = json_loads_bounded(document_text)
         except ValueError as exc:
             errors = [f"The document is not valid JSON: {exc}"]
         else:

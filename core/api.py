@@ -7,8 +7,11 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from core.errors import DEFAULT_MESSAGES, ApplicationError, ErrorCode, error_body
@@ -41,6 +44,29 @@ def _code_for_api_exception(exc: exceptions.APIException) -> ErrorCode:
     return ErrorCode.INVALID_REQUEST
 
 
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing (400) a body nested too deeply instead of letting
+    CPython's ``RecursionError`` through as a server error."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+
+
+def _bad_input_body(exc: Exception) -> dict[str, Any] | None:
+    """Client errors raised below DRF (body size, field count, multipart syntax)."""
+    if isinstance(exc, RequestDataTooBig):
+        return error_body(ErrorCode.INVALID_REQUEST, "The request body is too large.")
+    if isinstance(exc, SuspiciousOperation | MultiPartParserError):
+        return error_body(ErrorCode.INVALID_REQUEST, "The request data could not be read.")
+    if isinstance(exc, RecursionError):
+        # Only untrusted input nests this deeply; a parser that is not ours recursed.
+        return error_body(ErrorCode.INVALID_REQUEST, "The request is nested too deeply.")
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every refusal answers ``{"error": {code, message, details}}``."""
     if isinstance(exc, ApplicationError):
@@ -70,6 +96,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = str(exc.detail) if isinstance(exc.detail, str) else DEFAULT_MESSAGES[code]
         status = 401 if code is ErrorCode.NOT_AUTHENTICATED else exc.status_code
         return Response(error_body(code, message, details), status=status, headers=headers)
+    bad_input = _bad_input_body(exc)
+    if bad_input is not None:
+        logger.info("Refused bad input: %s", type(exc).__name__)
+        return Response(bad_input, status=400)
     # Anything else is a bug: log it and answer with the envelope, never a traceback.
     logger.exception("Unhandled error in API view", exc_info=exc)
     return Response(

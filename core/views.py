@@ -74,7 +74,9 @@ def content_policy(request: HttpRequest) -> HttpResponse:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/billing/stripe/")
+    from core.http import wants_json
+
+    return wants_json(request)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -196,7 +196,8 @@ class ProvenanceVerifyApi(APIView):
                 details={"image": [f"At most {MAX_VERIFY_UPLOAD // (1024 * 1024)} MB."]},
             )
         try:
-            report = inspect_image(upload.read())
+            # Decoding cost grows with pixels, not bytes: a small PNG can claim 40 MP.
+            report = inspect_image(upload.read(), max_pixels=settings.PROVENANCE_VERIFY_MAX_PIXELS)
         except InvalidImage as exc:
             raise ApplicationError(
                 ErrorCode.INVALID_REQUEST, details={"image": [str(exc)]}

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +243,45 @@ def policy_document_errors(document: Any) -> list[str]:
     max_chars = document.get("max_prompt_chars", MAX_PROMPT_CHARS)
     if not _is_count(max_chars) or max_chars > MAX_PROMPT_CHARS:
         errors.append(f"max_prompt_chars: expected a whole number from 1 to {MAX_PROMPT_CHARS}")
+    errors.extend(_storable_errors(document))
+    return errors
+
+
+# --- storable ranges (security, issue 13) ------------------------------------------
+# Upper bounds for the strike numbers: the window and the cool-down become timedeltas
+# (a huge value overflows them on every blocked prompt), and the database stores
+# counts in 64-bit columns. Text must not hold NUL, which PostgreSQL cannot store.
+STRIKE_LIMITS = {"window_days": 3650, "cooldown_at": 10_000, "cooldown_hours": 87_600}
+STRIKE_LIMITS["suspend_at"] = STRIKE_LIMITS["cooldown_at"]
+MAX_STRIKE_WEIGHT = 1000
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _storable_errors(document: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    strikes = document.get("strikes")
+    if isinstance(strikes, Mapping):
+        for key, limit in STRIKE_LIMITS.items():
+            if _is_count(strikes.get(key)) and strikes[key] > limit:
+                errors.append(f"strikes.{key}: at most {limit}")
+        weights = strikes.get("weights")
+        if isinstance(weights, Mapping) and any(
+            isinstance(w, int) and w > MAX_STRIKE_WEIGHT for w in weights.values()
+        ):
+            errors.append(f"strikes.weights: at most {MAX_STRIKE_WEIGHT} each")
+    if any("\x00" in text for text in _strings(document)):
+        errors.append("the policy must not contain NUL characters")
     return errors
 
 

@@ -133,7 +133,9 @@ def apply_provenance(
     )
 
 
-def inspect_image(data: bytes, *, trust_anchors_pem: str | None = None) -> ProvenanceReport:
+def inspect_image(
+    data: bytes, *, trust_anchors_pem: str | None = None, max_pixels: int = MAX_INSPECT_PIXELS
+) -> ProvenanceReport:
     """Read the watermark, metadata and C2PA manifest of untrusted image bytes.
 
     Raises ``InvalidImage`` for anything that is not a bounded PNG, JPEG or WebP.
@@ -151,8 +153,8 @@ def inspect_image(data: bytes, *, trust_anchors_pem: str | None = None) -> Prove
             with img:
                 image_format = str(img.format)
                 width, height = img.size
-                if width <= 0 or height <= 0 or width * height > MAX_INSPECT_PIXELS:
-                    raise InvalidImage(f"{width}x{height} exceeds {MAX_INSPECT_PIXELS} pixels")
+                if width <= 0 or height <= 0 or width * height > max_pixels:
+                    raise InvalidImage(f"{width}x{height} exceeds {max_pixels} pixels")
                 img.load()
                 metadata = metadata_from_image(img)
                 rgb = img.convert("RGB")

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
+    "core.http.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,12 +137,17 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Failed logins: per account first, then per client IP (order matters: accounts/throttle.py).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": env("IMAGEGATE_LOGIN_FAILED_LIMITS", default="5/5m/key,20/m/ip"),
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Reverse proxies in front of the site that append to X-Forwarded-For: the client IP
+# (login throttling, rate limits, hashed IPs in the prompt log) is the entry that many
+# places from the right. 0: REMOTE_ADDR. Production defaults to 1.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("IMAGEGATE_TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Imagegate"
 
@@ -200,7 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -218,6 +225,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Request limits (docs/security.md) ---------------------------------------------
+# The largest non-upload body (JSON, forms) and the largest multipart upload (an image
+# to verify) accepted; bigger bodies are refused with 400 before a view reads them.
+IMAGEGATE_MAX_BODY_BYTES = env.int("IMAGEGATE_MAX_BODY_BYTES", default=2_621_440)
+IMAGEGATE_MAX_UPLOAD_BYTES = env.int("IMAGEGATE_MAX_UPLOAD_BYTES", default=26 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMAGEGATE_MAX_BODY_BYTES
+# Provenance verification decodes the uploaded image: at most this many pixels (the
+# largest generated image is 1024×1024; 9 MP admits a 4K screenshot of one).
+PROVENANCE_VERIFY_MAX_PIXELS = env.int("PROVENANCE_VERIFY_MAX_PIXELS", default=9_000_000)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 
 # --- Celery ----------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, which needs no server.

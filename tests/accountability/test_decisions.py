@@ -45,7 +45,7 @@ def test_approving_an_output_held_job_makes_it_visible_and_charged(subscriber, m
     assert decided.statement is None
     assert StatementOfReasons.objects.count() == 0
     entry = AuditLogEntry.objects.get(action="review.approve")
-    assert entry.actor_label == moderator.email and "Checked by hand." in entry.reason
+    assert entry.actor_label == f"user:{moderator.pk}" and "Checked by hand." in entry.reason
 
 
 def test_rejecting_a_held_job_blocks_it_releases_credits_and_explains(
