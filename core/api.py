@@ -43,6 +43,11 @@ def _code_for_api_exception(exc: exceptions.APIException) -> ErrorCode:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every refusal answers ``{"error": {code, message, details}}``."""
+    from core.outages import is_outage, outage_error
+
+    if is_outage(exc):
+        logger.warning("dependency unavailable: %s", exc)
+        exc = outage_error()
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
