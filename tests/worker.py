@@ -52,6 +52,13 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP the whole worker: alive but silent, as a stalled host would be."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             try:
@@ -68,6 +75,7 @@ def start_worker(
     queues: str = "default,moderation,gpu",
     concurrency: int = 1,
     extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
 ) -> WorkerProcess:
     env = dict(os.environ)
     env.update(
@@ -81,7 +89,7 @@ def start_worker(
         sys.executable, "-m", "celery", "-A", "imagegate", "worker",
         "-Q", queues, "-c", str(concurrency), "--pool", "prefork",
         "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-        "--without-mingle", "--without-gossip", "-l", "info",
+        "--without-mingle", "--without-gossip", "-l", "info", *(extra_args or []),
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -142,7 +142,9 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
     stuck = GenerationJob.objects.get(pk=job_id)
     assert stuck.lease_expires_at is not None
     assert stuck.lease_expires_at < timezone.now(), (stuck.lease_expires_at, timezone.now())
-    assert sweep_stuck_jobs() == {"requeued": 1, "failed": 0, "resent": 0}
+    assert sweep_stuck_jobs() == {
+        "requeued": 1, "failed": 0, "canceled": 0, "resent": 0, "rechecked": 0
+    }  # fmt: skip
     with running_worker(extra_env=env):
         job = wait_for(job_id, {"succeeded", "failed"}, timeout=300)
     assert job.status == JobStatus.SUCCEEDED, job.error
