@@ -16,8 +16,8 @@ from tests.faults.harness import (
     assert_books_balance,
     own_redis,
     settled_kinds,
-    web_process_broker,
     wait_until,
+    web_process_broker,
 )
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.moderation_service.test_openai_adapter import FakeOpenAI, fake_openai  # noqa: F401

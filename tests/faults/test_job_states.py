@@ -156,7 +156,9 @@ def test_hold_for_review_withdraws_a_job_delivered_without_its_check(
 ) -> None:
     attempt = attempt_claim(job_id=str(job.pk), worker="gpu")
     assert attempt is not None
-    attempt_conclude(attempt=attempt, verdict=OutputVerdict("allow"), timings={}, store=lambda job: [])
+    attempt_conclude(
+        attempt=attempt, verdict=OutputVerdict("allow"), timings={}, store=lambda job: []
+    )
     held = generation_hold_for_review(job_id=job.pk, decision=Verdict())
     assert (held.status, held.hold_stage) == (JobStatus.HELD_FOR_REVIEW, HoldStage.OUTPUT)
     assert ReviewItem.objects.filter(subject_id=str(job.pk), kind="output").count() == 1
