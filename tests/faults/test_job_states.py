@@ -38,7 +38,12 @@ from tests.generation.conftest import balance, make_adult, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMALL = {"prompt": "a watercolour lighthouse at dawn", "width": 64, "height": 64, "steps": 4}
+SMALL: dict[str, Any] = {
+    "prompt": "a watercolour lighthouse at dawn",
+    "width": 64,
+    "height": 64,
+    "steps": 4,
+}
 CLOSED_BROKER = "redis://127.0.0.1:6409/0"  # nothing listens there
 
 
@@ -245,7 +250,7 @@ def test_submit_answers_202_with_the_job_when_the_broker_is_down(api_for, user: 
 
 
 def _terminate_own_backend() -> None:
-    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    pid = connection.connection.info.backend_pid
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
