@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class WorkerProcess:
     process: subprocess.Popen[str]
     log: list[str] = field(default_factory=list)
+    node: str = ""  # the worker's node name before "@host" (jobs record it)
 
     @property
     def pid(self) -> int:
@@ -85,17 +86,18 @@ def start_worker(
         PYTHONUNBUFFERED="1",
     )
     env.update(extra_env or {})
+    node = f"test-{os.getpid()}-{time.monotonic_ns()}"
     command = [
         sys.executable, "-m", "celery", "-A", "imagegate", "worker",
         "-Q", queues, "-c", str(concurrency), "--pool", "prefork",
-        "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        "-n", f"{node}@%h",
         "--without-mingle", "--without-gossip", "-l", "info", *(extra_args or []),
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
-    worker = WorkerProcess(process)
+    worker = WorkerProcess(process, node=node)
 
     def pump() -> None:
         assert process.stdout is not None
