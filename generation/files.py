@@ -104,7 +104,9 @@ def orphan_grace_seconds() -> int:
     return int(getattr(settings, "GENERATION_ORPHAN_FILE_GRACE_SECONDS", 3600))
 
 
-def orphan_files_delete(*, grace_seconds: int | None = None, batch: int = 500) -> int:
+def orphan_files_delete(
+    *, grace_seconds: int | None = None, folder: str = IMAGE_PREFIX, batch: int = 500
+) -> int:
     """Delete image files older than the grace period that no image row refers to.
 
     The grace period covers a write whose transaction has not committed yet; a row
@@ -131,7 +133,7 @@ def orphan_files_delete(*, grace_seconds: int | None = None, batch: int = 500) -
         pending.clear()
         return count
 
-    for key in _walk(IMAGE_PREFIX):
+    for key in _walk(folder):
         if default_storage.get_modified_time(key) >= cutoff:
             continue
         pending.append(key)

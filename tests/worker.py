@@ -77,6 +77,7 @@ def start_worker(
     concurrency: int = 1,
     extra_env: dict[str, str] | None = None,
     extra_args: list[str] | None = None,
+    prefix: list[str] | None = None,
 ) -> WorkerProcess:
     env = dict(os.environ)
     env.update(
@@ -88,7 +89,7 @@ def start_worker(
     env.update(extra_env or {})
     node = f"test-{os.getpid()}-{time.monotonic_ns()}"
     command = [
-        sys.executable, "-m", "celery", "-A", "imagegate", "worker",
+        *(prefix or []), sys.executable, "-m", "celery", "-A", "imagegate", "worker",
         "-Q", queues, "-c", str(concurrency), "--pool", "prefork",
         "-n", f"{node}@%h",
         "--without-mingle", "--without-gossip", "-l", "info", *(extra_args or []),

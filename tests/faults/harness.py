@@ -34,6 +34,7 @@ class RedisServer:
 
     port: int
     process: subprocess.Popen[bytes] | None = None
+    binds: tuple[str, ...] = ("127.0.0.1",)
 
     @property
     def url(self) -> str:
@@ -43,8 +44,10 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for the fault tests"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
+            [binary, "--port", str(self.port), "--bind", *self.binds, "--save", "",
+             "--appendonly", "no", "--daemonize", "no",
+             # Reached from the test's own network namespaces (veth addresses only).
+             "--protected-mode", "no" if set(self.binds) - {"127.0.0.1"} else "yes"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         import redis
@@ -66,8 +69,8 @@ class RedisServer:
 
 
 @contextmanager
-def own_redis(offset: int = 0) -> Iterator[RedisServer]:
-    server = RedisServer(port=FIRST_PORT + offset)
+def own_redis(offset: int = 0, binds: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[RedisServer]:
+    server = RedisServer(port=FIRST_PORT + offset, binds=binds)
     server.start()
     try:
         yield server

@@ -84,9 +84,10 @@ def test_a_connection_killed_between_the_png_and_the_commit_leaves_no_orphan() -
     assert GenerationJob.objects.get(pk=cut_job.pk).status == JobStatus.RUNNING
     assert settled_kinds(cut_job) == ["reserve"]
 
-    assert orphan_files_delete() == 0  # inside the grace period: maybe still committing
+    folder = f"generations/{user.pk}"  # (other tests' files are not this test's to count)
+    assert orphan_files_delete(folder=folder) == 0  # inside the grace: maybe still committing
     assert default_storage.exists(orphans[0])
-    assert orphan_files_delete(grace_seconds=0) == 1
+    assert orphan_files_delete(grace_seconds=0, folder=folder) == 1
     assert not default_storage.exists(orphans[0])
     real = GeneratedImage.objects.get(job=kept_job)
     assert default_storage.exists(real.storage_key)
