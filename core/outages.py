@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core.errors import ApplicationError, ErrorCode
 
@@ -30,3 +33,23 @@ def outage_error() -> ApplicationError:
         details={"retry_after": retry_after},
         headers={"Retry-After": str(retry_after)},
     )
+
+
+def outage_response(request: HttpRequest, *, json: bool) -> HttpResponse | None:
+    """For Django's 500 handler (outside DRF: pages, middleware): 503 + Retry-After when
+    the exception being handled is an outage, else ``None``. Renders no template, which
+    could need the database that is gone."""
+    exc = sys.exc_info()[1]
+    if exc is None or not is_outage(exc):
+        return None
+    error = outage_error()
+    response: HttpResponse
+    if json:
+        response = JsonResponse(error.as_body(), status=error.status)
+    else:
+        response = HttpResponse(
+            error.message, status=error.status, content_type="text/plain; charset=utf-8"
+        )
+    for name, value in error.headers.items():
+        response[name] = value
+    return response

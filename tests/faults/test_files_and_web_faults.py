@@ -147,6 +147,10 @@ def test_the_web_process_survives_cut_connections_and_answers_outages_with_503()
     closed = f"postgres://postgres@127.0.0.1:{FIRST_PORT + 8}/nothing"
     with web_process(DATABASE_URL=closed) as base:
         status, headers, body = call(base, "/api/v1/generations", key)
+        # A page (outside the API) whose session lookup needs the database.
+        page = requests.get(f"{base}/account/", cookies={"sessionid": "x" * 32}, timeout=30)
+    assert page.status_code == 503, page.text
+    assert page.headers["Retry-After"] == "5"
     assert status == 503
     assert headers["Retry-After"] == "5"
     assert body["error"]["code"] == "service_unavailable"
