@@ -106,7 +106,11 @@ def start_worker(
             worker.log.append(line)
 
     threading.Thread(target=pump, daemon=True).start()
-    worker.wait_for_log("ready.")
+    try:
+        worker.wait_for_log("ready.")
+    except BaseException:
+        worker.kill_hard()  # never leave a worker behind that did not come up
+        raise
     return worker
 
 

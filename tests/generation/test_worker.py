@@ -14,6 +14,7 @@ from PIL import Image
 from billing.models import CreditLedgerEntry
 from generation.models import GenerationJob, JobStatus
 from generation.tasks import sweep_stuck_jobs
+from tests.faults.harness import assert_books_balance
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.worker import running_worker
 
@@ -155,6 +156,7 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
         CreditLedgerEntry.objects.filter(reference=reference).values_list("kind", flat=True)
     )
     assert kinds == ["commit", "reserve"]
+    assert_books_balance()
 
 
 def test_cancel_while_running_stops_between_steps_and_releases(tiny_model_dir, api_for) -> None:
