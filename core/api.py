@@ -69,6 +69,11 @@ def _bad_input_body(exc: Exception) -> dict[str, Any] | None:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every refusal answers ``{"error": {code, message, details}}``."""
+    from core.outages import is_outage, outage_error
+
+    if is_outage(exc):
+        logger.warning("dependency unavailable: %s", exc)
+        exc = outage_error()
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):

@@ -106,6 +106,11 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    from core.outages import outage_response
+
+    outage = outage_response(request, json=_wants_json(request))
+    if outage is not None:
+        return outage
     if _wants_json(request):
         return JsonResponse(
             error_body(ErrorCode.INTERNAL_ERROR, DEFAULT_MESSAGES[ErrorCode.INTERNAL_ERROR]),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import DatabaseError
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -114,7 +115,13 @@ class GenerationListCreateApi(APIView):
             idempotency_key=key,
             ip=client_ip(request),
         )
-        return Response(GenerationOutputSerializer(job).data, status=202)
+        try:
+            data = GenerationOutputSerializer(job).data
+        except DatabaseError:
+            # The job is committed: answer what happened even if the database dropped
+            # since, leaving out only what needs another query (the queue position).
+            data = GenerationOutputSerializer(job, context={"committed_only": True}).data
+        return Response(data, status=202)
 
 
 class GenerationDetailApi(APIView):

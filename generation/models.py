@@ -63,6 +63,16 @@ class GenerationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=3)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The fencing token of the current attempt: set by the claim, cleared when the
+    # attempt ends or is taken away. Every write of an attempt is conditional on it, so
+    # a worker that lost its job (paused past its lease, cut off) changes nothing.
+    attempt_token = models.UUIDField(null=True, blank=True)
+    # A queued job waits for the asynchronous (external) prompt check before the GPU
+    # may take it; the GPU claim refuses such a job.
+    awaiting_check = models.BooleanField(default=False)
+    # When the job's last message (GPU run or prompt check) was published: the
+    # dispatch reconciler re-sends a queued job whose message is older than its bound.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True)
@@ -94,6 +104,11 @@ class GenerationJob(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(
+                fields=["queue_priority", "queued_at"],
+                condition=Q(status="queued"),
+                name="generation_job_queued_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -75,6 +75,8 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
         return {"step": job.progress_step, "total": job.progress_total or job.steps}
 
     def get_queue_position(self, job: GenerationJob) -> int | None:
+        if self.context.get("committed_only"):
+            return None
         from generation.selectors import queue_position
 
         return queue_position(job=job)

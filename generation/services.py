@@ -220,6 +220,7 @@ def generation_submit(
         )
 
     held = decision.decision == "review"
+    needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     now = timezone.now()
     try:
@@ -248,12 +249,14 @@ def generation_submit(
                 statement_id=getattr(decision, "statement_id", None) if held else None,
                 ip_hash=ip_hash,
                 queued_at=None if held else now,
+                awaiting_check=needs_check,
+                dispatched_at=None if held else now,
             )
             credits_reserve(user=user, amount=cost, reference=job.credit_reference)
             _link_decision(decision, job)
             if held:
                 _open_review(job, kind="prompt", decision=decision)
-            elif prompt_needs_async_check(decision=decision):
+            elif needs_check:
                 # The external layer runs on the ``moderation`` queue; it hands the job on
                 # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
                 prompt_check_async_enqueue(job_id=job.pk, decision=decision)
@@ -310,19 +313,29 @@ def _open_review(job: GenerationJob, *, kind: str, decision: Any) -> None:
 
 
 def generation_enqueue_on_commit(job: GenerationJob) -> None:
-    """Send the job to the GPU queue, at its plan's priority, once the transaction commits."""
+    """Send the job to the GPU queue, at its plan's priority, once the transaction commits.
+
+    A failed publish (broker unreachable) is logged, not raised: the job is committed and
+    the dispatch reconciler (``generation.attempts.jobs_redispatch``) sends it later, so
+    the caller answers what happened rather than a 500 for a job that will run.
+    """
     from generation.tasks import run_generation
 
     job_id = str(job.pk)
     priority = job.queue_priority
-    transaction.on_commit(lambda: run_generation.apply_async((job_id,), priority=priority))
+    transaction.on_commit(
+        lambda: run_generation.apply_async((job_id,), priority=priority), robust=True
+    )
 
 
 def generation_enqueue_gpu(*, job_id: UUID | str) -> None:
-    """Send a queued job to the GPU queue (after an asynchronous prompt check passed)."""
+    """The asynchronous prompt check passed: the queued job may go to the GPU now."""
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if job.status == JobStatus.QUEUED:
+            job.awaiting_check = False
+            job.dispatched_at = timezone.now()
+            job.save(update_fields=["awaiting_check", "dispatched_at", "updated_at"])
             generation_enqueue_on_commit(job)
 
 
@@ -389,7 +402,8 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
         now = timezone.now()
         if job.hold_stage == HoldStage.PROMPT:
             job.status = JobStatus.QUEUED
-            job.queued_at = now
+            job.queued_at = job.dispatched_at = now
+            job.awaiting_check = False  # a moderator's approval stands in for the check
             generation_enqueue_on_commit(job)
         else:
             job.status = JobStatus.SUCCEEDED
@@ -397,8 +411,11 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
             job.credits_charged = job.credits_reserved
             _settle_commit(job)
         job.save(
-            update_fields=["status", "queued_at", "finished_at", "credits_charged", "updated_at"]
-        )
+            update_fields=[
+                "status", "queued_at", "dispatched_at", "awaiting_check", "finished_at",
+                "credits_charged", "updated_at",
+            ]
+        )  # fmt: skip
         audit_record(
             actor=actor,
             action="generation.review_approve",
@@ -461,37 +478,82 @@ def generation_restore(*, job: GenerationJob, actor: Any, reason: str) -> Genera
     return job
 
 
+def _fence_out(job: GenerationJob) -> list[str]:
+    """Take a running job from its worker: its attempt's writes match no row any more."""
+    job.attempt_token = None
+    job.lease_expires_at = None
+    return ["attempt_token", "lease_expires_at"]
+
+
 def generation_hold_for_review(*, job_id: UUID | str, decision: Any) -> GenerationJob:
-    """An asynchronous prompt check was unsure: hold the queued job for a moderator."""
+    """An asynchronous prompt check was unsure: hold the job for a moderator, whatever
+    state it reached meanwhile.
+
+    Queued (waiting for the check, or re-sent) or running ⇒ held before generation (a
+    running attempt is fenced out and stops; nothing is stored or charged). Delivered
+    without the check ⇒ its images are withdrawn and held after generation (the credits
+    stay committed: the images were made; a rejection keeps them blocked). Already held
+    or finished otherwise ⇒ unchanged.
+    """
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
-        if job.status != JobStatus.QUEUED:
-            return job
-        job.status = JobStatus.HELD_FOR_REVIEW
-        job.hold_stage = HoldStage.PROMPT
-        job.moderation_category = getattr(decision, "category", "") or job.moderation_category
-        job.save(update_fields=["status", "hold_stage", "moderation_category", "updated_at"])
-        _open_review(job, kind="prompt", decision=decision)
+        category = getattr(decision, "category", "") or job.moderation_category
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            fenced = _fence_out(job) if job.status == JobStatus.RUNNING else []
+            job.status = JobStatus.HELD_FOR_REVIEW
+            job.hold_stage = HoldStage.PROMPT
+            job.awaiting_check = False
+            job.moderation_category = category
+            job.save(
+                update_fields=[
+                    "status", "hold_stage", "awaiting_check", "moderation_category",
+                    "updated_at", *fenced,
+                ]
+            )  # fmt: skip
+            _open_review(job, kind="prompt", decision=decision)
+        elif job.status == JobStatus.SUCCEEDED:
+            job.status = JobStatus.HELD_FOR_REVIEW
+            job.hold_stage = HoldStage.OUTPUT
+            job.moderation_category = category
+            job.save(update_fields=["status", "hold_stage", "moderation_category", "updated_at"])
+            ShareLink.objects.filter(image__job=job, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+            _open_review(job, kind="output", decision=decision)
     return job
 
 
 def generation_block(*, job_id: UUID | str, decision: Any) -> GenerationJob:
-    """An asynchronous prompt check blocked a queued job: blocked, nothing charged."""
+    """An asynchronous prompt check blocked the job, whatever state it reached meanwhile.
+
+    Queued, running (fenced out) or held ⇒ blocked and released, nothing charged.
+    Delivered without the check ⇒ blocked (no longer served, share links revoked);
+    the credits stay committed as for a take-down. Finished otherwise ⇒ unchanged.
+    """
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
-        if job.status != JobStatus.QUEUED:
+        if job.is_finished and job.status != JobStatus.SUCCEEDED:
             return job
+        delivered = job.status == JobStatus.SUCCEEDED
+        fenced = _fence_out(job) if job.status == JobStatus.RUNNING else []
         job.status = JobStatus.BLOCKED
-        job.finished_at = timezone.now()
+        job.awaiting_check = False
+        job.finished_at = job.finished_at if delivered else timezone.now()
         job.moderation_category = getattr(decision, "category", "") or job.moderation_category
         statement = getattr(decision, "statement", None)
         job.statement_id = statement.pk if statement is not None else None
         job.save(
             update_fields=[
-                "status", "finished_at", "moderation_category", "statement_id", "updated_at"
+                "status", "awaiting_check", "finished_at", "moderation_category",
+                "statement_id", "updated_at", *fenced,
             ]
         )  # fmt: skip
-        _settle_release(job, "prompt_blocked")
+        if delivered:
+            ShareLink.objects.filter(image__job=job, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+        else:
+            _settle_release(job, "prompt_blocked")
     return job
 
 

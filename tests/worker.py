@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class WorkerProcess:
     process: subprocess.Popen[str]
     log: list[str] = field(default_factory=list)
+    node: str = ""  # the worker's node name before "@host" (jobs record it)
 
     @property
     def pid(self) -> int:
@@ -52,6 +53,13 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP the whole worker: alive but silent, as a stalled host would be."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             try:
@@ -68,6 +76,8 @@ def start_worker(
     queues: str = "default,moderation,gpu",
     concurrency: int = 1,
     extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
+    prefix: list[str] | None = None,
 ) -> WorkerProcess:
     env = dict(os.environ)
     env.update(
@@ -77,17 +87,18 @@ def start_worker(
         PYTHONUNBUFFERED="1",
     )
     env.update(extra_env or {})
+    node = f"test-{os.getpid()}-{time.monotonic_ns()}"
     command = [
-        sys.executable, "-m", "celery", "-A", "imagegate", "worker",
+        *(prefix or []), sys.executable, "-m", "celery", "-A", "imagegate", "worker",
         "-Q", queues, "-c", str(concurrency), "--pool", "prefork",
-        "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-        "--without-mingle", "--without-gossip", "-l", "info",
+        "-n", f"{node}@%h",
+        "--without-mingle", "--without-gossip", "-l", "info", *(extra_args or []),
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
-    worker = WorkerProcess(process)
+    worker = WorkerProcess(process, node=node)
 
     def pump() -> None:
         assert process.stdout is not None
@@ -95,7 +106,11 @@ def start_worker(
             worker.log.append(line)
 
     threading.Thread(target=pump, daemon=True).start()
-    worker.wait_for_log("ready.")
+    try:
+        worker.wait_for_log("ready.")
+    except BaseException:
+        worker.kill_hard()  # never leave a worker behind that did not come up
+        raise
     return worker
 
 

@@ -93,6 +93,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# A persistent connection cut while idle (server restart, proxy timeout) is found and
+# replaced before a request uses it, rather than failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker share the file: wait for the writer rather than failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -299,8 +302,23 @@ IMAGEGATE_CSAM_RETENTION_DAYS = max(365, env.int("IMAGEGATE_CSAM_RETENTION_DAYS"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     "accountability-purge-expired": {"task": "accountability.purge_expired", "schedule": 3600.0},
-    "generation-sweep-stuck-jobs": {"task": "generation.sweep_stuck_jobs", "schedule": 30.0},
+    "generation-sweep-stuck-jobs": {
+        "task": "generation.sweep_stuck_jobs",
+        "schedule": env.float("GENERATION_SWEEP_INTERVAL_SECONDS", default=15.0),
+    },
+    "generation-sweep-orphan-files": {
+        "task": "generation.sweep_orphan_files",
+        "schedule": env.float("GENERATION_ORPHAN_SWEEP_INTERVAL_SECONDS", default=3600.0),
+    },
 }
+# A queued job whose message is older than this is sent again (the broker may have lost
+# it); the sweep interval above adds to the bound. Duplicates are no-ops (the claim).
+GENERATION_DISPATCH_RESEND_SECONDS = env.int("GENERATION_DISPATCH_RESEND_SECONDS", default=60)
+# Image files without a row are deleted once older than this (a write whose commit
+# failed or whose worker died between the two).
+GENERATION_ORPHAN_FILE_GRACE_SECONDS = env.int("GENERATION_ORPHAN_FILE_GRACE_SECONDS", default=3600)
+# What a 503 for an unreachable database, cache or broker tells clients to wait.
+IMAGEGATE_OUTAGE_RETRY_AFTER_SECONDS = env.int("IMAGEGATE_OUTAGE_RETRY_AFTER_SECONDS", default=5)
 # A running job's worker renews this lease after every step; the sweeper re-queues a
 # job whose lease ran out (the worker died).
 GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)

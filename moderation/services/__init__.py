@@ -256,7 +256,9 @@ def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> 
     from moderation.tasks import check_prompt_async
 
     job, source = str(job_id), str(decision.pk)
-    transaction.on_commit(lambda: check_prompt_async.delay(job, source))
+    # robust: a failed publish must not turn the committed submit into an error; the
+    # dispatch reconciler re-sends the check (generation.attempts.jobs_redispatch).
+    transaction.on_commit(lambda: check_prompt_async.delay(job, source), robust=True)
 
 
 def prompt_check_external(*, decision_id: str, job_id: str) -> ModerationDecision | None:

@@ -8,8 +8,8 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from generation.engine.provenance import inspect_image
+from generation.files import store_images as _store_images
 from generation.models import GenerationJob
-from generation.tasks import _store_images
 from tests.generation.conftest import make_adult
 from tests.generation_engine.conftest import c2pa_signing  # noqa: F401  (fixture)
 

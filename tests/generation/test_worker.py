@@ -14,6 +14,7 @@ from PIL import Image
 from billing.models import CreditLedgerEntry
 from generation.models import GenerationJob, JobStatus
 from generation.tasks import sweep_stuck_jobs
+from tests.faults.harness import assert_books_balance
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.worker import running_worker
 
@@ -142,7 +143,9 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
     stuck = GenerationJob.objects.get(pk=job_id)
     assert stuck.lease_expires_at is not None
     assert stuck.lease_expires_at < timezone.now(), (stuck.lease_expires_at, timezone.now())
-    assert sweep_stuck_jobs() == {"requeued": 1, "failed": 0, "resent": 0}
+    assert sweep_stuck_jobs() == {
+        "requeued": 1, "failed": 0, "canceled": 0, "resent": 0, "rechecked": 0
+    }  # fmt: skip
     with running_worker(extra_env=env):
         job = wait_for(job_id, {"succeeded", "failed"}, timeout=300)
     assert job.status == JobStatus.SUCCEEDED, job.error
@@ -153,6 +156,7 @@ def test_killed_worker_mid_job_is_rerun_and_charged_once(tiny_model_dir, api_for
         CreditLedgerEntry.objects.filter(reference=reference).values_list("kind", flat=True)
     )
     assert kinds == ["commit", "reserve"]
+    assert_books_balance()
 
 
 def test_cancel_while_running_stops_between_steps_and_releases(tiny_model_dir, api_for) -> None:
