@@ -113,7 +113,8 @@ def make_users(count: int) -> tuple[list[str], list[str]]:
         ApiKey.objects.filter(user=user).delete()
         keys.append(api_key_create(user=user, name="bench", scopes=["read", "generate"]).raw_key)
         job = generation_submit(
-            user=user, request=GenerationRequest(prompt=prompts()[i % len(prompts())], width=256, height=256)
+            user=user,
+            request=GenerationRequest(prompt=prompts()[i % len(prompts())], width=256, height=256),
         )
         jobs.append(str(job.pk))
     return keys, jobs

@@ -140,8 +140,17 @@ class Services:
         if os.environ.get("BENCH_REDIS_URL"):
             return os.environ["BENCH_REDIS_URL"].rstrip("/")
         redis = subprocess.Popen(
-            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
         )
         self.procs.append(redis)
@@ -170,15 +179,35 @@ class Services:
         options = f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -k {self.workdir}"
         options += " -c fsync=on -c max_connections=100"
         subprocess.run(
-            [*user, self.pg_ctl, "-D", str(self.pg_data), "-o", options, "-w", "start"]
-            + ["-l", str(self.workdir / "pg.log")],
+            [
+                *user,
+                self.pg_ctl,
+                "-D",
+                str(self.pg_data),
+                "-o",
+                options,
+                "-w",
+                "start",
+                "-l",
+                str(self.workdir / "pg.log"),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
         self._pg_user = user
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-q", "-c"]
-            + ["CREATE DATABASE imagegate_bench"],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(PG_PORT),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+                "CREATE DATABASE imagegate_bench",
+            ],
             check=True,
         )
         return f"postgres://postgres@127.0.0.1:{PG_PORT}/imagegate_bench"
@@ -219,9 +248,24 @@ def gunicorn(
     app: str, port: int, env: dict[str, str], workers: int, logfile: Path
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", str(workers), "--worker-class", "sync", "--backlog", "2048"]
-        + ["--log-level", "warning", "--timeout", "60"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
         cwd=ROOT,
         env=env,
         stdout=logfile.open("ab"),
@@ -259,8 +303,20 @@ def run_wrk(
     port = TARGETS[target][0]
     script = lua_dir / f"{target}.lua"
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s"]
-        + ["--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"],
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -306,7 +362,9 @@ def servers(env: dict[str, str], workers: int, workdir: Path) -> Iterator[dict[s
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.bare.settings"}
     procs = {
         "project": gunicorn("imagegate.wsgi", PROJECT_PORT, env, workers, workdir / "web.log"),
-        "bare": gunicorn("benchmarks.bare.wsgi", BARE_PORT, bare_env, workers, workdir / "bare.log"),
+        "bare": gunicorn(
+            "benchmarks.bare.wsgi", BARE_PORT, bare_env, workers, workdir / "bare.log"
+        ),
     }
     try:
         wait_for(lambda: http_ok(PROJECT_PORT, "/healthz"), "project gunicorn", 120)
@@ -342,7 +400,7 @@ def main() -> int:
         print("wrk is not installed (make bench installs it: apt-get install wrk)")
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="imagegate-bench-"))
-    os.chmod(workdir, 0o755)
+    os.chmod(workdir, 0o755)  # noqa: S103 - the postgres user runs the cluster in it
     services = Services(workdir)
     try:
         redis_url = services.start_redis()
@@ -360,8 +418,15 @@ def main() -> int:
         )
         data = workdir / "data"
         subprocess.run(
-            [sys.executable, "-m", "benchmarks.fixtures", "--users", str(args.users)]
-            + ["--out", str(data)],
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.fixtures",
+                "--users",
+                str(args.users),
+                "--out",
+                str(data),
+            ],
             cwd=ROOT,
             env=env,
             check=True,
@@ -398,8 +463,15 @@ def main() -> int:
                         f"errors {result['errors']}, non-2xx {result['non_2xx']}, load {load:.2f}"
                     )
             probe = subprocess.run(
-                [sys.executable, "-m", "benchmarks.probe", "--base"]
-                + [f"http://127.0.0.1:{PROJECT_PORT}", "--keys", str(data / "keys.txt")],
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.probe",
+                    "--base",
+                    f"http://127.0.0.1:{PROJECT_PORT}",
+                    "--keys",
+                    str(data / "keys.txt"),
+                ],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -410,9 +482,7 @@ def main() -> int:
             rss_after = max(rss_mb(pid) for pid in project_workers)
             torch_mapped = any(maps_torch(pid) for pid in project_workers)
         queued = counts.get("queue_overhead")
-        section = render(
-            args, results, counts, rss_warm, rss_after, torch_mapped, queued, env=env
-        )
+        section = render(args, results, counts, rss_warm, rss_after, torch_mapped, queued, env=env)
         print(section)
         if not args.no_write:
             write_section(BEGIN, END, section)
@@ -472,12 +542,12 @@ def render(
         f"for the bare DRF app of `benchmarks/bare`, one PostgreSQL and one Redis; wrk "
         f"{args.threads} threads × {args.connections} connections × {args.duration} s, "
         f"{args.rounds} interleaved rounds (hello, insert, submit, status, status with ETag), "
-        f"{args.users} subscribers with API keys, the ordinary prompts of `benchmarks/fixtures.py` that the policy allows. "
+        f"{args.users} subscribers with API keys, the ordinary prompts of "
+        "`benchmarks/fixtures.py` that the policy allows. "
         f"1-minute load average at the start of the runs: {min(loads):.2f}–{max(loads):.2f}.",
         *([f"Note: {args.label}"] if args.label else []),
         "",
-        "| target | req/s median (each round) | p50 | p99 | errors + non-2xx | "
-        "ratio and target |",
+        "| target | req/s median (each round) | p50 | p99 | errors + non-2xx | ratio and target |",
         "|---|---|---|---|---|---|",
         *rows,
         "",

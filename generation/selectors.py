@@ -40,11 +40,7 @@ def job_list_for_user(*, user: Any) -> QuerySet[GenerationJob]:
 
 def job_get_for_user(*, user: Any, job_id: Any) -> GenerationJob:
     job_uuid = _as_uuid(job_id)
-    job = (
-        GenerationJob.objects.filter(pk=job_uuid, user=user).first()
-        if job_uuid
-        else None
-    )
+    job = GenerationJob.objects.filter(pk=job_uuid, user=user).first() if job_uuid else None
     if job is None:
         raise ApplicationError(ErrorCode.NOT_FOUND)
     return job

@@ -81,7 +81,7 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
 
         if "queue_position" in self.context:
             given = self.context["queue_position"]
-            return None if given is False else given  # type: ignore[no-any-return]
+            return None if given is False else given
         return queue_position(job=job)
 
     def get_images(self, job: GenerationJob) -> list[dict[str, Any]]:

@@ -10,5 +10,10 @@ class BareItem(models.Model):
     steps = models.IntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects: models.Manager[BareItem] = models.Manager()
+
     class Meta:
         app_label = "bare"
+
+    def __str__(self) -> str:
+        return self.prompt[:40]
