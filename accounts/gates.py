@@ -10,25 +10,31 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from accounts.age import age_in_zone
-from accounts.models import AccountState, User
+from accounts.models import AccountState, Jurisdiction, User
 from accounts.selectors import user_email_verified, user_jurisdiction
 from core.errors import ApplicationError, ErrorCode
 
 
-def gate_email_verified(*, user: User) -> None:
-    """403 ``email_unverified`` until the account's email address is confirmed."""
-    if not user_email_verified(user=user):
+def gate_email_verified(*, user: User, is_verified: bool | None = None) -> None:
+    """403 ``email_unverified`` until the account's email address is confirmed.
+
+    ``is_verified``: the fact as already read in this request (else it is read here).
+    """
+    if is_verified is None:
+        is_verified = user_email_verified(user=user)
+    if not is_verified:
         raise ApplicationError(ErrorCode.EMAIL_UNVERIFIED)
 
 
-def gate_age_verified(*, user: User) -> None:
+def gate_age_verified(*, user: User, jurisdiction: Jurisdiction | None = None) -> None:
     """403 ``age_verification_required`` unless age is verified and meets the jurisdiction.
 
     A verification is made against the minimum age of the jurisdiction at the time; the
     declared date of birth (checked against the document, mismatches flagged) is
     re-checked against today's jurisdiction, e.g. after a move to a stricter region.
+    ``jurisdiction``: the user's, as already read in this request (else read here).
     """
-    jurisdiction = user_jurisdiction(user=user)
+    jurisdiction = jurisdiction or user_jurisdiction(user=user)
     details = {"min_age": jurisdiction.min_age, "status": user.age_verification_status}
     if not user.is_age_verified:
         raise ApplicationError(ErrorCode.AGE_VERIFICATION_REQUIRED, details=details)
@@ -63,12 +69,14 @@ def gate_account_state(*, user: User) -> None:
             raise ApplicationError(ErrorCode.COOLDOWN, details=details, headers=headers)
 
 
-def gate_region_allows(*, user: User, features: Iterable[str]) -> None:
+def gate_region_allows(
+    *, user: User, features: Iterable[str], jurisdiction: Jurisdiction | None = None
+) -> None:
     """403 ``region_restricted`` when a requested feature is disabled in the jurisdiction."""
     requested = set(features)
     if not requested:
         return
-    jurisdiction = user_jurisdiction(user=user)
+    jurisdiction = jurisdiction or user_jurisdiction(user=user)
     blocked = sorted(requested & set(jurisdiction.disabled_features or []))
     if blocked:
         raise ApplicationError(

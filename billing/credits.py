@@ -2,7 +2,8 @@
 
 Every change locks the user's ``CreditAccount`` row (``select_for_update``) first, then
 checks, then writes the account and one append-only ledger entry in the same
-transaction. The account's balance never goes negative (a CHECK constraint backs the
+transaction; a reservation (on every submit) does the lock, the check and the write in
+one conditional ``UPDATE``. The account's balance never goes negative (a CHECK constraint backs the
 checks), and the ledger's unique constraints make each grant, reservation and
 settlement happen at most once per reference.
 """
@@ -13,7 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
@@ -78,48 +80,79 @@ def credits_balance(*, user: Any) -> CreditBalance:
     return CreditBalance(balance=account.balance, reserved=account.reserved)
 
 
-@transaction.atomic
 def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservation:
     """Hold ``amount`` credits for ``reference``; 402 ``quota_exhausted`` if short.
 
-    Idempotent per reference: a second call answers the first reservation and moves
-    nothing. Concurrent callers serialise on the account's row lock, so the balance
-    cannot be spent twice.
+    One conditional ``UPDATE … WHERE balance >= amount RETURNING`` takes the credits
+    (the row lock lasts only from there to the caller's commit, and the check and the
+    write are one statement, so concurrent callers can never spend the balance twice),
+    then one ledger entry is written. Idempotent per reference: the ledger's unique
+    reservation per reference refuses a second entry, which rolls the update back, and
+    the call answers the first reservation without moving anything.
     """
     if amount <= 0:
         raise ValueError("A reservation must be for at least one credit.")
     if not reference:
         raise ValueError("A reservation needs a reference.")
-    account = _locked_account(user=user)
-    # Checked after the lock: a concurrent call with the same reference has committed.
+    user_id = getattr(user, "pk", user)
+    try:
+        with transaction.atomic():
+            taken = _take(user_id=user_id, amount=amount)
+            if taken is not None:
+                balance, reserved = taken
+                CreditLedgerEntry.objects.create(
+                    user_id=user_id,
+                    kind=LedgerKind.RESERVE,
+                    amount=amount,
+                    reference=reference,
+                    balance_after=balance,
+                    reserved_after=reserved,
+                )
+                return CreditReservation(
+                    reference=reference,
+                    amount=amount,
+                    balance=balance,
+                    reserved=reserved,
+                    created=True,
+                )
+    except IntegrityError:
+        pass  # this reference is already reserved (the update was rolled back with it)
     existing = CreditLedgerEntry.objects.filter(
         kind=LedgerKind.RESERVE, reference=reference
     ).first()
+    current = credits_balance(user=user)
     if existing is not None:
-        if existing.user_id != account.user_id:
+        if existing.user_id != user_id:
             raise ValueError(f"Reference {reference!r} belongs to another user.")
         return CreditReservation(
             reference=reference,
             amount=int(existing.amount),
-            balance=account.balance,
-            reserved=account.reserved,
+            balance=current.balance,
+            reserved=current.reserved,
             created=False,
         )
-    if account.balance < amount:
-        raise ApplicationError(
-            ErrorCode.QUOTA_EXHAUSTED,
-            details={"required": amount, "balance": account.balance},
-        )
-    account.balance -= amount
-    account.reserved += amount
-    _entry(account=account, kind=LedgerKind.RESERVE, amount=amount, reference=reference)
-    return CreditReservation(
-        reference=reference,
-        amount=amount,
-        balance=account.balance,
-        reserved=account.reserved,
-        created=True,
+    raise ApplicationError(
+        ErrorCode.QUOTA_EXHAUSTED,
+        details={"required": amount, "balance": current.balance},
     )
+
+
+def _take(*, user_id: Any, amount: int) -> tuple[int, int] | None:
+    """Move ``amount`` from balance to reserved if the balance covers it, in one
+    statement; the new (balance, reserved), or None when it does not (or no account)."""
+    meta = CreditAccount._meta
+    user_column = meta.get_field("user")
+    user_value = user_column.get_db_prep_value(user_id, connection)
+    now = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} SET balance = balance - %s, "  # noqa: S608
+            "reserved = reserved + %s, updated_at = %s "
+            f"WHERE {user_column.column} = %s AND balance >= %s RETURNING balance, reserved",
+            [amount, amount, now, user_value, amount],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
 
 
 def _settle(*, reference: str, kind: str, reason: str) -> CreditSettlement | None:

@@ -84,22 +84,25 @@ def current_subscription(*, user: Any) -> Subscription | None:
     return max(subscriptions, key=lambda s: s.last_event_created, default=None)
 
 
-def entitlements_for(*, user: Any) -> Entitlements:
+def entitlements_for(*, user: Any, has_open_review_flag: bool | None = None) -> Entitlements:
     """The user's plan, status and limits.
 
     Active means ``active`` or ``trialing``, or ``past_due`` for at most
     ``BILLING_PAST_DUE_GRACE_DAYS`` since the unpaid period began, and no open payment
     dispute on the account. Limits are the plan's whenever the user has one, so pages
-    can show them; gates look at ``is_active`` first.
+    can show them; gates look at ``is_active`` first. ``has_open_review_flag``: whether
+    the user has an unresolved billing review flag, when this request has read it already.
     """
     subscription = current_subscription(user=user)
     if subscription is None or subscription.plan is None:
         return NO_PLAN
     plan = subscription.plan
-    is_frozen = (
-        subscription.frozen_by_dispute
-        or BillingReviewFlag.objects.filter(user=user, resolved_at__isnull=True).exists()
-    )
+    if has_open_review_flag is None:
+        has_open_review_flag = (
+            not subscription.frozen_by_dispute
+            and BillingReviewFlag.objects.filter(user=user, resolved_at__isnull=True).exists()
+        )
+    is_frozen = subscription.frozen_by_dispute or has_open_review_flag
     grace_until = past_due_grace_until(subscription)
     now = timezone.now()
     if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):

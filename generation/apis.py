@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import DatabaseError
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -30,6 +29,15 @@ MAX_VERIFY_UPLOAD = 25 * 1024 * 1024
 
 def client_ip(request: Request) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2): any listed tag equal to ``etag``, W/ or not."""
+    bare = etag.removeprefix("W/")
+    return any(
+        tag.strip() == "*" or tag.strip().removeprefix("W/") == bare
+        for tag in if_none_match.split(",")
+    )
 
 
 class GenerationPagination(CursorPagination):
@@ -115,12 +123,7 @@ class GenerationListCreateApi(APIView):
             idempotency_key=key,
             ip=client_ip(request),
         )
-        try:
-            data = GenerationOutputSerializer(job).data
-        except DatabaseError:
-            # The job is committed: answer what happened even if the database dropped
-            # since, leaving out only what needs another query (the queue position).
-            data = GenerationOutputSerializer(job, context={"committed_only": True}).data
+        data = GenerationOutputSerializer(job, context={"queue_position": False}).data
         return Response(data, status=202)
 
 
@@ -128,10 +131,18 @@ class GenerationDetailApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = ["read"]
 
-    @extend_schema(responses=GenerationOutputSerializer)
+    @extend_schema(responses={200: GenerationOutputSerializer, 304: None})
     def get(self, request: Request, job_id: str) -> Response:
+        """The job's status; with ``If-None-Match`` set to the ETag of the last answer,
+        304 Not Modified while nothing it shows has changed (a cheap poll)."""
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        return Response(GenerationOutputSerializer(job).data)
+        position = selectors.queue_position(job=job)
+        etag = selectors.job_etag(job=job, queue_position=position)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if etag_matches(request.headers.get("If-None-Match", ""), etag):
+            return Response(status=304, headers=headers)
+        data = GenerationOutputSerializer(job, context={"queue_position": position}).data
+        return Response(data, headers=headers)
 
 
 class GenerationCancelApi(APIView):

@@ -84,6 +84,9 @@ class GenerationJob(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Dense order of entering the queue (a PostgreSQL sequence): the queue position is
+    # this minus the queue head's, one index probe instead of a COUNT (selectors).
+    queue_seq = models.BigIntegerField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +111,11 @@ class GenerationJob(models.Model):
                 fields=["queue_priority", "queued_at"],
                 condition=Q(status="queued"),
                 name="generation_job_queued_order",
+            ),
+            models.Index(
+                fields=["queue_seq"],
+                condition=Q(status="queued"),
+                name="generation_job_queue_head",
             ),
         ]
 

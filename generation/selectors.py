@@ -6,10 +6,13 @@ exist (SPEC §9: unknown or foreign objects answer 404, never 403).
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Min, QuerySet
 
 from accounts.roles import user_can_review
 from core.errors import ApplicationError, ErrorCode
@@ -29,11 +32,7 @@ def job_list_for_user(*, user: Any) -> QuerySet[GenerationJob]:
 
 def job_get_for_user(*, user: Any, job_id: Any) -> GenerationJob:
     job_uuid = _as_uuid(job_id)
-    job = (
-        GenerationJob.objects.filter(pk=job_uuid, user=user).prefetch_related("images").first()
-        if job_uuid
-        else None
-    )
+    job = GenerationJob.objects.filter(pk=job_uuid, user=user).first() if job_uuid else None
     if job is None:
         raise ApplicationError(ErrorCode.NOT_FOUND)
     return job
@@ -88,11 +87,97 @@ def image_for_watermark(*, key: bytes, image_id_range: tuple[UUID, UUID]) -> Gen
     )
 
 
+QUEUE_SEQUENCE = "generation_queue_seq"
+
+
+def queue_seq_next() -> int | None:
+    """The next number in the order of entering the queue (None off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [QUEUE_SEQUENCE])
+        return int(cursor.fetchone()[0])
+
+
 def queue_position(*, job: GenerationJob) -> int | None:
-    """How many queued jobs are ahead of this one (1 = next), while it is queued."""
+    """Where this job stands in the queue (1 = next), while it is queued.
+
+    Jobs take dense numbers as they enter the queue, so the position is the job's number
+    minus the queue head's, plus one: one probe of a partial index, whatever the
+    backlog (a job that left the queue out of order still counts until the head passes
+    it, so the answer errs high, never low). Without a number (another database), the
+    jobs ahead are counted.
+    """
     if job.status != JobStatus.QUEUED or job.queued_at is None:
         return None
+    if job.queue_seq is not None:
+        head = GenerationJob.objects.filter(
+            status=JobStatus.QUEUED, queue_seq__isnull=False
+        ).aggregate(head=Min("queue_seq"))["head"]
+        if head is not None:
+            return max(1, job.queue_seq - head + 1)
     ahead = GenerationJob.objects.filter(
         status=JobStatus.QUEUED, queued_at__lt=job.queued_at
     ).count()
     return ahead + 1
+
+
+def job_etag(*, job: GenerationJob, queue_position: int | None) -> str:
+    """A weak validator of everything the status answer shows: it changes with the
+    status, progress, images, moderation outcome and queue position."""
+    parts = (
+        str(job.pk),
+        job.status,
+        job.updated_at.isoformat() if job.updated_at else "",
+        str(job.progress_step),
+        str(job.progress_total),
+        job.finished_at.isoformat() if job.finished_at else "",
+        str(job.statement_id or ""),
+        str(queue_position or ""),
+    )
+    return 'W/"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True)
+class SubmitFacts:
+    """What the gates of a submit need beyond the user row, read in one statement."""
+
+    email_verified: bool
+    has_open_billing_flag: bool
+    credit_balance: int
+
+
+def submit_facts(*, user: Any) -> SubmitFacts:
+    """The email, billing-flag and credit facts of ``user`` for ``generation_submit``,
+    in one query (each gate still decides on its own fact, in the spec's order)."""
+    from allauth.account.models import EmailAddress
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from accounts.models import User
+    from billing.models import BillingReviewFlag, CreditAccount
+
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            email_verified=Exists(
+                EmailAddress.objects.filter(
+                    user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
+                )
+            ),
+            open_billing_flag=Exists(
+                BillingReviewFlag.objects.filter(user=OuterRef("pk"), resolved_at__isnull=True)
+            ),
+            credit_balance=Subquery(
+                CreditAccount.objects.filter(user=OuterRef("pk")).values("balance")[:1]
+            ),
+        )
+        .values("email_verified", "open_billing_flag", "credit_balance")
+        .first()
+    )
+    if row is None:
+        return SubmitFacts(email_verified=False, has_open_billing_flag=False, credit_balance=0)
+    return SubmitFacts(
+        email_verified=bool(row["email_verified"]),
+        has_open_billing_flag=bool(row["open_billing_flag"]),
+        credit_balance=int(row["credit_balance"] or 0),
+    )

@@ -75,10 +75,13 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
         return {"step": job.progress_step, "total": job.progress_total or job.steps}
 
     def get_queue_position(self, job: GenerationJob) -> int | None:
-        if self.context.get("committed_only"):
-            return None
+        """Given by the caller (``context["queue_position"]``, a status read) or read here;
+        ``False`` in the context skips it (the submit answer: not computed on that path)."""
         from generation.selectors import queue_position
 
+        if "queue_position" in self.context:
+            given = self.context["queue_position"]
+            return None if given is False else given
         return queue_position(job=job)
 
     def get_images(self, job: GenerationJob) -> list[dict[str, Any]]:

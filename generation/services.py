@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -148,35 +149,43 @@ def generation_submit(
     The same ``idempotency_key`` returns the same job and charges once. A blocked
     prompt raises 422 ``prompt_blocked`` and charges nothing (the moderation service
     has already recorded the decision, strike and statement).
+
+    Cost (docs/benchmarks.md): the gates' facts are read once (the email, billing-flag
+    and credit facts in one statement, the jurisdiction once), and an allowed prompt is
+    written in one transaction: prompt log and decision (naming the job), the job, and
+    the reservation, a conditional ``UPDATE`` that holds the account's row lock only
+    until this commit. The queue position is not computed here.
     """
     from accounts import gates as account_gates
     from accounts.selectors import user_jurisdiction
-    from billing.credits import credits_balance, credits_reserve
+    from billing.credits import credits_reserve
     from billing.entitlements import entitlements_for
     from billing.gates import gate_plan_active
-    from moderation.services import (
-        prompt_check_async_enqueue,
-        prompt_moderate,
-        prompt_needs_async_check,
-    )
+    from generation.selectors import submit_facts
 
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
         if existing is not None:
             return existing
 
-    account_gates.gate_email_verified(user=user)
-    account_gates.gate_age_verified(user=user)
-    entitlements = entitlements_for(user=user)
+    facts = submit_facts(user=user)
+    jurisdiction = user_jurisdiction(user=user)
+    account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
+    account_gates.gate_age_verified(user=user, jurisdiction=jurisdiction)
+    entitlements = entitlements_for(user=user, has_open_review_flag=facts.has_open_billing_flag)
     gate_plan_active(entitlements=entitlements)
     account_gates.gate_account_state(user=user)
     spec = all_models().get(request.model or "")
     account_gates.gate_region_allows(
-        user=user, features=model_features(spec) if spec else frozenset()
+        user=user,
+        features=model_features(spec) if spec else frozenset(),
+        jurisdiction=jurisdiction,
     )
     model_id = _check_parameters(request, entitlements)
     spec = all_models()[model_id]
-    account_gates.gate_region_allows(user=user, features=model_features(spec))
+    account_gates.gate_region_allows(
+        user=user, features=model_features(spec), jurisdiction=jurisdiction
+    )
 
     limit = rate_limit_hit(
         key=f"generation:{user.pk}", limit=entitlements.requests_per_minute, window_seconds=60
@@ -190,22 +199,54 @@ def generation_submit(
         )
 
     cost = generation_cost_for(request)
-    balance = credits_balance(user=user)
-    if balance.balance < cost:
+    if facts.credit_balance < cost:
         raise ApplicationError(
             ErrorCode.QUOTA_EXHAUSTED,
-            details={"required": cost, "available": balance.balance},
+            details={"required": cost, "available": facts.credit_balance},
         )
 
     ip_hash = hash_ip(ip)
-    decision = prompt_moderate(
-        user=user,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        jurisdiction=user_jurisdiction(user=user),
-        ip_hash=ip_hash,
-    )
-    if decision.decision == "block":
+    job_id = uuid.uuid4()
+
+    def moderate() -> Any:
+        return _prompt_moderate(
+            user=user,
+            request=request,
+            jurisdiction=jurisdiction,
+            ip_hash=ip_hash,
+            job=GenerationJob(pk=job_id),
+        )
+
+    # An inline call to the external moderation API is a network call: never inside
+    # the transaction (then the decision is recorded in its own, as it used to be).
+    decision = moderate() if _moderation_calls_out_inline() else None
+    try:
+        with transaction.atomic():
+            if decision is None:
+                decision = moderate()
+            if decision.decision == "block":
+                job = None  # the decision, strike and statement commit; nothing else
+            else:
+                job = _job_create(
+                    job_id=job_id,
+                    user=user,
+                    request=request,
+                    model_id=model_id,
+                    cost=cost,
+                    entitlements=entitlements,
+                    decision=decision,
+                    ip_hash=ip_hash,
+                    idempotency_key=idempotency_key,
+                )
+                credits_reserve(user=user, amount=cost, reference=job.credit_reference)
+                _job_hand_on(job, decision)
+    except IntegrityError:
+        if idempotency_key:  # a concurrent request with the same key won: its job
+            existing = _existing_for_key(user, idempotency_key, request)
+            if existing is not None:
+                return existing
+        raise
+    if job is None:
         statement = getattr(decision, "statement", None)
         raise ApplicationError(
             ErrorCode.PROMPT_BLOCKED,
@@ -218,66 +259,92 @@ def generation_submit(
                 "matched_text": getattr(decision, "matched_text", ""),
             },
         )
+    return job
+
+
+def _moderation_calls_out_inline() -> bool:
+    from moderation import openai_adapter
+
+    return openai_adapter.is_enabled() and not getattr(settings, "MODERATION_OPENAI_ASYNC", True)
+
+
+def _prompt_moderate(
+    *, user: User, request: GenerationRequest, jurisdiction: Any, ip_hash: str, job: Any
+) -> Any:
+    from moderation.services import prompt_moderate
+
+    return prompt_moderate(
+        user=user,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        jurisdiction=jurisdiction,
+        ip_hash=ip_hash,
+        subject_unless_blocked=job,
+    )
+
+
+def _job_create(
+    *,
+    job_id: UUID,
+    user: User,
+    request: GenerationRequest,
+    model_id: str,
+    cost: int,
+    entitlements: Any,
+    decision: Any,
+    ip_hash: str,
+    idempotency_key: str | None,
+) -> GenerationJob:
+    from generation.selectors import queue_seq_next
+    from moderation.services import prompt_needs_async_check
 
     held = decision.decision == "review"
     needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            job = GenerationJob.objects.create(
-                user=user,
-                status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
-                hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
-                idempotency_key=idempotency_key or None,
-                prompt=request.prompt,
-                negative_prompt=request.negative_prompt,
-                model_id=model_id,
-                width=request.width,
-                height=request.height,
-                steps=request.steps,
-                guidance_scale=request.guidance_scale,
-                seed=seed,
-                num_images=request.num_images,
-                no_distribution=request.no_distribution,
-                credits_reserved=cost,
-                queue_priority=entitlements.queue_priority,
-                progress_total=request.steps,
-                moderation_decision_id=getattr(decision, "pk", None),
-                moderation_category=decision.category or "",
-                # A hold under a regional rule comes with a statement of reasons.
-                statement_id=getattr(decision, "statement_id", None) if held else None,
-                ip_hash=ip_hash,
-                queued_at=None if held else now,
-                awaiting_check=needs_check,
-                dispatched_at=None if held else now,
-            )
-            credits_reserve(user=user, amount=cost, reference=job.credit_reference)
-            _link_decision(decision, job)
-            if held:
-                _open_review(job, kind="prompt", decision=decision)
-            elif needs_check:
-                # The external layer runs on the ``moderation`` queue; it hands the job on
-                # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
-                prompt_check_async_enqueue(job_id=job.pk, decision=decision)
-            else:
-                generation_enqueue_on_commit(job)
-    except IntegrityError:
-        if idempotency_key:
-            existing = _existing_for_key(user, idempotency_key, request)
-            if existing is not None:
-                return existing
-        raise
-    return job
-
-
-def _link_decision(decision: Any, job: GenerationJob) -> None:
-    """Point the prompt decision at the job it produced (for the console's history)."""
-    if getattr(decision, "pk", None) is None:
-        return
-    type(decision).objects.filter(pk=decision.pk).update(
-        subject_type="generation.job", subject_id=str(job.pk)
+    return GenerationJob.objects.create(
+        id=job_id,
+        user=user,
+        status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
+        hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
+        idempotency_key=idempotency_key or None,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        model_id=model_id,
+        width=request.width,
+        height=request.height,
+        steps=request.steps,
+        guidance_scale=request.guidance_scale,
+        seed=seed,
+        num_images=request.num_images,
+        no_distribution=request.no_distribution,
+        credits_reserved=cost,
+        queue_priority=entitlements.queue_priority,
+        progress_total=request.steps,
+        moderation_decision_id=getattr(decision, "pk", None),
+        moderation_category=decision.category or "",
+        # A hold under a regional rule comes with a statement of reasons.
+        statement_id=getattr(decision, "statement_id", None) if held else None,
+        ip_hash=ip_hash,
+        queued_at=None if held else now,
+        queue_seq=None if held else queue_seq_next(),
+        awaiting_check=needs_check,
+        dispatched_at=None if held else now,
     )
+
+
+def _job_hand_on(job: GenerationJob, decision: Any) -> None:
+    """A held job goes to review; an allowed one to the external check or the GPU."""
+    from moderation.services import prompt_check_async_enqueue
+
+    if job.status == JobStatus.HELD_FOR_REVIEW:
+        _open_review(job, kind="prompt", decision=decision)
+    elif job.awaiting_check:
+        # The external layer runs on the ``moderation`` queue; it hands the job on
+        # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
+        prompt_check_async_enqueue(job_id=job.pk, decision=decision)
+    else:
+        generation_enqueue_on_commit(job)
 
 
 def review_context(job: GenerationJob, decision: Any) -> dict[str, Any]:
@@ -401,9 +468,12 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
         before = {"status": job.status, "hold_stage": job.hold_stage}
         now = timezone.now()
         if job.hold_stage == HoldStage.PROMPT:
+            from generation.selectors import queue_seq_next
+
             job.status = JobStatus.QUEUED
             job.queued_at = job.dispatched_at = now
             job.awaiting_check = False  # a moderator's approval stands in for the check
+            job.queue_seq = queue_seq_next()
             generation_enqueue_on_commit(job)
         else:
             job.status = JobStatus.SUCCEEDED
@@ -412,8 +482,8 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
             _settle_commit(job)
         job.save(
             update_fields=[
-                "status", "queued_at", "dispatched_at", "awaiting_check", "finished_at",
-                "credits_charged", "updated_at",
+                "status", "queued_at", "queue_seq", "dispatched_at", "awaiting_check",
+                "finished_at", "credits_charged", "updated_at",
             ]
         )  # fmt: skip
         audit_record(

@@ -151,8 +151,11 @@ def _raise_404() -> Any:
     raise Http404
 
 
-def _job_context(job: Any) -> dict[str, Any]:
-    data = GenerationOutputSerializer(job).data
+def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
+    from generation.selectors import queue_position as position_of
+
+    position = position_of(job=job) if queue_position is None else queue_position
+    data = GenerationOutputSerializer(job, context={"queue_position": position}).data
     total = data["progress"]["total"] or 1
     return {
         "job": job,
@@ -165,10 +168,24 @@ def _job_context(job: Any) -> dict[str, Any]:
 @login_required
 @require_GET
 def job_progress(request: HttpRequest, job_id: str) -> HttpResponse:
-    """The htmx-polled progress fragment; the page reloads itself once the job ends."""
+    """The htmx-polled progress fragment; the page reloads itself once the job ends.
+
+    Answers 304 to ``If-None-Match`` while nothing shown has changed (htmx swaps nothing).
+    """
+    from generation.apis import etag_matches
+    from generation.selectors import job_etag, queue_position
+
     job = _job_or_404(request, job_id)
-    context = _job_context(job)
+    position = queue_position(job=job)
+    etag = job_etag(job=job, queue_position=position)
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"] = etag
+        return not_modified
+    context = _job_context(job, queue_position=position)
     response = render(request, "generation/_progress.html", context)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
     if not context["is_live"]:
         response["HX-Refresh"] = "true"
     return response

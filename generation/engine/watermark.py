@@ -28,8 +28,11 @@ Rules:
 from __future__ import annotations
 
 import binascii
+import functools
+import importlib.util
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -126,10 +129,34 @@ def embed_watermark(img: Image, image_id: uuid.UUID | str) -> Image:
     return PILImage.fromarray(np.ascontiguousarray(marked[:, :, ::-1]), mode="RGB")
 
 
-def read_watermark(img: Image) -> WatermarkPayload | None:
-    """The checksum-valid payload in ``img``, or None (unmarked, damaged or too small)."""
-    from imwatermark import WatermarkDecoder
+@functools.cache
+def _dwt_dct_svd() -> type:
+    """``invisible-watermark``'s DWT-DCT-SVD codec, loaded from its own file.
 
+    Importing ``imwatermark`` (or any of its modules, since the package's
+    ``__init__`` runs first) imports its RivaGAN module, which imports torch: 300 MB
+    and libtorch mapped into a web process that only wanted to read a mark. The
+    DWT-DCT-SVD module itself needs only numpy, OpenCV and PyWavelets, so it is
+    loaded here by path under a private name, without the package.
+    """
+    spec = importlib.util.find_spec("imwatermark")  # finds, does not import
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("invisible-watermark is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "dwtDctSvd.py"
+    module_spec = importlib.util.spec_from_file_location("_imagegate_dwtdctsvd", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    codec: type = module.EmbedDwtDctSvd
+    return codec
+
+
+def read_watermark(img: Image) -> WatermarkPayload | None:
+    """The checksum-valid payload in ``img``, or None (unmarked, damaged or too small).
+
+    Decodes with the DWT-DCT-SVD codec alone (``_dwt_dct_svd``): never imports torch.
+    """
     if not can_carry_watermark(img):
         return None
     bgr = _to_bgr(img)
@@ -139,6 +166,6 @@ def read_watermark(img: Image) -> WatermarkPayload | None:
         bgr = bgr[:band]
         if bgr.shape[0] * bgr.shape[1] < MIN_WATERMARK_PIXELS:
             return None
-    decoder = WatermarkDecoder("bytes", PAYLOAD_BITS)
-    payload = decoder.decode(bgr, WATERMARK_METHOD, scales=list(WATERMARK_SCALES))
-    return decode_payload(bytes(payload))
+    codec = _dwt_dct_svd()(watermarks=[], wmLen=PAYLOAD_BITS, scales=list(WATERMARK_SCALES))
+    bits = np.asarray(codec.decode(bgr), dtype=np.uint8)
+    return decode_payload(np.packbits(bits)[: PAYLOAD_BITS // 8].tobytes())

@@ -140,8 +140,13 @@ def prompt_moderate(
     jurisdiction: Any,
     ip_hash: str = "",
     subject: object | None = None,
+    subject_unless_blocked: object | None = None,
 ) -> ModerationDecision:
     """Decide on a prompt (allow / review / block) and record it (see module rules).
+
+    Called inside the caller's transaction (``generation_submit``), the records are
+    written in it, without a savepoint; ``subject_unless_blocked`` is the subject the
+    decision names when it does not block (the job about to be created with it).
 
     The negative prompt is length-checked and logged, but not judged as a request:
     "nude, gore" in a negative prompt asks for their absence.
@@ -178,7 +183,7 @@ def prompt_moderate(
             decision, category, layer = external.decision, external.category, Layer.EXTERNAL
             span, matched = None, ""
             severity = compiled.strike_weight(category, 1) if category else 0
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         log = PromptLog.objects.create(
             user_id=user.pk,
             prompt=prompt,
@@ -191,6 +196,8 @@ def prompt_moderate(
             category=category,
             policy_version=compiled.version,
         )
+        if subject is None and decision != Decision.BLOCK:
+            subject = subject_unless_blocked
         subject_type, subject_id = _subject_ref(subject)
         record = ModerationDecision.objects.create(
             user=user,
