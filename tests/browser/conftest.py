@@ -1,0 +1,144 @@
+"""Browser journeys: Playwright driving Debian's Chromium against a live server and a
+real Celery worker (SPEC's journeys, issue 16).
+
+One Chromium for the whole session, one live server (pytest-django's ``live_server``,
+in this process, so the test reads the same locmem mail outbox), and one worker process
+on every queue against the test database. Each test is transactional: the worker sees
+what the site commits, and the database is emptied after each test.
+
+Every test here carries the ``browser`` marker. Without Chromium they are skipped, unless
+``IMAGEGATE_BROWSER_TESTS=required`` (``.ci/run`` sets it), which makes that an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, totp_code
+
+# Playwright's sync API keeps an event loop running in this thread; Django would then
+# refuse database calls from the test body as "async-unsafe". They are not: they run
+# in this thread, between browser calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+def _chromium_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium; make test does it)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    missing = _chromium_missing()
+    if missing:
+        if os.environ.get("IMAGEGATE_BROWSER_TESTS") == "required":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """One real Celery worker on every queue for the whole session."""
+    from tests.worker import start_worker
+
+    with django_db_blocker.unblock():
+        worker = start_worker()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def site(live_server: Any, transactional_db: None, browser_worker: Any) -> str:
+    """The live server's base URL, with reference data seeded and caches empty."""
+    from django.core.cache import cache
+    from django.core import mail
+
+    cache.clear()
+    mail.outbox = []
+    return str(live_server.url)
+
+
+class PageProblems:
+    """JavaScript errors and server errors seen by a page; asserted empty at the end."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def watch(self, page: Any) -> None:
+        page.on("pageerror", lambda exc: self.items.append(f"JS error on {page.url}: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.items.append(f"console error on {page.url}: {msg.text}")
+                if msg.type == "error" and "status of 4" not in msg.text
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                self.items.append(f"HTTP {r.status} {r.request.method} {r.url}")
+                if r.status >= 500
+                else None
+            ),
+        )
+
+
+@pytest.fixture
+def open_page(chromium: Any, site: str) -> Iterator[Callable[..., Any]]:
+    """``open_page(viewport=DESKTOP)`` → a page in a fresh browser context (own cookies)."""
+    contexts: list[Any] = []
+    problems = PageProblems()
+
+    def make(viewport: dict[str, int] | None = None) -> Any:
+        context = chromium.new_context(
+            viewport=viewport or DESKTOP, base_url=site, device_scale_factor=1
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems.items, "\n".join(problems.items)
+
+
+def log_in(page: Any, email: str, *, totp_secret: str | None = None) -> None:
+    """Sign in through the real login form (and the TOTP step for staff)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form [type=submit]")
+    page.wait_for_load_state()
+    if totp_secret is not None:
+        page.wait_for_selector("input[name=code]")
+        page.fill("input[name=code]", totp_code(totp_secret))
+        page.click("main form [type=submit]")
+        page.wait_for_load_state()
