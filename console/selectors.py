@@ -94,7 +94,55 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
         start, end = int(span[0]), int(span[1])
         details["span_parts"] = (text[:start], text[start:end], text[end:])
     details["score_rows"] = _score_rows(details["scores"])
+    details["filings"] = report_filings(context.get("report_id"))
     return details
+
+
+def report_filings(report_id: Any) -> list[dict[str, Any]]:
+    """What each reporter said (reason and note), oldest first, for the item view."""
+    from accountability.models import ReportFiling
+
+    if not report_id:
+        return []
+    rows = ReportFiling.objects.filter(report_id=report_id).order_by("created_at")[:50]
+    return [
+        {"reason": row.get_reason_display(), "details": row.details, "created_at": row.created_at}
+        for row in rows
+    ]
+
+
+def appealed_content(statement: Any) -> dict[str, Any]:
+    """What the appealed statement was about, so the senior moderator rules on the
+    content itself: the prompt, the matched words, and any images of the job."""
+    content: dict[str, Any] = {"prompt": "", "negative_prompt": "", "image_ids": [], "job": None}
+    job_model = optional_model("generation.GenerationJob")
+    decision_model = optional_model("moderation.ModerationDecision")
+    job = None
+    if statement.subject_type.startswith("generation.job") and job_model is not None:
+        job = job_model.objects.filter(pk=statement.subject_id).first()
+    decision = None
+    if decision_model is not None:
+        decision = decision_model.objects.filter(statement_id=statement.pk).first()
+        if decision is None and statement.subject_type == "moderation.decision":
+            decision = decision_model.objects.filter(pk=statement.subject_id).first()
+    if job is None and decision is not None and job_model is not None:
+        if str(decision.subject_type).startswith("generation.job") and decision.subject_id:
+            job = job_model.objects.filter(pk=decision.subject_id).first()
+    if job is not None:
+        content["job"] = job
+        content["prompt"] = job.prompt
+        content["negative_prompt"] = job.negative_prompt
+        content["image_ids"] = [
+            str(pk) for pk in job.images.filter(purged_at__isnull=True).values_list("pk", flat=True)
+        ]
+    if decision is not None:
+        prompt_log = getattr(decision, "prompt_log", None)
+        if not content["prompt"] and prompt_log is not None:
+            content["prompt"] = prompt_log.prompt
+            content["negative_prompt"] = prompt_log.negative_prompt
+        content["matched_text"] = decision.matched_text
+        content["layer"] = decision.get_layer_display() if decision.layer else ""
+    return content
 
 
 def _format_score(value: Any, depth: int = 0) -> str:

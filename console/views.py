@@ -41,6 +41,7 @@ from accounts.models import User
 from console.forms import AppealRulingForm, DecisionForm, LegalHoldForm, ReasonForm, TipNumberForm
 from console.permissions import moderator_required, senior_required
 from console.selectors import (
+    appealed_content,
     dashboard_metrics,
     item_details,
     queue_for,
@@ -174,11 +175,27 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
             return redirect("console:queue")
     else:
         error, status = "Choose an action, a reason from the list, and explain.", 400
+    item.refresh_from_db()
+    error = _decision_refusal(item=item, moderator=request.user, fallback=error)
     context = {"item": item, "form": form, "error": error}
     if _is_htmx(request):
         return render(request, "console/_decision_form.html", context, status=status)
     messages.error(request, error)
     return redirect("console:item", item_id=item.pk)
+
+
+def _decision_refusal(*, item: ReviewItem, moderator: Any, fallback: str) -> str:
+    """Why a decision was refused, in words that name who has the item and since when."""
+    from django.utils.timesince import timesince
+
+    if item.status == "decided":
+        who = item.decided_by.email if item.decided_by else "another moderator"
+        return f"Already decided ({item.decision or 'escalated'}) by {who}; nothing changed."
+    if item.status == "claimed" and item.claimed_by_id and item.claimed_by_id != moderator.pk:
+        when = timesince(item.claimed_at) if item.claimed_at else ""
+        ago = "just now" if not when or when.startswith("0") else f"{when} ago"
+        return f"Claimed by {item.claimed_by.email} {ago}; your decision was not saved."
+    return fallback
 
 
 @moderator_required
@@ -252,6 +269,13 @@ def appeal_view(request: HttpRequest, appeal_id: str) -> HttpResponse:
     context = {
         "appeal": appeal,
         "statement": appeal.statement,
+        "content": appealed_content(appeal.statement),
+        "reason_groups": [
+            (outcome, label, sorted(APPEAL_REASON_TEMPLATES[outcome].items()))
+            for outcome, label in (("upheld", "Uphold"), ("reversed", "Reverse"))
+        ],
+        "chosen_outcome": form["outcome"].value() or "",
+        "chosen_reason": form["reason_template"].value() or "",
         "form": form,
         "is_own_decision": is_own_decision,
         "history": user_history(appeal.user),

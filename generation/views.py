@@ -119,8 +119,15 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
         if details.get("statement_id")
         else None
     )
+    from moderation.models import Strike
+
     strikes = policy_compiled().document["strikes"]
     weight = strike_weight_active(user=user)
+    added = list(
+        Strike.objects.filter(pk__in=statement.strike_ids if statement else []).values_list(
+            "severity", flat=True
+        )
+    )
     user.refresh_from_db(fields=["account_state", "cooldown_until"])
     cooling = user.account_state == "cooldown"
     return {
@@ -133,7 +140,8 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
         "strike_weight": weight,
         "cooldown_at": int(strikes["cooldown_at"]),
         "cooldown_hours": int(strikes["cooldown_hours"]),
-        "strikes_left": max(0, int(strikes["cooldown_at"]) - weight),
+        # Another block like this one would start the cool-down: say so now.
+        "next_block_cools": bool(added) and weight + max(added) >= int(strikes["cooldown_at"]),
         "window_days": int(strikes["window_days"]),
         "cooldown_until": user.cooldown_until if cooling else None,
     }

@@ -20,3 +20,11 @@ def is_test_model(model_id: str | None) -> bool:
         return False
     spec = all_models().get(str(model_id))
     return model_id == TEST_MODEL_ID or (spec is not None and "test_model" in spec.flags)
+
+
+@register.filter
+def priority_label(priority: int | None) -> str:
+    """Review priority in words (4 is the most urgent): ``critical``, ``high``…"""
+    from accountability.review import PRIORITY_LABELS
+
+    return PRIORITY_LABELS.get(int(priority or 0), "normal")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, totp_code
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, shot, totp_code
 
 # Playwright's sync API keeps an event loop running in this thread; Django would then
 # refuse database calls from the test body as "async-unsafe". They are not: they run
@@ -33,6 +33,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.fspath)).resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
 
 
 def _chromium_missing() -> str | None:
@@ -109,7 +120,9 @@ class PageProblems:
 
 
 @pytest.fixture
-def open_page(chromium: Any, site: str) -> Iterator[Callable[..., Any]]:
+def open_page(
+    chromium: Any, site: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
     """``open_page(viewport=DESKTOP)`` → a page in a fresh browser context (own cookies)."""
     contexts: list[Any] = []
     problems = PageProblems()
@@ -125,6 +138,10 @@ def open_page(chromium: Any, site: str) -> Iterator[Callable[..., Any]]:
         return page
 
     yield make
+    if request.node.stash.get(FAILED, False):
+        for number, context in enumerate(contexts):
+            for page in context.pages:
+                shot(page, f"FAILED-{request.node.name}-{number}", full_page=True)
     for context in contexts:
         context.close()
     assert not problems.items, "\n".join(problems.items)
