@@ -14,6 +14,7 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from accountability.contracts import contract_function, optional_model
+from core.categories import category_label
 from accountability.models import (
     Appeal,
     AuditLogEntry,
@@ -292,11 +293,15 @@ def dashboard_metrics() -> dict[str, Any]:
             continue
         per_hour[decided_at.replace(minute=0, second=0, microsecond=0).strftime("%H:00")] += 1
     return {
+        # Most urgent first, in words: "critical" is 4, the highest priority.
         "queue_by_priority": {
-            "labels": [PRIORITY_LABELS[p] for p in sorted(PRIORITY_LABELS)],
-            "values": [by_priority.get(p, 0) for p in sorted(PRIORITY_LABELS)],
+            "labels": [PRIORITY_LABELS[p] for p in sorted(PRIORITY_LABELS, reverse=True)],
+            "values": [by_priority.get(p, 0) for p in sorted(PRIORITY_LABELS, reverse=True)],
         },
-        "queue_by_category": {"labels": list(by_category), "values": list(by_category.values())},
+        "queue_by_category": {
+            "labels": [category_label(c) if c != "none" else "uncategorised" for c in by_category],
+            "values": list(by_category.values()),
+        },
         "pending_total": pending.count(),
         "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
         "sla_breaches": pending.filter(due_at__lt=now).count(),
@@ -338,7 +343,7 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
             for day in days
         ]
         if any(values):
-            series.append({"label": category, "values": values})
+            series.append({"label": category_label(category), "values": values})
     return {"labels": [day.isoformat() for day in days], "series": series}
 
 
@@ -364,3 +369,38 @@ def _max_score(value: Any) -> float | None:
         found = [score for score in map(_max_score, value.values()) if score is not None]
         return max(found) if found else None
     return None
+
+
+def dashboard_tables(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each chart's numbers as a table (header row, body rows): what a screen reader
+    reads, and what anyone reads when a chart is empty or too small to tell."""
+
+    def pairs(chart: dict[str, Any], unit: str) -> dict[str, Any]:
+        return {"head": ["", unit], "rows": list(zip(chart["labels"], chart["values"], strict=True))}
+
+    block_rate = metrics["block_rate"]
+    days_with_data = [
+        index
+        for index in range(len(block_rate["labels"]))
+        if any(series["values"][index] for series in block_rate["series"])
+    ]
+    return {
+        "priority": pairs(metrics["queue_by_priority"], "items"),
+        "category": pairs(metrics["queue_by_category"], "items"),
+        "hourly": pairs(metrics["decisions_per_hour"], "decisions"),
+        "scores": pairs(metrics["score_distribution"], "decisions"),
+        "appeals": {
+            "head": ["", "appeals"],
+            "rows": [(outcome, n) for outcome, n in metrics["appeal_outcomes"].items()],
+        },
+        "block_rate": {
+            "head": ["day", *(series["label"] for series in block_rate["series"])],
+            "rows": [
+                (
+                    block_rate["labels"][index],
+                    *(f"{series['values'][index]} %" for series in block_rate["series"]),
+                )
+                for index in days_with_data
+            ],
+        },
+    }

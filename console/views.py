@@ -43,6 +43,7 @@ from console.permissions import moderator_required, senior_required
 from console.selectors import (
     appealed_content,
     dashboard_metrics,
+    dashboard_tables,
     item_details,
     queue_for,
     user_history,
@@ -63,7 +64,8 @@ def _error_status(exc: ApplicationError) -> int:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     metrics = dashboard_metrics()
-    return render(request, "console/dashboard.html", {"metrics": metrics, "nav": "dashboard"})
+    context = {"metrics": metrics, "tables": dashboard_tables(metrics), "nav": "dashboard"}
+    return render(request, "console/dashboard.html", context)
 
 
 @moderator_required

@@ -127,10 +127,13 @@ def open_page(
     contexts: list[Any] = []
     problems = PageProblems()
 
-    def make(viewport: dict[str, int] | None = None) -> Any:
+    def make(viewport: dict[str, int] | None = None, *, signed_in_as: Any = None) -> Any:
+        """``signed_in_as=page`` shares that page's session (a TOTP code is good once)."""
         context = chromium.new_context(
             viewport=viewport or DESKTOP, base_url=site, device_scale_factor=1
         )
+        if signed_in_as is not None:
+            context.add_cookies(signed_in_as.context.cookies())
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()

@@ -132,8 +132,7 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
     expect(page.get_by_text("test model — random pixels").first).to_be_visible()
     assert_accessible(page, "gallery")
 
-    phone = open_page(PHONE)
-    phone.context.add_cookies(page.context.cookies())
+    phone = open_page(PHONE, signed_in_as=page)
     phone.goto("/studio/")
     assert_accessible(phone, "studio (phone)")
     generate = phone.get_by_role("button", name="Generate")
