@@ -7,6 +7,7 @@ from ``ReviewItem.context`` alone and shows more as the other apps land.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -14,7 +15,6 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from accountability.contracts import contract_function, optional_model
-from core.categories import category_label
 from accountability.models import (
     Appeal,
     AuditLogEntry,
@@ -25,6 +25,7 @@ from accountability.models import (
     StatementOfReasons,
 )
 from accountability.review import PRIORITY_LABELS, review_items_for
+from core.categories import category_label
 
 CATEGORIES = (
     "sexual",
@@ -119,16 +120,18 @@ def appealed_content(statement: Any) -> dict[str, Any]:
     job_model = optional_model("generation.GenerationJob")
     decision_model = optional_model("moderation.ModerationDecision")
     job = None
-    if statement.subject_type.startswith("generation.job") and job_model is not None:
-        job = job_model.objects.filter(pk=statement.subject_id).first()
+    subject_id = _uuid_or_none(statement.subject_id)
+    if statement.subject_type.startswith("generation.job") and job_model and subject_id:
+        job = job_model.objects.filter(pk=subject_id).first()
     decision = None
     if decision_model is not None:
         decision = decision_model.objects.filter(statement_id=statement.pk).first()
-        if decision is None and statement.subject_type == "moderation.decision":
-            decision = decision_model.objects.filter(pk=statement.subject_id).first()
+        if decision is None and statement.subject_type == "moderation.decision" and subject_id:
+            decision = decision_model.objects.filter(pk=subject_id).first()
     if job is None and decision is not None and job_model is not None:
-        if str(decision.subject_type).startswith("generation.job") and decision.subject_id:
-            job = job_model.objects.filter(pk=decision.subject_id).first()
+        decision_subject = _uuid_or_none(decision.subject_id)
+        if str(decision.subject_type).startswith("generation.job") and decision_subject:
+            job = job_model.objects.filter(pk=decision_subject).first()
     if job is not None:
         content["job"] = job
         content["prompt"] = job.prompt
@@ -376,7 +379,10 @@ def dashboard_tables(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
     reads, and what anyone reads when a chart is empty or too small to tell."""
 
     def pairs(chart: dict[str, Any], unit: str) -> dict[str, Any]:
-        return {"head": ["", unit], "rows": list(zip(chart["labels"], chart["values"], strict=True))}
+        return {
+            "head": ["", unit],
+            "rows": list(zip(chart["labels"], chart["values"], strict=True)),
+        }
 
     block_rate = metrics["block_rate"]
     days_with_data = [
@@ -404,3 +410,10 @@ def dashboard_tables(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ],
         },
     }
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -193,10 +193,11 @@ def _decision_refusal(*, item: ReviewItem, moderator: Any, fallback: str) -> str
     if item.status == "decided":
         who = item.decided_by.email if item.decided_by else "another moderator"
         return f"Already decided ({item.decision or 'escalated'}) by {who}; nothing changed."
-    if item.status == "claimed" and item.claimed_by_id and item.claimed_by_id != moderator.pk:
+    holder = item.claimed_by
+    if item.status == "claimed" and holder is not None and holder.pk != moderator.pk:
         when = timesince(item.claimed_at) if item.claimed_at else ""
         ago = "just now" if not when or when.startswith("0") else f"{when} ago"
-        return f"Claimed by {item.claimed_by.email} {ago}; your decision was not saved."
+        return f"Claimed by {holder.email} {ago}; your decision was not saved."
     return fallback
 
 

@@ -21,11 +21,6 @@ import pytest
 
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, shot, totp_code
 
-# Playwright's sync API keeps an event loop running in this thread; Django would then
-# refuse database calls from the test body as "async-unsafe". They are not: they run
-# in this thread, between browser calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 HERE = Path(__file__).resolve().parent
 
 
@@ -52,8 +47,9 @@ def _chromium_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
+    """One headless Chromium for all the browser tests, closed after the last one."""
     missing = _chromium_missing()
     if missing:
         if os.environ.get("IMAGEGATE_BROWSER_TESTS") == "required":
@@ -61,17 +57,29 @@ def chromium() -> Iterator[Any]:
         pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in this thread; Django would
+    # then refuse database calls from the test body as "async-unsafe". They are not:
+    # they run in this thread, between browser calls. Only while the browser is open.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
-    """One real Celery worker on every queue for the whole session."""
+    """One real Celery worker on every queue for the browser tests; stopped after the
+    last one, so it never takes tasks meant for other tests' workers."""
     from tests.worker import start_worker
 
     with django_db_blocker.unblock():
@@ -85,8 +93,8 @@ def browser_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[An
 @pytest.fixture
 def site(live_server: Any, transactional_db: None, browser_worker: Any) -> str:
     """The live server's base URL, with reference data seeded and caches empty."""
-    from django.core.cache import cache
     from django.core import mail
+    from django.core.cache import cache
 
     cache.clear()
     mail.outbox = []

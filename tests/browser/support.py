@@ -62,8 +62,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 def assert_accessible(page: Any, label: str) -> None:
     found = axe_violations(page)
     assert not found, f"axe on {label} ({page.url}):\n" + "\n".join(
-        f"- {v['impact']} {v['id']}: {v['help']} at {v['targets']}\n  {v['summary']}"
-        for v in found
+        f"- {v['impact']} {v['id']}: {v['help']} at {v['targets']}\n  {v['summary']}" for v in found
     )
 
 

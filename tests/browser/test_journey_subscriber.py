@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
@@ -93,7 +94,7 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
                 fragment.locator("#stage-label").inner_text(timeout=1000),
                 fragment.locator("progress").get_attribute("value", timeout=1000) or "",
             )
-        except Exception:  # swapped out between two reads
+        except PlaywrightError:  # swapped out between two reads
             continue
         if not seen or seen[-1] != row:
             seen.append(row)
