@@ -91,7 +91,9 @@ def studio(request: HttpRequest) -> HttpResponse:
         "blocked": blocked,
         "recent": recent_attempts(user=user, jobs=jobs),
         "has_test_model": any("test_model" in m.flags for m in models_for(entitlements)),
-        "cooldown_until": user.cooldown_until if user.account_state == "cooldown" else None,
+        "cooldown_until": getattr(user, "cooldown_until", None)
+        if getattr(user, "account_state", "") == "cooldown"
+        else None,
         "form": form_values,
         "field_errors": field_errors,
         "entitlements": entitlements,
