@@ -13,9 +13,20 @@
     var priorityColours = { critical: "#b42318", high: "#D55E00", normal: "#0072B2", low: "#6b7280" };
     var common = { responsive: true, maintainAspectRatio: false, animation: false };
 
+    // A chart with nothing to show says so in words instead of drawing empty axes.
+    function emptyChart(canvas, values) {
+      var hasData = values.some(function (v) { return v > 0; });
+      if (hasData) { return false; }
+      var note = document.createElement("p");
+      note.className = "muted no-data";
+      note.textContent = "No data yet.";
+      canvas.parentNode.replaceWith(note);
+      return true;
+    }
+
     function bar(id, labels, values, label, colours) {
       var canvas = document.getElementById(id);
-      if (!canvas) { return; }
+      if (!canvas || emptyChart(canvas, values)) { return; }
       new Chart(canvas, {
         type: "bar",
         data: { labels: labels, datasets: [{ label: label, data: values, backgroundColor: colours || palette[0] }] },
@@ -35,7 +46,7 @@
 
     var outcomes = Object.keys(m.appeal_outcomes);
     var appeals = document.getElementById("chart-appeals");
-    if (appeals) {
+    if (appeals && !emptyChart(appeals, outcomes.map(function (k) { return m.appeal_outcomes[k]; }))) {
       new Chart(appeals, {
         type: "bar",
         data: { labels: outcomes, datasets: [{ data: outcomes.map(function (k) { return m.appeal_outcomes[k]; }), backgroundColor: palette }] },
@@ -43,7 +54,8 @@
       });
     }
     var drift = document.getElementById("chart-block-rate");
-    if (drift) {
+    var rates = [].concat.apply([], m.block_rate.series.map(function (s) { return s.values; }));
+    if (drift && !emptyChart(drift, rates)) {
       new Chart(drift, {
         type: "line",
         data: {
