@@ -414,13 +414,16 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
     audited policy version (``moderation.policy.policy_publish``)."""
     current_fn = contract_function("moderation.policy", "policy_current")
     publish_fn = contract_function("moderation.policy", "policy_publish")
+    policy_errors_fn = contract_function("moderation.policy", "policy_document_errors")
     version_model = optional_model("moderation.PolicyVersion")
     if current_fn is None or publish_fn is None or version_model is None:
         return render(request, "console/policy.html", {"unavailable": True, "nav": "policy"})
     current = current_fn()
     document_text = json.dumps(current.document, indent=2, sort_keys=True)
+    current_text = document_text
     reason = ""
     errors: list[str] = []
+    diff: list[tuple[str, str]] = []
     status = 200
     if request.method == "POST":
         document_text = request.POST.get("document", "")
@@ -430,6 +433,14 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             errors = [f"The document is not valid JSON: {exc}"]
         else:
+            if "preview" in request.POST:
+                # Show what would change, line by line, before anything is published.
+                proposed = json.dumps(document, indent=2, sort_keys=True)
+                diff = policy_diff(current_text, proposed) or [(" ", "No changes.")]
+                errors = policy_errors_fn(document) if policy_errors_fn else []
+                context = _policy_context(current, version_model, document_text, reason)
+                context.update({"errors": errors, "diff": diff})
+                return render(request, "console/policy.html", context)
             try:
                 version = publish_fn(actor=request.user, document=document, reason=reason)
             except ApplicationError as exc:
@@ -439,14 +450,28 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Policy version {version.number} published.")
                 return redirect("console:policy")
         status = 400
+    context = _policy_context(current, version_model, document_text, reason)
+    context["errors"] = errors
+    return render(request, "console/policy.html", context, status=status)
+
+
+def _policy_context(current: Any, version_model: Any, document_text: str, reason: str) -> dict:
     categories = current.document.get("categories", {})
-    context = {
+    return {
         "current": current,
         "versions": version_model.objects.order_by("-number")[:20],
         "categories": sorted(categories.items()) if isinstance(categories, dict) else [],
         "document_text": document_text,
         "reason": reason,
-        "errors": errors,
         "nav": "policy",
     }
-    return render(request, "console/policy.html", context, status=status)
+
+
+def policy_diff(current: str, proposed: str) -> list[tuple[str, str]]:
+    """The changed lines of a policy document (``+`` added, ``-`` removed), with context."""
+    import difflib
+
+    lines = difflib.unified_diff(
+        current.splitlines(), proposed.splitlines(), "current", "proposed", n=2, lineterm=""
+    )
+    return [(line[:1], line[1:]) for line in list(lines)[2:]]

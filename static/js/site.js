@@ -28,10 +28,26 @@
     });
   }
 
+  // A table that scrolls sideways (phones) must be reachable by keyboard: make its
+  // wrapper a focusable, named region.
+  function setUpScrollRegions(root) {
+    root.querySelectorAll(".table-wrap:not([tabindex])").forEach(function (wrap) {
+      if (wrap.scrollWidth <= wrap.clientWidth) { return; }
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      var caption = wrap.querySelector("caption");
+      var heading = wrap.closest("section, .card, main");
+      heading = heading && heading.querySelector("h1, h2, h3");
+      wrap.setAttribute("aria-label", (caption || heading || { textContent: "Table" }).textContent.trim());
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
     setUpEnterSubmits(document);
+    setUpScrollRegions(document);
   });
+  document.addEventListener("htmx:afterSwap", function (event) { setUpScrollRegions(event.target); });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
