@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MODELS := var/models
 
-.PHONY: install models heads migrate seed run test lint typecheck pytest format screenshots benchmarks clean
+.PHONY: install models heads migrate seed run test lint typecheck pytest browser-deps format screenshots benchmarks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,8 +65,19 @@ format: install
 typecheck: install
 	$(BIN)/mypy .
 
-pytest: install models
+pytest: install models browser-deps
 	$(PY) -m pytest
+
+# The browser journeys (tests/browser, marker `browser`) drive Debian's Chromium through
+# Playwright; Playwright's own browser download is not used. Installed once, as root on
+# a Debian machine (CI); elsewhere the journeys are skipped with a note, unless
+# IMAGEGATE_BROWSER_TESTS=required (.ci/run) makes a missing Chromium an error.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "Chromium is not installed: the browser journeys will be skipped (apt-get install chromium)."; fi
 
 test: lint typecheck pytest
 

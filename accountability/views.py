@@ -52,7 +52,15 @@ def statement_detail(request: HttpRequest, statement_id: str) -> HttpResponse:
         else:
             messages.success(request, "Your appeal was sent. A senior moderator will decide it.")
             return redirect("accountability:statement-detail", statement_id=statement.pk)
-    context = {"statement": statement, "appeal": appeal_of(statement), "error": error}
+    from console.selectors import appealed_content
+
+    content = appealed_content(statement)
+    context = {
+        "statement": statement,
+        "appeal": appeal_of(statement),
+        "error": error,
+        "prompt": content["prompt"],
+    }
     return render(
         request, "accountability/statement_detail.html", context, status=400 if error else 200
     )

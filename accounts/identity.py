@@ -38,6 +38,7 @@ from accounts.models import (
 from accounts.selectors import user_email_verified, user_jurisdiction
 from core.errors import ApplicationError, ErrorCode
 from core.http import InvalidJson, json_loads_bounded
+from core.site import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def age_verification_start(*, user: User) -> str:
             "Too many verification attempts today; try again tomorrow.",
             headers={"Retry-After": str(24 * 3600)},
         )
-    return_url = settings.SITE_URL.rstrip("/") + reverse("accounts:age-verification-return")
+    return_url = site_url(reverse("accounts:age-verification-return"))
     try:
         session = stripe_client(api_key=_secret_key()).v1.identity.verification_sessions.create(
             params={

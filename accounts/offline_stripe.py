@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import OfflineIdentitySession
+from core.site import site_url
 
 SESSIONS_PATH = "/v1/identity/verification_sessions"
 
@@ -60,8 +60,7 @@ def _session_json(session: OfflineIdentitySession, *, expand: list[str]) -> dict
         "status": session.status,
         "type": "document",
         "url": (
-            settings.SITE_URL.rstrip("/")
-            + reverse("accounts:identity-offline", kwargs={"session_id": session.id})
+            site_url(reverse("accounts:identity-offline", kwargs={"session_id": session.id}))
             if session.status == "requires_input"
             else None
         ),

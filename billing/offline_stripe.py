@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from billing.models import OfflineStripeObject, Plan
 from billing.stripe_client import decode_form
+from core.site import site_url
 
 API_VERSION = "2026-10-28.endive"
 PERIOD = dt.timedelta(days=30)
@@ -45,7 +46,7 @@ def _now() -> int:
 
 
 def _site(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(path)
 
 
 def store_save(data: dict[str, Any]) -> dict[str, Any]:

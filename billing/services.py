@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from billing.models import (
 )
 from billing.stripe_client import stripe_client
 from core.errors import ApplicationError, ErrorCode
+from core.site import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ MAX_PACKS_PER_CHECKOUT = 10
 
 
 def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url(path)
 
 
 def customer_get_or_create(*, user: Any) -> Customer:

@@ -43,6 +43,11 @@ def account(request: HttpRequest) -> HttpResponse:
     context = billing_summary(user=request.user)
     context["credit_packs"] = Plan.objects.filter(is_active=True, kind=PlanKind.CREDIT_PACK)
     context["subscription_plans"] = Plan.objects.filter(is_active=True, kind=PlanKind.SUBSCRIPTION)
+    # Back from a paid Checkout before Stripe's webhook has landed: say so, poll, and
+    # offer no Subscribe button meanwhile (it would invite a second purchase).
+    context["activating"] = (
+        request.GET.get("checkout") == "success" and not context["entitlements"].is_active
+    )
     return render(request, "billing/account.html", context)
 
 

@@ -7,6 +7,7 @@ from ``ReviewItem.context`` alone and shows more as the other apps land.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -26,6 +27,7 @@ from accountability.models import (
 )
 from accountability.review import PRIORITY_LABELS, review_items_for
 from core import categories
+from core.categories import category_label
 
 
 def queue_for(*, moderator: Any, kind: str | None = None) -> QuerySet[ReviewItem]:
@@ -85,7 +87,57 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
         start, end = int(span[0]), int(span[1])
         details["span_parts"] = (text[:start], text[start:end], text[end:])
     details["score_rows"] = _score_rows(details["scores"])
+    details["filings"] = report_filings(context.get("report_id"))
     return details
+
+
+def report_filings(report_id: Any) -> list[dict[str, Any]]:
+    """What each reporter said (reason and note), oldest first, for the item view."""
+    from accountability.models import ReportFiling
+
+    if not report_id:
+        return []
+    rows = ReportFiling.objects.filter(report_id=report_id).order_by("created_at")[:50]
+    return [
+        {"reason": row.get_reason_display(), "details": row.details, "created_at": row.created_at}
+        for row in rows
+    ]
+
+
+def appealed_content(statement: Any) -> dict[str, Any]:
+    """What the appealed statement was about, so the senior moderator rules on the
+    content itself: the prompt, the matched words, and any images of the job."""
+    content: dict[str, Any] = {"prompt": "", "negative_prompt": "", "image_ids": [], "job": None}
+    job_model = optional_model("generation.GenerationJob")
+    decision_model = optional_model("moderation.ModerationDecision")
+    job = None
+    subject_id = _uuid_or_none(statement.subject_id)
+    if statement.subject_type.startswith("generation.job") and job_model and subject_id:
+        job = job_model.objects.filter(pk=subject_id).first()
+    decision = None
+    if decision_model is not None:
+        decision = decision_model.objects.filter(statement_id=statement.pk).first()
+        if decision is None and statement.subject_type == "moderation.decision" and subject_id:
+            decision = decision_model.objects.filter(pk=subject_id).first()
+    if job is None and decision is not None and job_model is not None:
+        decision_subject = _uuid_or_none(decision.subject_id)
+        if str(decision.subject_type).startswith("generation.job") and decision_subject:
+            job = job_model.objects.filter(pk=decision_subject).first()
+    if job is not None:
+        content["job"] = job
+        content["prompt"] = job.prompt
+        content["negative_prompt"] = job.negative_prompt
+        content["image_ids"] = [
+            str(pk) for pk in job.images.filter(purged_at__isnull=True).values_list("pk", flat=True)
+        ]
+    if decision is not None:
+        prompt_log = getattr(decision, "prompt_log", None)
+        if not content["prompt"] and prompt_log is not None:
+            content["prompt"] = prompt_log.prompt
+            content["negative_prompt"] = prompt_log.negative_prompt
+        content["matched_text"] = decision.matched_text
+        content["layer"] = decision.get_layer_display() if decision.layer else ""
+    return content
 
 
 def _format_score(value: Any, depth: int = 0) -> str:
@@ -236,11 +288,15 @@ def dashboard_metrics() -> dict[str, Any]:
             continue
         per_hour[decided_at.replace(minute=0, second=0, microsecond=0).strftime("%H:00")] += 1
     return {
+        # Most urgent first, in words: "critical" is 4, the highest priority.
         "queue_by_priority": {
-            "labels": [PRIORITY_LABELS[p] for p in sorted(PRIORITY_LABELS)],
-            "values": [by_priority.get(p, 0) for p in sorted(PRIORITY_LABELS)],
+            "labels": [PRIORITY_LABELS[p] for p in sorted(PRIORITY_LABELS, reverse=True)],
+            "values": [by_priority.get(p, 0) for p in sorted(PRIORITY_LABELS, reverse=True)],
         },
-        "queue_by_category": {"labels": list(by_category), "values": list(by_category.values())},
+        "queue_by_category": {
+            "labels": [category_label(c) if c != "none" else "uncategorised" for c in by_category],
+            "values": list(by_category.values()),
+        },
         "pending_total": pending.count(),
         "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
         "sla_breaches": pending.filter(due_at__lt=now).count(),
@@ -282,7 +338,7 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
             for day in days
         ]
         if any(values):
-            series.append({"label": category, "values": values})
+            series.append({"label": category_label(category), "values": values})
     return {"labels": [day.isoformat() for day in days], "series": series}
 
 
@@ -308,3 +364,48 @@ def _max_score(value: Any) -> float | None:
         found = [score for score in map(_max_score, value.values()) if score is not None]
         return max(found) if found else None
     return None
+
+
+def dashboard_tables(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each chart's numbers as a table (header row, body rows): what a screen reader
+    reads, and what anyone reads when a chart is empty or too small to tell."""
+
+    def pairs(chart: dict[str, Any], unit: str) -> dict[str, Any]:
+        return {
+            "head": ["", unit],
+            "rows": list(zip(chart["labels"], chart["values"], strict=True)),
+        }
+
+    block_rate = metrics["block_rate"]
+    days_with_data = [
+        index
+        for index in range(len(block_rate["labels"]))
+        if any(series["values"][index] for series in block_rate["series"])
+    ]
+    return {
+        "priority": pairs(metrics["queue_by_priority"], "items"),
+        "category": pairs(metrics["queue_by_category"], "items"),
+        "hourly": pairs(metrics["decisions_per_hour"], "decisions"),
+        "scores": pairs(metrics["score_distribution"], "decisions"),
+        "appeals": {
+            "head": ["", "appeals"],
+            "rows": [(outcome, n) for outcome, n in metrics["appeal_outcomes"].items()],
+        },
+        "block_rate": {
+            "head": ["day", *(series["label"] for series in block_rate["series"])],
+            "rows": [
+                (
+                    block_rate["labels"][index],
+                    *(f"{series['values'][index]} %" for series in block_rate["series"]),
+                )
+                for index in days_with_data
+            ],
+        },
+    }
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -41,7 +41,9 @@ from accounts.roles import user_is_senior_moderator
 from console.forms import AppealRulingForm, DecisionForm, LegalHoldForm, ReasonForm, TipNumberForm
 from console.permissions import moderator_required, senior_required
 from console.selectors import (
+    appealed_content,
     dashboard_metrics,
+    dashboard_tables,
     item_details,
     queue_for,
     user_history,
@@ -63,7 +65,8 @@ def _error_status(exc: ApplicationError) -> int:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     metrics = dashboard_metrics()
-    return render(request, "console/dashboard.html", {"metrics": metrics, "nav": "dashboard"})
+    context = {"metrics": metrics, "tables": dashboard_tables(metrics), "nav": "dashboard"}
+    return render(request, "console/dashboard.html", context)
 
 
 @moderator_required
@@ -175,11 +178,28 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
             return redirect("console:queue")
     else:
         error, status = "Choose an action, a reason from the list, and explain.", 400
+    item.refresh_from_db()
+    error = _decision_refusal(item=item, moderator=request.user, fallback=error)
     context = {"item": item, "form": form, "error": error}
     if _is_htmx(request):
         return render(request, "console/_decision_form.html", context, status=status)
     messages.error(request, error)
     return redirect("console:item", item_id=item.pk)
+
+
+def _decision_refusal(*, item: ReviewItem, moderator: Any, fallback: str) -> str:
+    """Why a decision was refused, in words that name who has the item and since when."""
+    from django.utils.timesince import timesince
+
+    if item.status == "decided":
+        who = item.decided_by.email if item.decided_by else "another moderator"
+        return f"Already decided ({item.decision or 'escalated'}) by {who}; nothing changed."
+    holder = item.claimed_by
+    if item.status == "claimed" and holder is not None and holder.pk != moderator.pk:
+        when = timesince(item.claimed_at) if item.claimed_at else ""
+        ago = "just now" if not when or when.startswith("0") else f"{when} ago"
+        return f"Claimed by {holder.email} {ago}; your decision was not saved."
+    return fallback
 
 
 @moderator_required
@@ -253,6 +273,13 @@ def appeal_view(request: HttpRequest, appeal_id: str) -> HttpResponse:
     context = {
         "appeal": appeal,
         "statement": appeal.statement,
+        "content": appealed_content(appeal.statement),
+        "reason_groups": [
+            (outcome, label, sorted(APPEAL_REASON_TEMPLATES[outcome].items()))
+            for outcome, label in (("upheld", "Uphold"), ("reversed", "Reverse"))
+        ],
+        "chosen_outcome": form["outcome"].value() or "",
+        "chosen_reason": form["reason_template"].value() or "",
         "form": form,
         "is_own_decision": is_own_decision,
         "history": user_history(appeal.user),
@@ -388,13 +415,16 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
     audited policy version (``moderation.policy.policy_publish``)."""
     current_fn = contract_function("moderation.policy", "policy_current")
     publish_fn = contract_function("moderation.policy", "policy_publish")
+    policy_errors_fn = contract_function("moderation.policy", "policy_document_errors")
     version_model = optional_model("moderation.PolicyVersion")
     if current_fn is None or publish_fn is None or version_model is None:
         return render(request, "console/policy.html", {"unavailable": True, "nav": "policy"})
     current = current_fn()
     document_text = json.dumps(current.document, indent=2, sort_keys=True)
+    current_text = document_text
     reason = ""
     errors: list[str] = []
+    diff: list[tuple[str, str]] = []
     status = 200
     if request.method == "POST":
         document_text = request.POST.get("document", "")
@@ -404,6 +434,14 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             errors = [f"The document is not valid JSON: {exc}"]
         else:
+            if "preview" in request.POST:
+                # Show what would change, line by line, before anything is published.
+                proposed = json.dumps(document, indent=2, sort_keys=True)
+                diff = policy_diff(current_text, proposed) or [(" ", "No changes.")]
+                errors = policy_errors_fn(document) if policy_errors_fn else []
+                context = _policy_context(current, version_model, document_text, reason)
+                context.update({"errors": errors, "diff": diff})
+                return render(request, "console/policy.html", context)
             try:
                 version = publish_fn(actor=request.user, document=document, reason=reason)
             except ApplicationError as exc:
@@ -413,14 +451,28 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Policy version {version.number} published.")
                 return redirect("console:policy")
         status = 400
+    context = _policy_context(current, version_model, document_text, reason)
+    context["errors"] = errors
+    return render(request, "console/policy.html", context, status=status)
+
+
+def _policy_context(current: Any, version_model: Any, document_text: str, reason: str) -> dict:
     categories = current.document.get("categories", {})
-    context = {
+    return {
         "current": current,
         "versions": version_model.objects.order_by("-number")[:20],
         "categories": sorted(categories.items()) if isinstance(categories, dict) else [],
         "document_text": document_text,
         "reason": reason,
-        "errors": errors,
         "nav": "policy",
     }
-    return render(request, "console/policy.html", context, status=status)
+
+
+def policy_diff(current: str, proposed: str) -> list[tuple[str, str]]:
+    """The changed lines of a policy document (``+`` added, ``-`` removed), with context."""
+    import difflib
+
+    lines = difflib.unified_diff(
+        current.splitlines(), proposed.splitlines(), "current", "proposed", n=2, lineterm=""
+    )
+    return [(line[:1], line[1:]) for line in list(lines)[2:]]

@@ -59,6 +59,7 @@ def studio(request: HttpRequest) -> HttpResponse:
         "num_images": 1, "model": "",
     }  # fmt: skip
     field_errors: dict[str, Any] = {}
+    blocked: dict[str, Any] | None = None
     if request.method == "POST":
         data: dict[str, Any] = {
             k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v != ""
@@ -75,7 +76,10 @@ def studio(request: HttpRequest) -> HttpResponse:
                 )
             except ApplicationError as error:
                 field_errors = error.details if error.code == ErrorCode.INVALID_REQUEST else {}
-                _report_refusal(request, error)
+                if error.code == ErrorCode.PROMPT_BLOCKED:
+                    blocked = blocked_prompt_answer(user=user, details=error.details)
+                else:
+                    messages.error(request, error.message)
             else:
                 return redirect("studio-job", job_id=job.pk)
         else:
@@ -84,6 +88,12 @@ def studio(request: HttpRequest) -> HttpResponse:
     blocker = _readiness(user)
     jobs = list(selectors.job_list_for_user(user=user)[:12])
     context = {
+        "blocked": blocked,
+        "recent": recent_attempts(user=user, jobs=jobs),
+        "has_test_model": any("test_model" in m.flags for m in models_for(entitlements)),
+        "cooldown_until": getattr(user, "cooldown_until", None)
+        if getattr(user, "account_state", "") == "cooldown"
+        else None,
         "form": form_values,
         "field_errors": field_errors,
         "entitlements": entitlements,
@@ -97,19 +107,73 @@ def studio(request: HttpRequest) -> HttpResponse:
     return render(request, "generation/studio.html", context)
 
 
-def _report_refusal(request: HttpRequest, error: ApplicationError) -> None:
-    if error.code == ErrorCode.PROMPT_BLOCKED:
-        from core.categories import category_label
+def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, Any]:
+    """Everything the studio says about a blocked prompt: the category and words, the
+    statement to read and appeal, whether it added a strike, how close the account is
+    to a cool-down, and when a cool-down it caused ends."""
+    from accountability.models import StatementOfReasons
+    from core.categories import category_label
+    from moderation.policy import policy_compiled
+    from moderation.services.enforcement import strike_weight_active
 
-        category = error.details.get("category")
-        matched = error.details.get("matched_text")
-        text = f"Your prompt was blocked under the content policy ({category_label(category)})."
-        if matched:
-            text += f" It matched “{matched}”."
-        text += " A statement of reasons is in your account; you may appeal it."
-        messages.error(request, text)
-    else:
-        messages.error(request, error.message)
+    statement = (
+        StatementOfReasons.objects.filter(pk=details["statement_id"], user=user).first()
+        if details.get("statement_id")
+        else None
+    )
+    from moderation.models import Strike
+
+    strikes = policy_compiled().document["strikes"]
+    weight = strike_weight_active(user=user)
+    added = list(
+        Strike.objects.filter(pk__in=statement.strike_ids if statement else []).values_list(
+            "severity", flat=True
+        )
+    )
+    user.refresh_from_db(fields=["account_state", "cooldown_until"])
+    cooling = user.account_state == "cooldown"
+    return {
+        "category": details.get("category") or "",
+        "category_label": category_label(details.get("category")),
+        "matched_text": details.get("matched_text") or "",
+        "layer": details.get("layer") or "",
+        "statement": statement,
+        "added_strike": bool(statement is not None and statement.strike_ids),
+        "strike_weight": weight,
+        "cooldown_at": int(strikes["cooldown_at"]),
+        "cooldown_hours": int(strikes["cooldown_hours"]),
+        # Another block like this one would start the cool-down: say so now.
+        "next_block_cools": bool(added) and weight + max(added) >= int(strikes["cooldown_at"]),
+        "window_days": int(strikes["window_days"]),
+        "cooldown_until": user.cooldown_until if cooling else None,
+    }
+
+
+def recent_attempts(*, user: Any, jobs: list[Any]) -> list[dict[str, Any]]:
+    """The studio's Recent list: jobs and blocked prompts (which make no job), newest
+    first, each blocked one with its statement."""
+    from moderation.models import ModerationDecision
+
+    blocked = (
+        ModerationDecision.objects.filter(user=user, stage="prompt", decision="block")
+        .select_related("prompt_log")
+        .order_by("-created_at")[:12]
+    )
+    rows: list[dict[str, Any]] = [
+        {"kind": "job", "created_at": job.created_at, "job": job} for job in jobs
+    ]
+    rows += [
+        {
+            "kind": "blocked",
+            "created_at": decision.created_at,
+            "prompt": decision.prompt_log.prompt if decision.prompt_log else "",
+            "category": decision.category,
+            "statement_id": decision.statement_id,
+        }
+        for decision in blocked
+    ]
+    rows.sort(key=lambda row: row["created_at"], reverse=True)
+    return rows[:12]
 
 
 @login_required
@@ -151,16 +215,44 @@ def _raise_404() -> Any:
     raise Http404
 
 
+def job_stage(*, status: str, step: int, total: int, queue_position: int | None) -> dict[str, str]:
+    """What a live job is doing, in words: one badge and one label that agree.
+
+    The worker reports denoising steps only; before the first step it is loading the
+    model, after the last one it is checking the image and storing it.
+    """
+    if status == JobStatus.QUEUED:
+        where = f" — position {queue_position} in the queue" if queue_position else ""
+        return {"badge": "Queued", "tone": "warn", "label": f"Waiting for a worker{where}."}
+    if status != JobStatus.RUNNING:
+        return {"badge": str(JobStatus(status).label), "tone": "", "label": ""}
+    if step <= 0:
+        return {"badge": "Running", "tone": "info", "label": "Loading the model…"}
+    if step < total:
+        return {"badge": "Running", "tone": "info", "label": f"Generating: step {step} of {total}"}
+    return {
+        "badge": "Running",
+        "tone": "info",
+        "label": "Checking the image against the content policy, then storing it…",
+    }
+
+
 def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
     from generation.selectors import queue_position as position_of
 
     position = position_of(job=job) if queue_position is None else queue_position
     data = GenerationOutputSerializer(job, context={"queue_position": position}).data
-    total = data["progress"]["total"] or 1
+    step = int(data["progress"]["step"] or 0)
+    total = int(data["progress"]["total"] or job.steps or 1)
     return {
         "job": job,
         "data": data,
-        "percent": int(100 * data["progress"]["step"] / total),
+        "percent": int(100 * min(step, total) / total),
+        "progress_value": min(step, total),
+        "progress_max": total,
+        "stage": job_stage(
+            status=job.status, step=step, total=total, queue_position=data.get("queue_position")
+        ),
         "is_live": job.status in (JobStatus.QUEUED, JobStatus.RUNNING),
     }
 

@@ -1,18 +1,29 @@
-// Moderator console: reveal blurred images, reason templates per action, and keyboard
-// shortcuts (a approve, r reject, s reject + strike, e escalate, v reveal, n claim next,
-// Ctrl+Enter decide). Shortcuts never fire while typing in a field.
+// Moderator console: reveal blurred images, reasons that fit the chosen action or
+// outcome, and keyboard shortcuts (a approve, r reject, s reject + strike, e escalate,
+// v reveal, n claim next, Ctrl+Enter decide). Single-key shortcuts never fire while
+// typing in a field, and can be turned off (WCAG 2.1.4); the choice is remembered.
 (function () {
   "use strict";
+
+  var STORAGE_KEY = "imagegate.console.shortcuts";
+
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(STORAGE_KEY) !== "off"; } catch (e) { return true; }
+  }
+
+  function applyShortcutSetting() {
+    document.body.classList.toggle("shortcuts-off", !shortcutsOn());
+  }
 
   function templates() {
     var node = document.getElementById("reason-templates");
     return node ? JSON.parse(node.textContent) : {};
   }
 
-  function fillReasons(form) {
+  // Decision form: options built from the action's templates.
+  function fillFromTemplates(form, chosen) {
     var select = form.querySelector("select[name=reason_template]");
-    var chosen = form.querySelector("input[name=action]:checked");
-    if (!select) { return; }
+    var previous = select.value;
     var options = chosen ? (templates()[chosen.value] || {}) : {};
     select.innerHTML = "";
     var blank = document.createElement("option");
@@ -25,11 +36,34 @@
       option.textContent = options[key];
       select.appendChild(option);
     });
+    if (previous && options[previous]) { select.value = previous; }
+  }
+
+  // Appeal form: the server lists every reason in optgroups; only the chosen outcome's
+  // group stays usable, and a reason that still fits is kept.
+  function filterGroups(form, chosen) {
+    var select = form.querySelector("select[name=reason_template]");
+    var fits = false;
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      var match = chosen && group.dataset.outcome === chosen.value;
+      group.hidden = !match;
+      group.disabled = !match;
+      if (match && group.querySelector("option[value='" + select.value + "']")) { fits = true; }
+    });
+    if (!fits) { select.value = ""; }
+  }
+
+  function fillReasons(form) {
+    var name = form.dataset.reasons;
+    var select = form.querySelector("select[name=reason_template]");
+    if (!select || !name) { return; }
+    var chosen = form.querySelector("input[name=" + name + "]:checked");
+    if (select.querySelector("optgroup")) { filterGroups(form, chosen); } else { fillFromTemplates(form, chosen); }
   }
 
   function bind(root) {
-    root.querySelectorAll("#decision-form").forEach(function (form) {
-      form.querySelectorAll("input[name=action]").forEach(function (radio) {
+    root.querySelectorAll("form[data-reasons]").forEach(function (form) {
+      form.querySelectorAll("input[name=" + form.dataset.reasons + "]").forEach(function (radio) {
         radio.addEventListener("change", function () { fillReasons(form); });
       });
       fillReasons(form);
@@ -54,7 +88,7 @@
       form.requestSubmit();
       return;
     }
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (!shortcutsOn() || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
     var key = event.key.toLowerCase();
     if (key === "v") {
       document.querySelectorAll("button.reveal").forEach(function (b) { b.click(); });
@@ -66,13 +100,25 @@
     if (target.type === "radio") {
       target.checked = true;
       target.dispatchEvent(new Event("change", { bubbles: true }));
-      var text = form && form.querySelector("select[name=reason_template]");
-      if (text) { text.focus(); }
+      var select = form && form.querySelector("select[name=reason_template]");
+      if (select) { select.focus(); }
     } else {
       target.click();
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { bind(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.getElementById("shortcuts-toggle");
+    if (toggle) {
+      toggle.closest("label").hidden = false;
+      toggle.checked = shortcutsOn();
+      toggle.addEventListener("change", function () {
+        try { window.localStorage.setItem(STORAGE_KEY, toggle.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+        applyShortcutSetting();
+      });
+    }
+    applyShortcutSetting();
+    bind(document);
+  });
   document.body.addEventListener("htmx:afterSwap", function (event) { bind(event.target); });
 })();

@@ -83,7 +83,8 @@ def test_blocked_prompt_in_the_form_explains_why_and_charges_nothing(web, subscr
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "was blocked under the content policy (sexual content involving minors)" in page
+    assert "Your prompt was blocked: sexual content involving minors" in page
+    assert "Nothing was charged for this prompt." in page
     assert GenerationJob.objects.count() == 0
 
 
