@@ -50,9 +50,13 @@ def actor_display(label: str) -> str:
     one (an erased account shows its erased placeholder)."""
     if not label.startswith("user:"):
         return label
-    from accounts.models import User
+    from django.contrib.auth import get_user_model
 
-    email = User.objects.filter(pk=label.removeprefix("user:")).values_list("email", flat=True)
+    email = (
+        get_user_model()
+        .objects.filter(pk=label.removeprefix("user:"))
+        .values_list("email", flat=True)
+    )
     return next(iter(email), label)
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accountability.appeals import appeal_create
 from accountability.selectors import (
     appeal_of,
+    appealed_content,
     statement_get_for_user,
     statement_list_for_user,
     transparency_report,
@@ -52,8 +53,6 @@ def statement_detail(request: HttpRequest, statement_id: str) -> HttpResponse:
         else:
             messages.success(request, "Your appeal was sent. A senior moderator will decide it.")
             return redirect("accountability:statement-detail", statement_id=statement.pk)
-    from console.selectors import appealed_content
-
     content = appealed_content(statement)
     context = {
         "statement": statement,

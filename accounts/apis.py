@@ -24,10 +24,10 @@ from accounts.selectors import (
     user_effective_account_state,
     user_email_verified,
     user_jurisdiction,
-    user_strike_count,
 )
 from accounts.services import api_key_create, api_key_revoke
 from core.errors import ApplicationError, ErrorCode
+from moderation.selectors import user_strike_count
 
 
 def _iso(value: Any) -> str | None:

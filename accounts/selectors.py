@@ -56,17 +56,6 @@ def user_has_totp(*, user: User | AnonymousUser) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 
-def user_strike_count(*, user: User) -> int:
-    """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
-    strikes inside the current policy's window, the number the cool-down and
-    suspension thresholds compare with (SPEC §3)."""
-    from moderation.policy import policy_current
-    from moderation.selectors import strike_weight_active
-
-    window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
-    return strike_weight_active(user=user, window_days=window_days)
-
-
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user).order_by("-created_at")
 

@@ -104,42 +104,6 @@ def report_filings(report_id: Any) -> list[dict[str, Any]]:
     ]
 
 
-def appealed_content(statement: Any) -> dict[str, Any]:
-    """What the appealed statement was about, so the senior moderator rules on the
-    content itself: the prompt, the matched words, and any images of the job."""
-    content: dict[str, Any] = {"prompt": "", "negative_prompt": "", "image_ids": [], "job": None}
-    job_model = optional_model("generation.GenerationJob")
-    decision_model = optional_model("moderation.ModerationDecision")
-    job = None
-    subject_id = _uuid_or_none(statement.subject_id)
-    if statement.subject_type.startswith("generation.job") and job_model and subject_id:
-        job = job_model.objects.filter(pk=subject_id).first()
-    decision = None
-    if decision_model is not None:
-        decision = decision_model.objects.filter(statement_id=statement.pk).first()
-        if decision is None and statement.subject_type == "moderation.decision" and subject_id:
-            decision = decision_model.objects.filter(pk=subject_id).first()
-    if job is None and decision is not None and job_model is not None:
-        decision_subject = _uuid_or_none(decision.subject_id)
-        if str(decision.subject_type).startswith("generation.job") and decision_subject:
-            job = job_model.objects.filter(pk=decision_subject).first()
-    if job is not None:
-        content["job"] = job
-        content["prompt"] = job.prompt
-        content["negative_prompt"] = job.negative_prompt
-        content["image_ids"] = [
-            str(pk) for pk in job.images.filter(purged_at__isnull=True).values_list("pk", flat=True)
-        ]
-    if decision is not None:
-        prompt_log = getattr(decision, "prompt_log", None)
-        if not content["prompt"] and prompt_log is not None:
-            content["prompt"] = prompt_log.prompt
-            content["negative_prompt"] = prompt_log.negative_prompt
-        content["matched_text"] = decision.matched_text
-        content["layer"] = decision.get_layer_display() if decision.layer else ""
-    return content
-
-
 def _format_score(value: Any, depth: int = 0) -> str:
     """A layer's recorded value as a moderator reads it, not as Python prints it."""
     if value is None or value == {} or value == []:

@@ -36,12 +36,12 @@ from accountability.review import (
     review_items_for,
     review_release,
 )
+from accountability.selectors import appealed_content
 from accounts.models import User
 from accounts.roles import user_is_senior_moderator
 from console.forms import AppealRulingForm, DecisionForm, LegalHoldForm, ReasonForm, TipNumberForm
 from console.permissions import moderator_required, senior_required
 from console.selectors import (
-    appealed_content,
     dashboard_metrics,
     dashboard_tables,
     item_details,

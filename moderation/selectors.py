@@ -55,3 +55,13 @@ def strike_weight_active(*, user: Any, window_days: int) -> int:
         user=user, revoked_at__isnull=True, created_at__gte=since
     ).aggregate(total=Sum("severity"))["total"]
     return int(total or 0)
+
+
+def user_strike_count(*, user: Any) -> int:
+    """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
+    strikes inside the current policy's window, the number the cool-down and
+    suspension thresholds compare with (SPEC §3)."""
+    from moderation.policy import policy_current
+
+    window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
+    return strike_weight_active(user=user, window_days=window_days)
