@@ -659,6 +659,9 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
         if word in ("age", "aged", "ages"):
             position = index + 1 if at(index + 1) != "of" else index + 2
             age_value = number_value(at(position))
+            following = at(position + 1)
+            if age_value is not None and following.isdigit() and len(following) == 1:
+                age_value = number_value(at(position) + following)  # "age 9 0" is 90
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, position))
             continue
