@@ -349,6 +349,7 @@ class RuleSet:
         for phrase in self.exceptions:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
+        self._known: dict[str, bool] = {}
         self._context_words = max((len(e.words) for e in entries), default=1) + 3
         # Every word some term, exception or age phrase uses: a reading that splits a
         # run of spaced letters into other words is not worth reading.
@@ -358,7 +359,10 @@ class RuleSet:
             | _YEAR_WORDS
             | _YOUNG_UNITS
             | _I18N_YEAR_WORDS
-            | {"old", "age", "aged", "yo", "under"}
+            | _I18N_AGE_BEFORE
+            | _CHILD_OF
+            | set(_I18N_NUMBERS)
+            | {"old", "age", "aged", "ages", "of", "yo", "yro", "under"}
         )
 
     @classmethod
@@ -490,8 +494,8 @@ class RuleSet:
             last = first
             while last + 1 < len(spans) and spans[last + 1][0] < end:
                 last += 1
-            pieces = _WORD.findall(reading)
-            if not pieces or (len(pieces) > 1 and not self._worth_reading(pieces)):
+            pieces = reading.split()  # readings hold words and single spaces only
+            if not pieces or not self._worth_reading(pieces):
                 continue
             before = max(0, first - context)
             window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
@@ -506,20 +510,32 @@ class RuleSet:
         return found
 
     def _worth_reading(self, pieces: list[str]) -> bool:
-        """A split of spaced letters into words: two words need one known word (the
-        other may be any word after it), three need every word of two letters or more
-        known."""
+        """Whether another reading can hit at all: one word must be a known word
+        (a word of some term, exception or age phrase); a split of spaced letters
+        into two words needs one known word (the other may be any word after it),
+        into three every word of two letters or more known."""
+        if len(pieces) == 1:
+            return self._known_word(pieces[0])
         longer = [p for p in pieces if len(p) > 1]
         known = [self._known_word(p) for p in longer]
         return any(known) if len(pieces) == 2 else bool(known) and all(known)
 
     def _known_word(self, word: str) -> bool:
-        if word in self._vocabulary or number_value(word) is not None:
-            return True
-        matcher = self._matcher
-        return word[:MIN_PREFIX] in matcher.prefix_heads and any(
-            word[:size] in matcher.single_prefix for size in matcher.prefix_sizes
-        )
+        known = self._known.get(word)
+        if known is None:
+            matcher = self._matcher
+            known = (
+                word in self._vocabulary
+                or number_value(word) is not None
+                or (
+                    word[:MIN_PREFIX] in matcher.prefix_heads
+                    and any(word[:size] in matcher.single_prefix for size in matcher.prefix_sizes)
+                )
+            )
+            if len(self._known) > 50_000:
+                self._known.clear()
+            self._known[word] = known
+        return known
 
     def _cjk_hits(self, text: str) -> list[_Found]:
         """CJK terms anywhere in the CJK runs of the text, spaces between them ignored."""
