@@ -119,8 +119,9 @@ def test_short_prompt_is_one_window_embedded_as_before(text_classifier: TextClas
 
 
 def test_dense_token_soup_reads_at_most_max_blocks(text_classifier: TextClassifier):
-    # 2,000 characters that are each a word piece: more blocks than the budget allows.
-    text = normalize("x, " * (MAX_PROMPT_CHARS // 3)).text
+    # 2,000 characters of short tags and commas, ~1,000 word pieces: more blocks than
+    # the budget allows (given to the classifier as the normaliser's output would be).
+    text = ", ".join(f"q{i}" for i in range(MAX_PROMPT_CHARS))[:MAX_PROMPT_CHARS]
     blocks = text_classifier.embedder.blocks(text)
     assert len(blocks) > MAX_BLOCKS
     read = text_classifier.read_blocks(text)
