@@ -72,6 +72,7 @@ _WORD = re.compile(r"[^\W_]+")
 # Chinese, Japanese and Korean letters: terms in them match without word boundaries.
 _CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
 _CJK = re.compile(f"[{_CJK_CHAR}]")
+_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff]")
 _CJK_RUN = re.compile(f"[{_CJK_CHAR}0-9]+(?: +[{_CJK_CHAR}0-9]+)*")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
@@ -340,8 +341,12 @@ class RuleSet:
         for group in self.groups.values():
             for term in group.terms:
                 if _CJK.search(term):
-                    key = "".join(normalize(term.rstrip("*")).text.split())
-                    self._cjk_terms.setdefault(key, []).append((group.name, term))
+                    key = normalize(term.rstrip("*")).text
+                    # Korean separates words: its spaces are kept, and the phrase is
+                    # also found written as one word (spaced letters joined).
+                    keys = {key, "".join(key.split())} if _HANGUL.search(key) else set()
+                    for variant in keys or {"".join(key.split())}:
+                        self._cjk_terms.setdefault(variant, []).append((group.name, term))
                 else:
                     entries.extend(_term_entries(group.name, term))
         self._matcher = _Matcher(entries)
@@ -543,13 +548,20 @@ class RuleSet:
         for run in _CJK_RUN.finditer(text):
             positions = [run.start() + i for i, c in enumerate(run.group()) if c != " "]
             joined = run.group().replace(" ", "")
+            spaced = run.group()
             for key, owners in self._cjk_terms.items():
-                at = joined.find(key)
+                # Chinese and Japanese: spaces ignored; Korean: as written, spaces kept.
+                korean = bool(_HANGUL.search(key))
+                haystack, offset = (spaced, run.start()) if korean else (joined, 0)
+                at = haystack.find(key)
                 while at >= 0:
-                    start, end = positions[at], positions[at + len(key) - 1] + 1
+                    if korean:
+                        start, end = offset + at, offset + at + len(key)
+                    else:
+                        start, end = positions[at], positions[at + len(key) - 1] + 1
                     for group, term in owners:
                         found.append(_Found(group, term, start, end))
-                    at = joined.find(key, at + 1)
+                    at = haystack.find(key, at + 1)
             if "age_under_18" in self.detectors:
                 target = self.detectors["age_under_18"]
                 for age in _CJK_AGE.finditer(joined):
