@@ -7,7 +7,7 @@ import pytest
 from moderation.engine.rules import default_ruleset
 
 
-def _categories(prompt: str) -> set[str]:
+def _categories(prompt: str) -> set[str | None]:
     return {m.category for m in default_ruleset().match(prompt) if m.action != "indicator"}
 
 
