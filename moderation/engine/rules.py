@@ -6,8 +6,10 @@ Rules:
   ``cumulus``. A term ending in ``*`` matches any word starting with it. Plurals
   of a term's last word match too (+s; +es after s, x, z, ch, sh; y -> ies).
 - Terms are normalised like prompts (accents, scripts). A term written in Chinese,
-  Japanese or Korean script is matched anywhere in the prompt's CJK text, spaces
-  between CJK characters ignored (those languages do not separate words). An Arabic
+  Japanese or Korean script is matched anywhere in the prompt's CJK text, without
+  word boundaries; for Chinese and Japanese, which do not separate words, spaces
+  between characters are ignored; Korean does, so its spaces count (a Korean phrase
+  is also found as one joined word). An Arabic
   word is also tried without its attached prefixes (``و``, ``ال``, ``بال``...).
 - Every other reading of a word that normalisation lists (leetspeak digits at a
   word's edge, ``1`` as ``i`` or ``l``, the other script of a mixed word, a run of
