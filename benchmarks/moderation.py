@@ -60,13 +60,13 @@ def _pct(value: float | None) -> str:
 
 
 def measure(name: str, rows: list[dict[str, Any]], moderator: Any) -> dict[str, str]:
-    from moderation.engine.evaluate import evaluate
+    from moderation.engine.evaluate import evaluate, source_family
 
     report, _ = evaluate(rows, moderator)
     benign_counts: dict[str, int] = {}
     for row in rows:
         if row.get("label") != "unsafe":
-            source = str(row.get("source", "unknown"))
+            source = source_family(str(row.get("source", "unknown")))
             benign_counts[source] = benign_counts.get(source, 0) + 1
     worst_source, worst = max(report["fpr_per_source"].items(), key=lambda item: item[1])
     scopes = report["recall_per_scope"]

@@ -285,6 +285,23 @@ def _storable_errors(document: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def jurisdiction_limits(
+    base: Mapping[str, Mapping[str, float]],
+    overrides: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, dict[str, float]]:
+    """A jurisdiction's per-category limits over ``base`` thresholds, none looser."""
+    fallback = base.get(UNSAFE, {"allow": 1.0, "block": 1.0})
+    limits: dict[str, dict[str, float]] = {}
+    for category, override in (overrides or {}).items():
+        if category not in THRESHOLD_CATEGORIES or not isinstance(override, Mapping):
+            continue
+        own = base.get(category, fallback)
+        allow = min(float(override.get("allow", own["allow"])), own["allow"])
+        block = min(float(override.get("block", own["block"])), own["block"])
+        limits[category] = {"allow": min(allow, block), "block": block}
+    return limits
+
+
 # --- versions ---------------------------------------------------------------------
 
 
@@ -423,17 +440,7 @@ class CompiledPolicy:
         self, overrides: Mapping[str, Mapping[str, float]] | None
     ) -> dict[str, dict[str, float]]:
         """A jurisdiction's per-category limits, each no looser than the policy's."""
-        base = self.thresholds()
-        fallback = base.get(UNSAFE, {"allow": 1.0, "block": 1.0})
-        limits: dict[str, dict[str, float]] = {}
-        for category, override in (overrides or {}).items():
-            if category not in THRESHOLD_CATEGORIES or not isinstance(override, Mapping):
-                continue
-            own = base.get(category, fallback)
-            allow = min(float(override.get("allow", own["allow"])), own["allow"])
-            block = min(float(override.get("block", own["block"])), own["block"])
-            limits[category] = {"allow": min(allow, block), "block": block}
-        return limits
+        return jurisdiction_limits(self.thresholds(), overrides)
 
     def strike_weight(self, category: str, fallback: int) -> int:
         weights = self.document.get("strikes", {}).get("weights", {})

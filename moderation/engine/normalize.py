@@ -73,7 +73,7 @@ _LEET_READINGS: dict[str, tuple[str, ...]] = {
     "|": ("l", "i"),
 }  # fmt: skip
 _MAX_READINGS_PER_WORD = 16
-_MAX_THREE_WAY_SPLIT = 16
+_MAX_THREE_WAY_SPLIT = 12
 _MAX_READ_WORD = 32  # longer words (no real word) get no other readings
 # Latin letters and the Cyrillic letters they imitate (for mixed Cyrillic words).
 _LATIN_TO_CYRILLIC: dict[str, str] = {

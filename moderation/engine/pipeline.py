@@ -50,7 +50,7 @@ UNSAFE = "unsafe"
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block": 0.98}}
 DEFAULT_CORROBORATE_AT = 0.5
 # Sexual probability that, with a minor indicator, is sexual_minors (see module rules).
-DEFAULT_MINOR_SEXUAL = 0.6
+DEFAULT_MINOR_SEXUAL = 0.8
 
 
 class PromptTooLongError(ValueError):

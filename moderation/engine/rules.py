@@ -6,8 +6,10 @@ Rules:
   ``cumulus``. A term ending in ``*`` matches any word starting with it. Plurals
   of a term's last word match too (+s; +es after s, x, z, ch, sh; y -> ies).
 - Terms are normalised like prompts (accents, scripts). A term written in Chinese,
-  Japanese or Korean script is matched anywhere in the prompt's CJK text, spaces
-  between CJK characters ignored (those languages do not separate words). An Arabic
+  Japanese or Korean script is matched anywhere in the prompt's CJK text, without
+  word boundaries; for Chinese and Japanese, which do not separate words, spaces
+  between characters are ignored; Korean does, so its spaces count (a Korean phrase
+  is also found as one joined word). An Arabic
   word is also tried without its attached prefixes (``و``, ``ال``, ``بال``...).
 - Every other reading of a word that normalisation lists (leetspeak digits at a
   word's edge, ``1`` as ``i`` or ``l``, the other script of a mixed word, a run of
@@ -72,6 +74,7 @@ _WORD = re.compile(r"[^\W_]+")
 # Chinese, Japanese and Korean letters: terms in them match without word boundaries.
 _CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
 _CJK = re.compile(f"[{_CJK_CHAR}]")
+_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff]")
 _CJK_RUN = re.compile(f"[{_CJK_CHAR}0-9]+(?: +[{_CJK_CHAR}0-9]+)*")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
@@ -340,8 +343,12 @@ class RuleSet:
         for group in self.groups.values():
             for term in group.terms:
                 if _CJK.search(term):
-                    key = "".join(normalize(term.rstrip("*")).text.split())
-                    self._cjk_terms.setdefault(key, []).append((group.name, term))
+                    key = normalize(term.rstrip("*")).text
+                    # Korean separates words: its spaces are kept, and the phrase is
+                    # also found written as one word (spaced letters joined).
+                    keys = {key, "".join(key.split())} if _HANGUL.search(key) else set()
+                    for variant in keys or {"".join(key.split())}:
+                        self._cjk_terms.setdefault(variant, []).append((group.name, term))
                 else:
                     entries.extend(_term_entries(group.name, term))
         self._matcher = _Matcher(entries)
@@ -349,6 +356,7 @@ class RuleSet:
         for phrase in self.exceptions:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
+        self._known: dict[str, bool] = {}
         self._context_words = max((len(e.words) for e in entries), default=1) + 3
         # Every word some term, exception or age phrase uses: a reading that splits a
         # run of spaced letters into other words is not worth reading.
@@ -358,7 +366,10 @@ class RuleSet:
             | _YEAR_WORDS
             | _YOUNG_UNITS
             | _I18N_YEAR_WORDS
-            | {"old", "age", "aged", "yo", "under"}
+            | _I18N_AGE_BEFORE
+            | _CHILD_OF
+            | set(_I18N_NUMBERS)
+            | {"old", "age", "aged", "ages", "of", "yo", "yro", "under"}
         )
 
     @classmethod
@@ -490,8 +501,8 @@ class RuleSet:
             last = first
             while last + 1 < len(spans) and spans[last + 1][0] < end:
                 last += 1
-            pieces = _WORD.findall(reading)
-            if not pieces or (len(pieces) > 1 and not self._worth_reading(pieces)):
+            pieces = reading.split()  # readings hold words and single spaces only
+            if not pieces or not self._worth_reading(pieces):
                 continue
             before = max(0, first - context)
             window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
@@ -506,20 +517,32 @@ class RuleSet:
         return found
 
     def _worth_reading(self, pieces: list[str]) -> bool:
-        """A split of spaced letters into words: two words need one known word (the
-        other may be any word after it), three need every word of two letters or more
-        known."""
+        """Whether another reading can hit at all: one word must be a known word
+        (a word of some term, exception or age phrase); a split of spaced letters
+        into two words needs one known word (the other may be any word after it),
+        into three every word of two letters or more known."""
+        if len(pieces) == 1:
+            return self._known_word(pieces[0])
         longer = [p for p in pieces if len(p) > 1]
         known = [self._known_word(p) for p in longer]
         return any(known) if len(pieces) == 2 else bool(known) and all(known)
 
     def _known_word(self, word: str) -> bool:
-        if word in self._vocabulary or number_value(word) is not None:
-            return True
-        matcher = self._matcher
-        return word[:MIN_PREFIX] in matcher.prefix_heads and any(
-            word[:size] in matcher.single_prefix for size in matcher.prefix_sizes
-        )
+        known = self._known.get(word)
+        if known is None:
+            matcher = self._matcher
+            known = (
+                word in self._vocabulary
+                or number_value(word) is not None
+                or (
+                    word[:MIN_PREFIX] in matcher.prefix_heads
+                    and any(word[:size] in matcher.single_prefix for size in matcher.prefix_sizes)
+                )
+            )
+            if len(self._known) > 50_000:
+                self._known.clear()
+            self._known[word] = known
+        return known
 
     def _cjk_hits(self, text: str) -> list[_Found]:
         """CJK terms anywhere in the CJK runs of the text, spaces between them ignored."""
@@ -527,13 +550,20 @@ class RuleSet:
         for run in _CJK_RUN.finditer(text):
             positions = [run.start() + i for i, c in enumerate(run.group()) if c != " "]
             joined = run.group().replace(" ", "")
+            spaced = run.group()
             for key, owners in self._cjk_terms.items():
-                at = joined.find(key)
+                # Chinese and Japanese: spaces ignored; Korean: as written, spaces kept.
+                korean = bool(_HANGUL.search(key))
+                haystack, offset = (spaced, run.start()) if korean else (joined, 0)
+                at = haystack.find(key)
                 while at >= 0:
-                    start, end = positions[at], positions[at + len(key) - 1] + 1
+                    if korean:
+                        start, end = offset + at, offset + at + len(key)
+                    else:
+                        start, end = positions[at], positions[at + len(key) - 1] + 1
                     for group, term in owners:
                         found.append(_Found(group, term, start, end))
-                    at = joined.find(key, at + 1)
+                    at = haystack.find(key, at + 1)
             if "age_under_18" in self.detectors:
                 target = self.detectors["age_under_18"]
                 for age in _CJK_AGE.finditer(joined):
@@ -659,6 +689,9 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
         if word in ("age", "aged", "ages"):
             position = index + 1 if at(index + 1) != "of" else index + 2
             age_value = number_value(at(position))
+            following = at(position + 1)
+            if age_value is not None and following.isdigit() and len(following) == 1:
+                age_value = number_value(at(position) + following)  # "age 9 0" is 90
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, position))
             continue

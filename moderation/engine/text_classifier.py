@@ -42,6 +42,7 @@ Rules:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -315,8 +316,8 @@ class TextHead:
             "classes": list(self.classes),
             "weights": [[round(float(v), 6) for v in row] for row in self.weights],
             "bias": [round(float(v), 6) for v in self.bias],
-            "thresholds": self.thresholds,
-            "metadata": self.metadata,
+            "thresholds": copy.deepcopy(self.thresholds),
+            "metadata": copy.deepcopy(self.metadata),
         }
 
 

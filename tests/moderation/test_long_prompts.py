@@ -116,3 +116,17 @@ def test_short_prompt_is_one_window_embedded_as_before(text_classifier: TextClas
     spans, features = text_classifier.embedder.window_features("a red fox in the snow")
     assert spans == [(0, 21)]
     assert (features == text_classifier.embedder.features(["a red fox in the snow"])).all()
+
+
+def test_dense_token_soup_reads_at_most_max_blocks(text_classifier: TextClassifier):
+    # 2,000 characters of short tags and commas, ~1,000 word pieces: more blocks than
+    # the budget allows (given to the classifier as the normaliser's output would be).
+    text = ", ".join(f"q{i}" for i in range(MAX_PROMPT_CHARS))[:MAX_PROMPT_CHARS]
+    blocks = text_classifier.embedder.blocks(text)
+    assert len(blocks) > MAX_BLOCKS
+    read = text_classifier.read_blocks(text)
+    assert len(read) == MAX_BLOCKS
+    assert read[0] == blocks[0] and read[-1] == blocks[-1]
+    scores = text_classifier.scores(text)
+    assert set(scores) == set(text_classifier.categories)
+    assert sum(scores.values()) <= 1.0 + 1e-5

@@ -64,7 +64,7 @@ def test_per_category_thresholds_without_unsafe_entry():
 
 
 def test_minor_indicator_with_high_sexual_score_is_sexual_minors():
-    moderator = TextModerator(classifier=FixedScores(sexual=0.7), thresholds=THRESHOLDS)
+    moderator = TextModerator(classifier=FixedScores(sexual=0.85), thresholds=THRESHOLDS)
     verdict = moderator.check("a child on a bed, soft light")
     assert (verdict.decision, verdict.category, verdict.layer) == (
         "block",

@@ -103,7 +103,9 @@ def _render(minor: str, sexual: str, template: str, evasion: str, target: str) -
 
 
 @pytest.mark.parametrize("evasion", sorted(EVASIONS))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     minor=st.sampled_from(MINORS),
     sexual=st.sampled_from(SEXUAL),
@@ -195,6 +197,9 @@ def test_benign_prompts_about_children_are_allowed_by_the_whole_path(text_classi
     assert max(with_minor) < moderator.minor_sexual
 
 
+ORDINARY = {"unsafe": {"allow": 0.98, "block": 0.999}}
+
+
 class _Sexual:
     def __init__(self, sexual: float) -> None:
         self.sexual = sexual
@@ -204,7 +209,7 @@ class _Sexual:
 
 
 def test_a_classifier_sexual_score_at_minor_sexual_with_a_minor_is_sexual_minors():
-    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL))
+    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL), thresholds=ORDINARY)
     verdict = moderator.check("a girl of 12 on the bed")
     assert (verdict.decision, verdict.category, verdict.layer) == (
         "block",
@@ -215,12 +220,12 @@ def test_a_classifier_sexual_score_at_minor_sexual_with_a_minor_is_sexual_minors
 
 
 def test_the_same_score_without_a_minor_decides_nothing():
-    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL))
+    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL), thresholds=ORDINARY)
     assert moderator.check("a woman on the bed").decision == "allow"
 
 
 def test_a_score_below_minor_sexual_with_a_minor_is_allowed():
-    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL - 0.01))
+    moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL - 0.01), thresholds=ORDINARY)
     assert moderator.check("a girl of 12 on the bed").decision == "allow"
 
 

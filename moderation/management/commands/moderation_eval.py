@@ -1,9 +1,14 @@
-"""``python manage.py moderation_eval FILE.jsonl [--json OUT]``: evaluate the text path.
+"""``python manage.py moderation_eval FILE.jsonl [--json OUT] [--jurisdiction CODE|all]``.
 
 Runs the synchronous text path (normalisation, rules, classifier) of the pure engine on
-every ``{prompt, ...}`` line, prints recall per scope and per source, false-positive
-rate per benign source, block rate on benign and latency percentiles; with ``--json``
-writes one ``{"decision", "category", "layer"}`` line per input, in input order.
+every ``{prompt, ...}`` line, prints recall per scope and per source (grouped by the
+source's prefix), false-positive rate per benign source, block rate on benign and
+latency percentiles. Prompts over the length limit are reported apart (the API
+answers 400), never counted as blocks. ``--jurisdiction CODE`` (``DE``, ``US-AL``)
+applies that row of the jurisdictions table as the service does (a classifier-only
+regional signal holds for review); ``--jurisdiction all`` adds the benign flagged and
+blocked rates under every row of the table. With ``--json`` one line per input, in
+input order: decision, category, layer, span, matched text and every layer's scores.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from moderation.engine.evaluate import evaluate, format_report, read_jsonl
 from moderation.engine.pipeline import TextModerator
 from moderation.engine.text_classifier import ModelNotBuiltError, TextClassifier
+from moderation.policy import jurisdiction_limits
 
 
 class Command(BaseCommand):
@@ -27,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", dest="json_out", help="write per-row decisions here")
         parser.add_argument("--model", help="ONNX model file or folder (default var/models)")
         parser.add_argument("--rules-only", action="store_true", help="skip the classifier layer")
+        parser.add_argument(
+            "--jurisdiction",
+            help="a jurisdiction code of the table (DE, US-AL, default) or 'all'",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         classifier = None
@@ -36,9 +46,33 @@ class Command(BaseCommand):
             except ModelNotBuiltError as error:
                 raise SystemExit(str(error)) from error
         moderator = TextModerator(classifier=classifier)
-        report, outputs = evaluate(read_jsonl(options["file"]), moderator)
+        code = options["jurisdiction"]
+        table = _jurisdiction_table(moderator) if code else {}
+        limits: dict[str, dict[str, float]] | None = None
+        if code and code != "all":
+            if code not in table:
+                known = ", ".join(sorted(table))
+                raise CommandError(f"unknown jurisdiction {code!r}; the table has: {known}")
+            limits = table[code]
+        report, outputs = evaluate(
+            read_jsonl(options["file"]),
+            moderator,
+            limits=limits,
+            jurisdiction=code if limits is not None else "",
+            jurisdictions=table if code == "all" else None,
+        )
         self.stdout.write(format_report(report))
         if options["json_out"]:
             with open(options["json_out"], "w", encoding="utf-8") as handle:
                 for output in outputs:
-                    handle.write(json.dumps(output) + "\n")
+                    handle.write(json.dumps(output, ensure_ascii=False) + "\n")
+
+
+def _jurisdiction_table(moderator: TextModerator) -> dict[str, dict[str, dict[str, float]]]:
+    """Every row of the jurisdictions table: its code and its limits over the engine's."""
+    from accounts.models import Jurisdiction
+
+    return {
+        row.code: jurisdiction_limits(moderator.thresholds, row.moderation_overrides)
+        for row in Jurisdiction.objects.all()
+    }
