@@ -135,9 +135,11 @@ def _process_once(*, event_pk: int) -> tuple[str | None, str]:
     )
     if not claimed:
         return None, ""
-    event = StripeEvent.objects.get(pk=event_pk)
-    handler = HANDLERS.get(event.type)
+    attempts, label = 1, str(event_pk)
     try:
+        event = StripeEvent.objects.get(pk=event_pk)
+        attempts, label = event.attempts, event.stripe_event_id
+        handler = HANDLERS.get(event.type)
         try:
             outcome = handler(event) if handler else "ignored: not a handled type"
         except IgnoredEvent as exc:
@@ -151,15 +153,15 @@ def _process_once(*, event_pk: int) -> tuple[str | None, str]:
             event_pk=event_pk,
             parked_on=exc.key,
             outcome=waiting[:200],
-            redrive_after=now + backoff(attempts=event.attempts),
+            redrive_after=now + backoff(attempts=attempts),
         )
         return waiting, exc.key
     except Exception as exc:
-        logger.exception("Stripe event %s failed", event.stripe_event_id)
+        logger.exception("Stripe event %s failed", label)
         stripe_event_release(
             event_pk=event_pk,
             error=f"{type(exc).__name__}: {exc}"[:2000],
-            redrive_after=now + backoff(attempts=event.attempts),
+            redrive_after=now + backoff(attempts=attempts),
         )
         raise
     return outcome, ""

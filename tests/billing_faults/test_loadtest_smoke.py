@@ -45,6 +45,7 @@ def test_a_short_load_run_reconciles_jobs_ledger_and_files(tmp_path: Path) -> No
         sys.executable, "-m", "loadtest.run", "--users", "3", "--duration", "8",
         "--kill-worker-at", "-1", "--restart-redis-at", "-1", "--drain-timeout", "60",
         "--web-workers", "1", "--redis-port", "6414", "--out", str(tmp_path),
+        "--lease-seconds", "120",
         "--database-url", _test_database_url(), "--reuse-database",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
