@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MODELS := var/models
 
-.PHONY: install models heads migrate seed run test lint typecheck pytest browser-deps format screenshots benchmarks clean
+.PHONY: install models heads migrate seed run test lint typecheck pytest browser-deps faults format screenshots benchmarks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ browser-deps:
 	else echo "Chromium is not installed: the browser journeys will be skipped (apt-get install chromium)."; fi
 
 test: lint typecheck pytest
+
+# The fault suite alone (real workers killed and paused, Redis restarted empty, backends
+# terminated, network namespaces; needs root for the last): docs/reliability.md.
+faults: install models
+	IMAGEGATE_FAULT_TESTS=1 $(PY) -m pytest tests/faults
 
 benchmarks: install models migrate
 	$(PY) -m benchmarks

@@ -4,10 +4,11 @@
 killed worker never loses a job. It claims its row with a conditional update that hands
 the attempt a fencing token, so a re-delivered message for a job that another worker
 holds (or that has finished, or that waits for its prompt check) is a no-op. While
-running, the worker renews the lease with its token (from a thread during model load,
-after every step during generation); every write of the attempt is conditional on the
-token, so a worker that lost its job (paused past the lease, cut off) changes nothing
-and stops. The periodic sweeper takes jobs back from workers whose lease ran out and
+running, the worker renews the lease with its token: after every step during
+generation, and from a thread during the phases without steps (model load, output
+moderation). Every write of the attempt is conditional on the token, so a worker that
+lost its job (paused past the lease, cut off) changes nothing and stops. The periodic
+sweeper takes jobs back from workers whose lease ran out and
 re-sends queued jobs whose message may have been lost (``generation.attempts``).
 """
 
@@ -141,7 +142,10 @@ def _moderate_and_store(
         img.save(buffer, format="PNG")
         raw.append(buffer.getvalue())
     moderation_started = time.monotonic()
-    decision = output_moderate(job=job, images=raw)
+    with lease_kept(attempt) as lost:  # the classifiers may load now: no steps renew
+        decision = output_moderate(job=job, images=raw)
+    if lost.is_set():
+        raise StaleAttempt(f"job {attempt.job_id} was taken away during output moderation")
     timings["output_moderation_s"] = round(time.monotonic() - moderation_started, 3)
     statement = getattr(decision, "statement", None)
     verdict = OutputVerdict(

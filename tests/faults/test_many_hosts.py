@@ -170,7 +170,7 @@ def test_cutting_the_gpu_hosts_link_mid_job_finishes_it_exactly_once(
 
         wait_until(web_up, timeout=90, every=0.5, what="the web host")
         request: dict[str, Any] = {"prompt": "a lighthouse at dawn", "width": 256, "height": 256,
-                   "steps": 300, "seed": 5}  # fmt: skip
+                   "steps": 150, "seed": 5}  # fmt: skip
         response = requests.post(f"{api}/generations", json=request, headers=auth, timeout=30)
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]

@@ -96,8 +96,9 @@ def test_connections_cut_under_the_gpu_task_cost_no_attempt(tiny_model_dir, api_
     subscribe(user, max_steps=400)
     client = api_for(user)
     with running_worker(queues="gpu") as worker:
-        job_id = client.post("/api/v1/generations", LONG, format="json").json()["id"]
-        for threshold in (3, 40):
+        request = {**LONG, "steps": 120}
+        job_id = client.post("/api/v1/generations", request, format="json").json()["id"]
+        for threshold in (3, 30):
             wait_until(
                 lambda t=threshold: GenerationJob.objects.filter(
                     pk=job_id, status=JobStatus.RUNNING, progress_step__gte=t
