@@ -2,9 +2,11 @@
 
     python -m benchmarks.http [--duration 10] [--rounds 3] [--quick]
 
-Starts its own Redis (port 6421) and, unless ``DATABASE_URL`` is set, its own
-PostgreSQL (port 5441, a throwaway cluster); runs gunicorn for the project (production
-settings, port 8201) and for the bare DRF app of ``benchmarks/bare`` (port 8202), both
+Starts its own Redis (port 6421) unless ``REDIS_URL`` is set (then ``CELERY_BROKER_URL``
+too) and its own PostgreSQL (port 5441, a throwaway cluster) unless ``DATABASE_URL`` is
+set (its data stays there: 200 subscribers and the jobs the runs submit); runs gunicorn
+for the project (production settings, port 8201) and for the bare DRF app of
+``benchmarks/bare`` (port 8202), both
 with the same worker count; drives them with ``wrk`` in interleaved rounds (hello,
 insert, submit, status poll, conditional status poll, ...); counts SQL statements and
 Redis round trips per submit in-process; times the moderation layers; reads the web
@@ -137,8 +139,8 @@ class Services:
         self.pg_ctl = ""
 
     def start_redis(self) -> str:
-        if os.environ.get("BENCH_REDIS_URL"):
-            return os.environ["BENCH_REDIS_URL"].rstrip("/")
+        if os.environ.get("REDIS_URL"):
+            return os.environ["REDIS_URL"]
         redis = subprocess.Popen(
             [
                 "redis-server",
@@ -232,8 +234,8 @@ def project_env(database_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "imagegate.settings.production",
         "DJANGO_SECRET_KEY": "benchmark-only-secret-key-not-for-production-use-0123456789",
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": f"{redis_url}/0",
-        "REDIS_URL": f"{redis_url}/1",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", f"{redis_url}/0"),
+        "REDIS_URL": redis_url if os.environ.get("REDIS_URL") else f"{redis_url}/1",
         "STRIPE_SECRET_KEY": "sk_test_benchmark",
         "STRIPE_IDENTITY_KEY": "rk_test_benchmark",
         "STRIPE_WEBHOOK_SECRET": "whsec_benchmark",
@@ -511,11 +513,16 @@ def render(
         rps = med(name, "rps")
         errors = sum(r["errors"] + r["non_2xx"] for r in results[name])
         if name == "submit":
-            ratio = rps / insert_rps
+            per_round = [
+                s["rps"] / i["rps"]
+                for s, i in zip(results["submit"], results["insert"], strict=True)
+            ]
+            ratio = statistics.median(per_round)
             p99 = med(name, "p99_us") / 1000
             ok = ratio >= TARGET_RATIO and p99 <= TARGET_P99_MS and errors == 0
             note = (
-                f"ratio **{ratio:.2f}** to bare insert (target ≥ {TARGET_RATIO:.2f}, "
+                f"ratio **{ratio:.2f}** to bare insert (each round: "
+                f"{', '.join(f'{r:.2f}' for r in per_round)}; target ≥ {TARGET_RATIO:.2f}, "
                 f"p99 ≤ {TARGET_P99_MS:.0f} ms, 0 errors) {'✓' if ok else '✗'}"
             )
         elif name == "insert":
@@ -554,7 +561,7 @@ def render(
         f"Per submit, counted in-process over {counts['samples']} submits of an allowed "
         f"prompt: **SQL statements per submit: {counts['sql']}** "
         f"({counts['sql_detail']}); **Redis round trips per submit: {counts['redis']}** "
-        f"({counts['redis_detail']}). `tests/generation/test_submit_queries.py` fails when "
+        f"({counts['redis_detail']}). `tests/generation/test_submit_cost.py` fails when "
         "a submit issues more statements than this.",
         "",
         f"Web worker RSS after warm-up: {rss_warm:.0f} MB; after the runs and a request "
