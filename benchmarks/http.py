@@ -87,17 +87,21 @@ request = function()
   return wrk.format('GET', '/api/v1/generations/' .. jobs[i],
     {['Authorization'] = 'Bearer ' .. keys[i]})
 end""",
-    # A poller that sends back the ETag it was given: mostly 304 Not Modified.
+    # A poller that sends back the ETag it was given for that job: mostly 304 Not
+    # Modified. The ETag names its job, since a wrk thread's connections interleave.
     "status_etag": """
-local current = 1
 request = function()
-  current = math.random(#keys)
-  local headers = {['Authorization'] = 'Bearer ' .. keys[current]}
-  if etags[current] then headers['If-None-Match'] = etags[current] end
-  return wrk.format('GET', '/api/v1/generations/' .. jobs[current], headers)
+  local i = math.random(#keys)
+  local headers = {['Authorization'] = 'Bearer ' .. keys[i]}
+  if etags[jobs[i]] then headers['If-None-Match'] = etags[jobs[i]] end
+  return wrk.format('GET', '/api/v1/generations/' .. jobs[i], headers)
 end
 response = function(status, headers, body)
-  if headers['ETag'] then etags[current] = headers['ETag'] end
+  local etag = headers['ETag']
+  if etag then
+    local job = string.match(etag, '^W/"([^:]+):')
+    if job then etags[job] = etag end
+  end
 end""",
 }
 

@@ -132,7 +132,8 @@ def queue_position(*, job: GenerationJob) -> int | None:
 
 def job_etag(*, job: GenerationJob, queue_position: int | None) -> str:
     """A weak validator of everything the status answer shows: it changes with the
-    status, progress, images, moderation outcome and queue position."""
+    status, progress, images, moderation outcome and queue position. It names the job
+    (``W/"<job id>:<digest>"``) so that a client polling many jobs can file it."""
     parts = (
         str(job.pk),
         job.status,
@@ -143,7 +144,8 @@ def job_etag(*, job: GenerationJob, queue_position: int | None) -> str:
         str(job.statement_id or ""),
         str(queue_position or ""),
     )
-    return 'W/"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return f'W/"{job.pk}:{digest}"'
 
 
 @dataclass(frozen=True)
