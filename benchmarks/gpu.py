@@ -105,7 +105,13 @@ def main() -> int:
             f"{100 * provenance_s / per_image:.0f}% of the generation time per image |",
             "",
             "The engine's batch call exists (`generate_batch`); the GPU worker does not batch "
-            "queued jobs yet (its task is one job per call).",
+            "queued jobs yet (its task is one job per call)."
+            + (
+                ""
+                if torch.cuda.is_available()
+                else " On a CPU the denoising is compute-bound, so batching gains little; "
+                "what it is for, keeping a GPU busy, needs a GPU run."
+            ),
             END,
         ]
     )
