@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 MODELS := var/models
 
-.PHONY: install models heads migrate seed run test lint typecheck pytest browser-deps faults format screenshots benchmarks clean
+.PHONY: install models heads migrate seed run test lint typecheck pytest browser-deps faults format screenshots benchmarks bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -97,6 +97,13 @@ benchmarks: install models migrate
 .PHONY: loadtest
 loadtest: install models
 	$(PY) -m loadtest.run $(LOADTEST_ARGS)
+
+# The submit path against a bare DRF app, side by side (docs/benchmarks.md): starts its
+# own PostgreSQL (port 5441) and Redis (port 6421) unless DATABASE_URL / REDIS_URL are
+# set, gunicorn on ports 8201-8202, and drives them with wrk (installed here).
+bench: install models
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m benchmarks.http $(BENCH_ARGS)
 
 # Needs Debian's chromium (apt-get install chromium) and a running `make run`.
 screenshots: install

@@ -137,6 +137,19 @@ class Jurisdiction(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from accounts.selectors import jurisdiction_cache_clear
+
+        super().save(*args, **kwargs)
+        jurisdiction_cache_clear()  # this process sees the change at once
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from accounts.selectors import jurisdiction_cache_clear
+
+        result = super().delete(*args, **kwargs)
+        jurisdiction_cache_clear()
+        return result
+
     @property
     def code(self) -> str:
         return self.region or self.country or "default"

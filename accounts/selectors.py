@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accounts.models import AgeVerification, ApiKey, Jurisdiction, User
@@ -17,17 +19,48 @@ if TYPE_CHECKING:
 DEFAULT_MIN_AGE = 18
 
 
+_jurisdiction_cache: dict[str, tuple[float, list[Jurisdiction]]] = {}
+
+
+def jurisdiction_cache_clear() -> None:
+    _jurisdiction_cache.clear()
+
+
+def _jurisdiction_rows() -> list[Jurisdiction] | None:
+    """The whole (small) jurisdiction table, kept per process for
+    ``IMAGEGATE_REFERENCE_CACHE_SECONDS`` (0: not kept); a save or delete through the
+    model clears it in this process, other processes see a change within that time."""
+    ttl = float(getattr(settings, "IMAGEGATE_REFERENCE_CACHE_SECONDS", 0))
+    if ttl <= 0:
+        return None
+    now = time.monotonic()
+    cached = _jurisdiction_cache.get("rows")
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    rows = list(Jurisdiction.objects.all())
+    _jurisdiction_cache["rows"] = (now, rows)
+    return rows
+
+
 def jurisdiction_for(*, country: str, region: str = "") -> Jurisdiction:
     """The most specific row: region → country → default ("" country) → built-in 18."""
     country = (country or "").upper()
     region = (region or "").upper()
-    candidates = list(
-        Jurisdiction.objects.filter(
-            Q(country="", region="")
-            | Q(country=country, region="")
-            | Q(country=country, region=region)
+    rows = _jurisdiction_rows()
+    if rows is not None:
+        candidates = [
+            row
+            for row in rows
+            if (row.country, row.region) in (("", ""), (country, ""), (country, region))
+        ]
+    else:
+        candidates = list(
+            Jurisdiction.objects.filter(
+                Q(country="", region="")
+                | Q(country=country, region="")
+                | Q(country=country, region=region)
+            )
         )
-    )
 
     def specificity(row: Jurisdiction) -> int:
         if row.region and row.region == region:

@@ -268,6 +268,95 @@ class PipelineCache:
             return _run_pipeline(pipe, params, on_step, should_cancel)
 
 
+@dataclass(frozen=True)
+class BatchItem:
+    """One job of a batched call: its own prompt, seed and image count."""
+
+    prompt: str
+    seed: int
+    negative_prompt: str = ""
+    num_images: int = 1
+
+
+def generate_batch(
+    cache: PipelineCache,
+    spec: ModelSpec,
+    items: list[BatchItem],
+    *,
+    width: int,
+    height: int,
+    steps: int,
+    guidance_scale: float,
+    on_step: Callable[[int, int], None] = _no_progress,
+    should_cancel: Callable[[], bool] = _never_cancel,
+) -> list[list[Image]]:
+    """Render compatible jobs (same model, size, steps and guidance) in one pipeline call.
+
+    Each job keeps its own seed: every image gets a generator seeded with its job's
+    seed, drawn in order, so a job's latents do not depend on its batch neighbours.
+    Answers the images per job, in order. ``on_step`` and ``should_cancel`` apply to
+    the whole call (the caller fans progress out to the jobs and stops the batch only
+    when every job in it is canceled; a single canceled job's images are discarded).
+    """
+    import torch
+
+    if not items:
+        return []
+    for item in items:
+        GenerationParams(
+            prompt=item.prompt,
+            negative_prompt=item.negative_prompt,
+            width=width,
+            height=height,
+            steps=steps,
+            guidance_scale=guidance_scale,
+            seed=item.seed,
+            num_images=item.num_images,
+        ).check()
+    if should_cancel():
+        raise GenerationCanceled()
+    cache.pin_threads()
+    pipe = cache.get(spec)
+    prompts = [item.prompt for item in items for _ in range(item.num_images)]
+    negatives = [item.negative_prompt for item in items for _ in range(item.num_images)]
+    generators = []
+    for item in items:
+        generator = torch.Generator(device=pipe.device).manual_seed(item.seed)
+        generators += [generator] * item.num_images
+    canceled = False
+
+    def step_end(
+        pipeline: Any, index: int, timestep: Any, tensors: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        nonlocal canceled
+        on_step(index + 1, steps)
+        if should_cancel():
+            canceled = True
+            pipeline._interrupt = True
+        return {}
+
+    with cache._lock_for(spec.id), torch.inference_mode():
+        output = pipe(
+            prompt=prompts,
+            negative_prompt=negatives if any(negatives) else None,
+            width=width,
+            height=height,
+            num_inference_steps=steps,
+            guidance_scale=guidance_scale,
+            generator=generators,
+            callback_on_step_end=step_end,
+            output_type="pil",
+        )
+    if canceled:
+        raise GenerationCanceled()
+    images = list(output.images)
+    result, start = [], 0
+    for item in items:
+        result.append(images[start : start + item.num_images])
+        start += item.num_images
+    return result
+
+
 def load_pipeline(spec: ModelSpec) -> Any:
     """Load ``spec`` with ``AutoPipelineForText2Image``: CUDA fp16 if available, else CPU fp32.
 

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability first: every answer has a request id and is timed (core/metrics.py).
+    "core.logging.RequestIdMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
@@ -280,6 +283,9 @@ STRIPE_EVENT_REDRIVE_SECONDS = env.int("STRIPE_EVENT_REDRIVE_SECONDS", default=6
 STRIPE_EVENT_CLAIM_SECONDS = env.int("STRIPE_EVENT_CLAIM_SECONDS", default=300)
 
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+# Small reference tables (jurisdictions) read on every submit are kept per process this
+# long; a change made through the model is seen at once in its own process.
+IMAGEGATE_REFERENCE_CACHE_SECONDS = env.float("IMAGEGATE_REFERENCE_CACHE_SECONDS", default=10.0)
 # /metrics answers a scraper with this bearer token (and signed-in superusers).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 OPENAI_API_BASE = env("OPENAI_API_BASE", default="https://api.openai.com")
@@ -323,11 +329,23 @@ IMAGEGATE_OUTAGE_RETRY_AFTER_SECONDS = env.int("IMAGEGATE_OUTAGE_RETRY_AFTER_SEC
 # job whose lease ran out (the worker died).
 GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=60)
 
+# LOG_FORMAT=json: one JSON object a line with request_id and job_id (core/logging.py).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "core.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 

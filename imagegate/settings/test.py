@@ -27,6 +27,8 @@ STORAGES = {
 }
 MEDIA_ROOT = str(VAR_DIR / f"test-media-{RUN_ID}")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each test's own database state (rolled back after it) must not outlive it in a cache.
+IMAGEGATE_REFERENCE_CACHE_SECONDS = 0.0
 
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":

@@ -25,7 +25,12 @@ from tests.generation.conftest import balance
 pytestmark = pytest.mark.django_db
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
-GOOD = {"prompt": "a watercolour lighthouse at dawn", "width": 256, "height": 256, "steps": 4}
+GOOD: dict[str, object] = {
+    "prompt": "a watercolour lighthouse at dawn",
+    "width": 256,
+    "height": 256,
+    "steps": 4,
+}
 
 
 def benchmarked_statement_count() -> int:
@@ -53,7 +58,7 @@ def test_an_allowed_submit_stays_within_the_benchmarked_statement_count(
     key_client, subscriber
 ) -> None:
     submit(key_client, "a red barn in the snow")  # the key's first use marks it used
-    body, statements = submit(key_client, GOOD["prompt"])
+    body, statements = submit(key_client, "a watercolour lighthouse at dawn")
     assert body["status"] == "queued"
     assert len(statements) <= benchmarked_statement_count(), "\n".join(statements)
     # One transaction, no lock-then-write on the credit account, no queue COUNT.
@@ -63,8 +68,10 @@ def test_an_allowed_submit_stays_within_the_benchmarked_statement_count(
     assert body["queue_position"] is None
     # Every record is still written: prompt log, decision naming the job, job, ledger.
     job = GenerationJob.objects.get(pk=body["id"])
+    assert job.moderation_decision_id is not None
     decision = ModerationDecision.objects.get(pk=job.moderation_decision_id)
     assert (decision.subject_type, decision.subject_id) == ("generation.job", str(job.pk))
+    assert decision.prompt_log_id is not None
     assert PromptLog.objects.filter(pk=decision.prompt_log_id, prompt=GOOD["prompt"]).exists()
     reserve = CreditLedgerEntry.objects.get(kind=LedgerKind.RESERVE, reference=job.credit_reference)
     assert (reserve.amount, reserve.balance_after, reserve.reserved_after) == (1, 98, 2)
@@ -142,3 +149,24 @@ def test_repeated_reservation_answers_the_first_even_when_the_balance_is_short(
     assert again.amount == 60
     assert balance(subscriber) == (40, 60)
     assert CreditLedgerEntry.objects.filter(kind=LedgerKind.RESERVE).count() == 1
+
+
+def test_jurisdictions_are_kept_per_process_and_a_save_is_seen_at_once(
+    settings, django_assert_num_queries
+) -> None:
+    from accounts.models import Jurisdiction
+    from accounts.selectors import jurisdiction_cache_clear, jurisdiction_for
+
+    settings.IMAGEGATE_REFERENCE_CACHE_SECONDS = 60
+    jurisdiction_cache_clear()
+    try:
+        with django_assert_num_queries(1):
+            assert jurisdiction_for(country="de").country == "DE"
+            assert jurisdiction_for(country="DE").country == "DE"
+        germany = Jurisdiction.objects.get(country="DE", region="")
+        germany.min_age = 21
+        germany.save()
+        with django_assert_num_queries(1):
+            assert jurisdiction_for(country="DE").min_age == 21
+    finally:
+        jurisdiction_cache_clear()
