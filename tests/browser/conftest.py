@@ -166,9 +166,7 @@ def open_page(
     assert not problems.items, "\n".join(problems.items)
 
 
-def log_in(
-    page: Any, email: str, *, totp_secret: str | None = None, check: bool = False
-) -> None:
+def log_in(page: Any, email: str, *, totp_secret: str | None = None, check: bool = False) -> None:
     """Sign in through the real login form (and the TOTP step for staff); ``check``
     runs axe on the login and TOTP pages too."""
     page.goto("/accounts/login/")
