@@ -48,7 +48,7 @@ def account(request: HttpRequest) -> HttpResponse:
     # (two webhook events, which may land in either order).
     context["activating"] = request.GET.get("checkout") == "success" and (
         not context["entitlements"].is_active
-        or not CreditLedgerEntry.objects.filter(user_id=request.user.pk, kind="grant").exists()
+        or not CreditLedgerEntry.objects.filter(user_id=str(request.user.pk), kind="grant").exists()
     )
     return render(request, "billing/account.html", context)
 
