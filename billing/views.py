@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing import offline_stripe
 from billing.credits import credits_balance
 from billing.entitlements import entitlements_for
-from billing.models import Customer, Plan, PlanKind
+from billing.models import CreditLedgerEntry, Customer, Plan, PlanKind
 from billing.selectors import billing_summary
 from billing.services import checkout_session_create, portal_session_create
 from billing.webhooks import stripe_event_receive
@@ -45,8 +45,11 @@ def account(request: HttpRequest) -> HttpResponse:
     context["subscription_plans"] = Plan.objects.filter(is_active=True, kind=PlanKind.SUBSCRIPTION)
     # Back from a paid Checkout before Stripe's webhook has landed: say so, poll, and
     # offer no Subscribe button meanwhile (it would invite a second purchase).
-    context["activating"] = (
-        request.GET.get("checkout") == "success" and not context["entitlements"].is_active
+    # Activation is done when the plan is live and its first credits are granted
+    # (two webhook events, which may land in either order).
+    context["activating"] = request.GET.get("checkout") == "success" and (
+        not context["entitlements"].is_active
+        or not CreditLedgerEntry.objects.filter(user_id=str(request.user.pk), kind="grant").exists()
     )
     return render(request, "billing/account.html", context)
 

@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, shot, totp_code
+from tests.browser.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PASSWORD,
+    assert_accessible,
+    shot,
+    totp_code,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -158,15 +166,20 @@ def open_page(
     assert not problems.items, "\n".join(problems.items)
 
 
-def log_in(page: Any, email: str, *, totp_secret: str | None = None) -> None:
-    """Sign in through the real login form (and the TOTP step for staff)."""
+def log_in(page: Any, email: str, *, totp_secret: str | None = None, check: bool = False) -> None:
+    """Sign in through the real login form (and the TOTP step for staff); ``check``
+    runs axe on the login and TOTP pages too."""
     page.goto("/accounts/login/")
+    if check:
+        assert_accessible(page, "login")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form [type=submit]")
     page.wait_for_load_state()
     if totp_secret is not None:
         page.wait_for_selector("input[name=code]")
+        if check:
+            assert_accessible(page, "TOTP step")
         page.fill("input[name=code]", totp_code(totp_secret))
         page.click("main form [type=submit]")
         page.wait_for_load_state()

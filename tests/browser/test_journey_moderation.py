@@ -100,7 +100,7 @@ def test_held_job_rejected_appealed_and_reversed_restores_image_and_credits(
 
     # The moderator (TOTP) claims it from the queue, reveals the image, rejects it.
     moderator = open_page()
-    log_in(moderator, "moderator@example.com", totp_secret=TOTP_SECRET)
+    log_in(moderator, "moderator@example.com", totp_secret=TOTP_SECRET, check=True)
     moderator.goto("/moderation/queue/")
     assert_accessible(moderator, "queue")
     moderator.get_by_role("link", name=re.compile("Open")).first.click()
@@ -120,6 +120,7 @@ def test_held_job_rejected_appealed_and_reversed_restores_image_and_credits(
 
     # The user reads the statement (with the prompt) and appeals.
     page.goto("/account/statements/")
+    assert_accessible(page, "statements")
     page.get_by_role("link", name=re.compile("Details")).first.click()
     expect(page.locator("main dl")).to_contain_text(SAFE_PROMPT)
     page.fill("#appeal-text", "A lighthouse is not graphic violence.")
@@ -130,6 +131,7 @@ def test_held_job_rejected_appealed_and_reversed_restores_image_and_credits(
     senior_page = open_page()
     log_in(senior_page, "senior@example.com", totp_secret=TOTP_SECRET)
     senior_page.goto("/moderation/appeals/")
+    assert_accessible(senior_page, "appeals")
     senior_page.get_by_role("link", name="Open").first.click()
     content = senior_page.locator("#appealed-content")
     expect(content).to_contain_text(SAFE_PROMPT)
@@ -151,6 +153,7 @@ def test_held_job_rejected_appealed_and_reversed_restores_image_and_credits(
     # The image appears and the credits are back.
     page.goto(f"/studio/jobs/{job.pk}/")
     expect(page.locator("h1 .badge").first).to_have_text("Succeeded")
+    assert_accessible(page, "restored job")
     expect(page.locator("main .gallery img")).to_have_count(1)
     page.goto("/billing/")
     expect(page.locator("#credits-balance")).to_have_text("100")
