@@ -8,8 +8,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core import metrics as core_metrics
 from core import views as core_views
+from imagegate import metrics
 
 admin.site.site_header = "Imagegate back office"
 admin.site.site_title = "Imagegate admin"
@@ -25,7 +25,7 @@ urlpatterns = [
     path("policy/", core_views.content_policy, name="content-policy"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
-    path("metrics", core_metrics.metrics, name="metrics"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),

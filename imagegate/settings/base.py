@@ -50,9 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Observability first: every answer has a request id and is timed (core/metrics.py).
+    # Observability first: every answer has a request id and is timed (imagegate/metrics.py).
     "core.logging.RequestIdMiddleware",
-    "core.metrics.RequestMetricsMiddleware",
+    "imagegate.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
