@@ -294,10 +294,10 @@ OPENAI_MODERATION_TIMEOUT = env.float("OPENAI_MODERATION_TIMEOUT", default=2.0)
 # What a failed external check (timeout, error) decides: review | allow | block.
 OPENAI_FAIL_POLICY = env("OPENAI_FAIL_POLICY", default="review")
 # Run the external check on the moderation queue before the GPU (True) or inline.
+MODERATION_OPENAI_ASYNC = env.bool("MODERATION_OPENAI_ASYNC", default=True)
 # The multilingual (USE) classifier head runs beside the English one in the web process:
 # about +120 MB per web process; off, non-English prompts rely on the term lists alone.
 MODERATION_MULTILINGUAL_HEAD = env.bool("MODERATION_MULTILINGUAL_HEAD", default=True)
-MODERATION_OPENAI_ASYNC = env.bool("MODERATION_OPENAI_ASYNC", default=True)
 # A missing text classifier model: 503 (True) or rules-only decisions (False).
 MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool("MODERATION_TEXT_CLASSIFIER_REQUIRED", default=False)
 C2PA_SIGNING_CERT = env("C2PA_SIGNING_CERT", default="")
