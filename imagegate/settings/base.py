@@ -54,6 +54,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
     "core.http.BadInputMiddleware",
+    # Content-Security-Policy (django-csp), Permissions-Policy, no-store on private API.
+    "csp.middleware.CSPMiddleware",
+    "core.http.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,6 +228,37 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Security headers (docs/security.md) --------------------------------------------
+# A strict policy: scripts, styles, images and connections from this origin only; no
+# inline code anywhere (templates load static files). The API docs page gets its own
+# relaxed policy (imagegate/urls.py). Forms may post to Stripe's hosted pages, which
+# the checkout, portal and identity steps redirect to.
+STRIPE_HOSTED_ORIGINS = [
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+    "https://verify.stripe.com",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *STRIPE_HOSTED_ORIGINS],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Request limits (docs/security.md) ---------------------------------------------
 # The largest non-upload body (JSON, forms) and the largest multipart upload (an image

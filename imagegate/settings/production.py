@@ -29,7 +29,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("IMAGEGATE_TRUSTED_PROXY_COUNT", default=1
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+# Two years, every subdomain, and eligible for the browsers' preload list.
+SECURE_HSTS_SECONDS = max(
+    60 * 60 * 24 * 365, env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 730)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # Never silently fall back to rules only: a missing classifier answers 503.
