@@ -182,8 +182,11 @@ class ProvenanceVerifyApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
+        from core.ratelimit import provenance_verify_limit
         from generation.engine.provenance import InvalidImage, inspect_image
 
+        # Decoding is CPU work: limited per key and per client IP before any is done.
+        provenance_verify_limit(request)
         upload = request.FILES.get("image")
         if upload is None:
             raise ApplicationError(

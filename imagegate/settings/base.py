@@ -105,7 +105,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # One client per pool and a one-round-trip incr (core/cache.py).
+            "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -259,6 +260,19 @@ PERMISSIONS_POLICY = (
 )
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Rate limits (django-ratelimit on the shared cache; docs/security.md) ------------
+RATELIMIT_USE_CACHE = "default"
+# A cache that cannot count refuses (429) rather than letting everything through.
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=False)
+# Provenance verification, per API key (or signed-in account) and per client IP.
+PROVENANCE_VERIFY_PER_PRINCIPAL = env.int("PROVENANCE_VERIFY_PER_PRINCIPAL", default=20)
+PROVENANCE_VERIFY_PER_IP = env.int("PROVENANCE_VERIFY_PER_IP", default=60)
+PROVENANCE_VERIFY_WINDOW_SECONDS = env.int("PROVENANCE_VERIFY_WINDOW_SECONDS", default=60)
+# Generation requests a minute for an account with active strikes (SPEC §3), at most.
+GENERATION_RATE_PER_MINUTE_WITH_STRIKES = env.int(
+    "GENERATION_RATE_PER_MINUTE_WITH_STRIKES", default=2
+)
 
 # --- Request limits (docs/security.md) ---------------------------------------------
 # The largest non-upload body (JSON, forms) and the largest multipart upload (an image
