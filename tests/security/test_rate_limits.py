@@ -114,7 +114,7 @@ def test_a_rate_limit_check_costs_two_redis_round_trips_on_one_client() -> None:
     sent: list[bytes] = []
     original = Connection.send_packed_command
 
-    def counting(self, command, check_health=True):  # type: ignore[no-untyped-def]
+    def counting(self, command, check_health=True):
         sent.append(command if isinstance(command, bytes) else b"".join(command))
         return original(self, command, check_health)
 
