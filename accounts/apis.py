@@ -28,6 +28,7 @@ from accounts.selectors import (
 )
 from accounts.services import api_key_create, api_key_revoke
 from core.errors import ApplicationError, ErrorCode
+from core.schema import results_of
 
 
 def _iso(value: Any) -> str | None:
@@ -144,7 +145,7 @@ class ApiKeyListCreateApi(APIView):
             permissions.append(SessionOnly())
         return permissions
 
-    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    @extend_schema(responses=results_of("ApiKeyList", ApiKeyOutputSerializer(many=True)))
     def get(self, request: Request) -> Response:
         keys = api_key_list(user=request.user)  # type: ignore[arg-type]
         return Response({"results": ApiKeyOutputSerializer(keys, many=True).data})

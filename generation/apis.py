@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasScope
 from core.errors import ApplicationError, ErrorCode
+from core.schema import results_of
 from generation import selectors, services
 from generation.catalog import models_for
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
@@ -88,7 +89,11 @@ class GenerationListCreateApi(APIView):
 
     required_scopes = {"POST": ["generate"], "*": ["read"]}
 
-    @extend_schema(responses=GenerationOutputSerializer(many=True))
+    @extend_schema(
+        responses=results_of(
+            "GenerationPage", GenerationOutputSerializer(many=True), paginated=True
+        )
+    )
     def get(self, request: Request) -> Response:
         paginator = GenerationPagination()
         page = paginator.paginate_queryset(
