@@ -145,7 +145,10 @@ class ApiKeyListCreateApi(APIView):
             permissions.append(SessionOnly())
         return permissions
 
-    @extend_schema(responses=results_of("ApiKeyList", ApiKeyOutputSerializer(many=True)))
+    @extend_schema(
+        responses=results_of("ApiKeyList", ApiKeyOutputSerializer(many=True)),
+        operation_id="api_keys_list",
+    )
     def get(self, request: Request) -> Response:
         keys = api_key_list(user=request.user)  # type: ignore[arg-type]
         return Response({"results": ApiKeyOutputSerializer(keys, many=True).data})

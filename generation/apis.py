@@ -92,7 +92,8 @@ class GenerationListCreateApi(APIView):
     @extend_schema(
         responses=results_of(
             "GenerationPage", GenerationOutputSerializer(many=True), paginated=True
-        )
+        ),
+        operation_id="generations_list",
     )
     def get(self, request: Request) -> Response:
         paginator = GenerationPagination()
