@@ -15,6 +15,7 @@ from accountability.appeals import appeal_create
 from accountability.models import Appeal, Report, ReportReason, StatementOfReasons
 from accountability.reports import report_file
 from accountability.selectors import appeal_of, statement_get_for_user, statement_list_for_user
+from core.schema import results_of
 
 
 def _authentication_classes() -> list[Any]:
@@ -95,7 +96,10 @@ class StatementOutputSerializer(serializers.Serializer):
 class StatementListApi(_AccountabilityApi):
     required_scopes = ["read"]
 
-    @extend_schema(responses=StatementOutputSerializer(many=True), operation_id="statements_list")
+    @extend_schema(
+        responses=results_of("StatementList", StatementOutputSerializer(many=True)),
+        operation_id="statements_list",
+    )
     def get(self, request: Request) -> Response:
         statements = statement_list_for_user(user=request.user)[:500]
         return Response({"results": StatementOutputSerializer(statements, many=True).data})
@@ -115,7 +119,8 @@ class AppealCreateApi(_AccountabilityApi):
 
     class AppealInputSerializer(serializers.Serializer):
         statement_id = serializers.UUIDField()
-        text = serializers.CharField(max_length=5000)
+        # Must contain a non-space character: the schema says so too (pattern).
+        text = serializers.RegexField(r"\S", max_length=5000)
 
     @extend_schema(request=AppealInputSerializer, responses={201: AppealOutputSerializer})
     def post(self, request: Request) -> Response:

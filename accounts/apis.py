@@ -27,6 +27,7 @@ from accounts.selectors import (
 )
 from accounts.services import api_key_create, api_key_revoke
 from core.errors import ApplicationError, ErrorCode
+from core.schema import results_of
 from moderation.selectors import user_strike_count
 
 
@@ -144,7 +145,10 @@ class ApiKeyListCreateApi(APIView):
             permissions.append(SessionOnly())
         return permissions
 
-    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    @extend_schema(
+        responses=results_of("ApiKeyList", ApiKeyOutputSerializer(many=True)),
+        operation_id="api_keys_list",
+    )
     def get(self, request: Request) -> Response:
         keys = api_key_list(user=request.user)  # type: ignore[arg-type]
         return Response({"results": ApiKeyOutputSerializer(keys, many=True).data})

@@ -153,3 +153,31 @@ class BadInputMiddleware:
             if any("\x00" in name for name in names):
                 return "A file name contains a NUL character."
         return None
+
+
+class SecurityHeadersMiddleware:
+    """Headers django-csp and Django's SecurityMiddleware do not set.
+
+    * ``Permissions-Policy``: no camera, microphone, geolocation, payment API, ...
+    * ``Cache-Control: no-store`` on API answers for a signed-in user or an API key,
+      unless the view chose its own caching: they are private to one person.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if wants_json(request) and _is_private(request):
+            cache_control = response.headers.get("Cache-Control", "")
+            if "no-store" not in cache_control:
+                response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _is_private(request: HttpRequest) -> bool:
+    if request.headers.get("Authorization"):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.permissions import HasScope
 from accounts.roles import user_can_review
 from core.errors import ApplicationError, ErrorCode
+from core.schema import results_of
 from generation import selectors, services
 from generation.catalog import models_for
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
@@ -98,7 +99,12 @@ class GenerationListCreateApi(APIView):
 
     required_scopes = {"POST": ["generate"], "*": ["read"]}
 
-    @extend_schema(responses=GenerationOutputSerializer(many=True))
+    @extend_schema(
+        responses=results_of(
+            "GenerationPage", GenerationOutputSerializer(many=True), paginated=True
+        ),
+        operation_id="generations_list",
+    )
     def get(self, request: Request) -> Response:
         paginator = GenerationPagination()
         page = paginator.paginate_queryset(
@@ -201,8 +207,11 @@ class ProvenanceVerifyApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
+        from core.ratelimit import provenance_verify_limit
         from generation.engine.provenance import InvalidImage, inspect_image
 
+        # Decoding is CPU work: limited per key and per client IP before any is done.
+        provenance_verify_limit(request)
         upload = request.FILES.get("image")
         if upload is None:
             raise ApplicationError(

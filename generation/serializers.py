@@ -14,12 +14,31 @@ from generation.models import GeneratedImage, GenerationJob
 from moderation.engine.normalize import MAX_PROMPT_CHARS
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true/false only (and the form words for them): not 0, 1 or "yes" as DRF allows,
+    so that the API accepts exactly what its schema documents."""
+
+    FORM_VALUES = {"true": True, "false": False, "on": True, "off": False}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data.lower() in self.FORM_VALUES:
+            return self.FORM_VALUES[data.lower()]
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
+
+
 class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
+    # Must contain a non-space character: the schema says so too (pattern).
+    prompt = serializers.RegexField(r"\S", max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
     negative_prompt = serializers.CharField(
         max_length=MAX_PROMPT_CHARS, required=False, allow_blank=True, default=""
     )
-    model = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    # Empty, like null, means the plan's default model (the schema allows both).
+    model = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True, default=None
+    )
     width = serializers.IntegerField(min_value=64, max_value=4096, default=512)
     height = serializers.IntegerField(min_value=64, max_value=4096, default=512)
     steps = serializers.IntegerField(min_value=1, max_value=500, default=25)
@@ -28,7 +47,10 @@ class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None
     )
     num_images = serializers.IntegerField(min_value=1, max_value=16, default=1)
-    no_distribution = serializers.BooleanField(default=False)
+    no_distribution = StrictBooleanField(default=False)
+
+    def validate_model(self, value: str | None) -> str | None:
+        return value or None
 
 
 class ImageOutputSerializer(serializers.ModelSerializer[GeneratedImage]):

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accountability.audit import audit_record
 from core.errors import ApplicationError, ErrorCode
-from core.ratelimit import rate_limit_hit
+from core.ratelimit import generation_requests_per_minute, rate_limit_hit
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
 
@@ -187,13 +187,14 @@ def generation_submit(
         user=user, features=model_features(spec), jurisdiction=jurisdiction
     )
 
-    limit = rate_limit_hit(
-        key=f"generation:{user.pk}", limit=entitlements.requests_per_minute, window_seconds=60
+    per_minute = generation_requests_per_minute(
+        user=user, plan_limit=entitlements.requests_per_minute
     )
+    limit = rate_limit_hit(key=f"generation:{user.pk}", limit=per_minute, window_seconds=60)
     if not limit.allowed:
         raise ApplicationError(
             ErrorCode.RATE_LIMITED,
-            f"At most {entitlements.requests_per_minute} generation requests a minute.",
+            f"At most {per_minute} generation requests a minute.",
             details={"retry_after": limit.retry_after},
             headers={"Retry-After": str(limit.retry_after)},
         )

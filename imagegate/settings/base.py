@@ -57,6 +57,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
     "core.http.BadInputMiddleware",
+    # Content-Security-Policy (django-csp), Permissions-Policy, no-store on private API.
+    "csp.middleware.CSPMiddleware",
+    "core.http.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,7 +111,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # One client per pool and a one-round-trip incr (core/cache.py).
+            "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -230,7 +234,55 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_error_responses",
+    ],
 }
+
+# --- Security headers (docs/security.md) --------------------------------------------
+# A strict policy: scripts, styles, images and connections from this origin only; no
+# inline code anywhere (templates load static files). The API docs page gets its own
+# relaxed policy (imagegate/urls.py). Forms may post to Stripe's hosted pages, which
+# the checkout, portal and identity steps redirect to.
+STRIPE_HOSTED_ORIGINS = [
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+    "https://verify.stripe.com",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *STRIPE_HOSTED_ORIGINS],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Rate limits (django-ratelimit on the shared cache; docs/security.md) ------------
+RATELIMIT_USE_CACHE = "default"
+# A cache that cannot count refuses (429) rather than letting everything through.
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=False)
+# Provenance verification, per API key (or signed-in account) and per client IP.
+PROVENANCE_VERIFY_PER_PRINCIPAL = env.int("PROVENANCE_VERIFY_PER_PRINCIPAL", default=20)
+PROVENANCE_VERIFY_PER_IP = env.int("PROVENANCE_VERIFY_PER_IP", default=60)
+PROVENANCE_VERIFY_WINDOW_SECONDS = env.int("PROVENANCE_VERIFY_WINDOW_SECONDS", default=60)
+# Generation requests a minute for an account with active strikes (SPEC §3), at most.
+GENERATION_RATE_PER_MINUTE_WITH_STRIKES = env.int(
+    "GENERATION_RATE_PER_MINUTE_WITH_STRIKES", default=2
+)
 
 # --- Request limits (docs/security.md) ---------------------------------------------
 # The largest non-upload body (JSON, forms) and the largest multipart upload (an image
