@@ -89,15 +89,3 @@ def provenance_verify_limit(request: Any) -> None:
         group="provenance-verify:ip",
         what="image verifications per address",
     )
-
-
-def generation_requests_per_minute(*, user: Any, plan_limit: int) -> int:
-    """The plan's per-minute generation limit, tightened while the account has active
-    strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``."""
-    from moderation.policy import policy_compiled
-    from moderation.selectors import strike_weight_active
-
-    window_days = int(policy_compiled().document["strikes"]["window_days"])
-    if strike_weight_active(user=user, window_days=window_days) <= 0:
-        return plan_limit
-    return max(1, min(plan_limit, int(settings.GENERATION_RATE_PER_MINUTE_WITH_STRIKES)))

@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from accountability.audit import audit_record
 from core.errors import ApplicationError, ErrorCode
-from core.ratelimit import generation_requests_per_minute, rate_limit_hit
+from core.ratelimit import rate_limit_hit
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
+from moderation.selectors import generation_requests_per_minute
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
@@ -65,3 +66,14 @@ def user_strike_count(*, user: Any) -> int:
 
     window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
     return strike_weight_active(user=user, window_days=window_days)
+
+
+def generation_requests_per_minute(*, user: Any, plan_limit: int) -> int:
+    """The plan's per-minute generation limit, tightened while the account has active
+    strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``."""
+    from moderation.policy import policy_compiled
+
+    window_days = int(policy_compiled().document["strikes"]["window_days"])
+    if strike_weight_active(user=user, window_days=window_days) <= 0:
+        return plan_limit
+    return max(1, min(plan_limit, int(settings.GENERATION_RATE_PER_MINUTE_WITH_STRIKES)))
