@@ -123,8 +123,19 @@ def attempt_claim(*, job_id: str, worker: str) -> Attempt | None:
     return Attempt(job_id=str(job_id), token=token, number=int(number))
 
 
-def attempt_renew(*, attempt: Attempt, step: int | None = None, total: int | None = None) -> None:
-    """Extend the attempt's lease (and record progress); StaleAttempt if it lost the job."""
+def attempt_renew(
+    *,
+    attempt: Attempt,
+    step: int | None = None,
+    total: int | None = None,
+    stage: str | None = None,
+) -> None:
+    """Extend the attempt's lease (and record progress); StaleAttempt if it lost the job.
+
+    ``stage`` names what the attempt does after the last step (``checking`` the images,
+    ``storing`` them) for the progress page; it is kept in ``timings`` until the attempt
+    concludes and writes its real timings there.
+    """
 
     def renew() -> int:
         now = timezone.now()
@@ -136,6 +147,8 @@ def attempt_renew(*, attempt: Attempt, step: int | None = None, total: int | Non
             fields["progress_step"] = step
         if total is not None:
             fields["progress_total"] = total
+        if stage is not None:
+            fields["timings"] = {"stage": stage}
         return int(_attempt_rows(attempt).update(**fields))
 
     if with_fresh_connection(renew) != 1:

@@ -141,6 +141,7 @@ def _moderate_and_store(
         buffer = io.BytesIO()
         img.save(buffer, format="PNG")
         raw.append(buffer.getvalue())
+    attempt_renew(attempt=attempt, stage="checking")
     moderation_started = time.monotonic()
     with lease_kept(attempt) as lost:  # the classifiers may load now: no steps renew
         decision = output_moderate(job=job, images=raw)
@@ -155,6 +156,7 @@ def _moderate_and_store(
         statement_id=statement.pk if statement is not None else None,
         source=decision,
     )
+    attempt_renew(attempt=attempt, stage="storing")
     store_started = time.monotonic()
 
     def store(locked: GenerationJob) -> list[Any]:

@@ -215,11 +215,14 @@ def _raise_404() -> Any:
     raise Http404
 
 
-def job_stage(*, status: str, step: int, total: int, queue_position: int | None) -> dict[str, str]:
+def job_stage(
+    *, status: str, step: int, total: int, queue_position: int | None, after_steps: str = ""
+) -> dict[str, str]:
     """What a live job is doing, in words: one badge and one label that agree.
 
-    The worker reports denoising steps only; before the first step it is loading the
-    model, after the last one it is checking the image and storing it.
+    The worker reports denoising steps; before the first step it is loading the model;
+    after the last one it names its stage (``after_steps``): checking the image against
+    the content policy, then storing it.
     """
     if status == JobStatus.QUEUED:
         where = f" — position {queue_position} in the queue" if queue_position else ""
@@ -230,11 +233,11 @@ def job_stage(*, status: str, step: int, total: int, queue_position: int | None)
         return {"badge": "Running", "tone": "info", "label": "Loading the model…"}
     if step < total:
         return {"badge": "Running", "tone": "info", "label": f"Generating: step {step} of {total}"}
-    return {
-        "badge": "Running",
-        "tone": "info",
-        "label": "Checking the image against the content policy, then storing it…",
-    }
+    if after_steps == "storing":
+        label = "Storing the image (watermark and provenance)…"
+    else:
+        label = "Checking the image against the content policy…"
+    return {"badge": "Running", "tone": "info", "label": label}
 
 
 def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
@@ -251,7 +254,11 @@ def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
         "progress_value": min(step, total),
         "progress_max": total,
         "stage": job_stage(
-            status=job.status, step=step, total=total, queue_position=data.get("queue_position")
+            status=job.status,
+            step=step,
+            total=total,
+            queue_position=data.get("queue_position"),
+            after_steps=str((job.timings or {}).get("stage", "")),
         ),
         "is_live": job.status in (JobStatus.QUEUED, JobStatus.RUNNING),
     }

@@ -114,7 +114,8 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
             ("Queued", "Waiting for a worker"),
             ("Running", "Loading the model…"),
             ("Running", "Generating"),
-            ("Running", "Checking the image against the content policy, then storing it…"),
+            ("Running", "Checking the image against the content policy…"),
+            ("Running", "Storing the image (watermark and provenance)…"),
         }, seen
     values = [int(value) for _b, _l, value in seen]
     assert values == sorted(values), seen
