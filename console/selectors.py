@@ -258,6 +258,7 @@ def dashboard_metrics() -> dict[str, Any]:
             "values": [by_priority.get(p, 0) for p in sorted(PRIORITY_LABELS, reverse=True)],
         },
         "queue_by_category": {
+            "keys": list(by_category),  # as /metrics labels them
             "labels": [category_label(c) if c != "none" else "uncategorised" for c in by_category],
             "values": list(by_category.values()),
         },

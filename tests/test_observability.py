@@ -120,12 +120,12 @@ def test_metrics_review_queue_agrees_with_the_moderators_dashboard(settings) -> 
     assert sum(by_priority.values()) == dashboard["pending_total"] == 1
     for label, value in by_priority.items():
         assert sample(text, "imagegate_review_queue", priority=label) == value
-    for label, value in zip(
-        dashboard["queue_by_category"]["labels"],
+    for key, value in zip(
+        dashboard["queue_by_category"]["keys"],
         dashboard["queue_by_category"]["values"],
         strict=True,
     ):
-        assert sample(text, "imagegate_review_queue_by_category", category=label) == value
+        assert sample(text, "imagegate_review_queue_by_category", category=key) == value
 
 
 def _json_logger() -> tuple[logging.Logger, io.StringIO]:
