@@ -15,7 +15,7 @@ from accountability.appeals import appeal_create
 from accountability.models import Appeal, Report, ReportReason, StatementOfReasons
 from accountability.reports import report_file
 from accountability.selectors import appeal_of, statement_get_for_user, statement_list_for_user
-from core.schema import results_of
+from core.schema import TEXT_PATTERN, results_of
 
 
 def _authentication_classes() -> list[Any]:
@@ -119,8 +119,8 @@ class AppealCreateApi(_AccountabilityApi):
 
     class AppealInputSerializer(serializers.Serializer):
         statement_id = serializers.UUIDField()
-        # Must contain a non-space character: the schema says so too (pattern).
-        text = serializers.RegexField(r"\S", max_length=5000)
+        # Must contain a non-space character and no NUL: the schema says so too (pattern).
+        text = serializers.RegexField(TEXT_PATTERN, max_length=5000)
 
     @extend_schema(request=AppealInputSerializer, responses={201: AppealOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -40,17 +40,20 @@ def pricing(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
-    context = billing_summary(user=request.user)
-    context["credit_packs"] = Plan.objects.filter(is_active=True, kind=PlanKind.CREDIT_PACK)
-    context["subscription_plans"] = Plan.objects.filter(is_active=True, kind=PlanKind.SUBSCRIPTION)
     # Back from a paid Checkout before Stripe's webhook has landed: say so, poll, and
     # offer no Subscribe button meanwhile (it would invite a second purchase).
     # Activation is done when the plan is live and its first credits are granted
-    # (two webhook events, which may land in either order).
-    context["activating"] = request.GET.get("checkout") == "success" and (
-        not context["entitlements"].is_active
+    # (two webhook events, which may land in either order). It is decided before the
+    # figures are read: a grant landing in between then shows on the next poll, rather
+    # than ending the polling with the balance read before it.
+    activating = request.GET.get("checkout") == "success" and (
+        not entitlements_for(user=request.user).is_active
         or not CreditLedgerEntry.objects.filter(user_id=str(request.user.pk), kind="grant").exists()
     )
+    context = billing_summary(user=request.user)
+    context["credit_packs"] = Plan.objects.filter(is_active=True, kind=PlanKind.CREDIT_PACK)
+    context["subscription_plans"] = Plan.objects.filter(is_active=True, kind=PlanKind.SUBSCRIPTION)
+    context["activating"] = activating
     return render(request, "billing/account.html", context)
 
 

@@ -70,3 +70,8 @@ def results_of(name: str, item: Any, *, paginated: bool = False) -> Any:
         fields["next"] = serializers.URLField(allow_null=True)
         fields["previous"] = serializers.URLField(allow_null=True)
     return inline_serializer(name, fields)
+
+
+# Free text of the API (prompts, appeals): some character that is neither a space nor
+# NUL, and no NUL anywhere (DRF refuses NUL); the schema states it as this pattern.
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"

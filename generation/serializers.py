@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.schema import TEXT_PATTERN
 from generation.models import GeneratedImage, GenerationJob
 
 # The moderation engine's limit (a pure module, cheap to import): longer prompts are
@@ -30,8 +31,8 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    # Must contain a non-space character: the schema says so too (pattern).
-    prompt = serializers.RegexField(r"\S", max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
+    # Must contain a non-space character and no NUL: the schema says so too (pattern).
+    prompt = serializers.RegexField(TEXT_PATTERN, max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
     negative_prompt = serializers.CharField(
         max_length=MAX_PROMPT_CHARS, required=False, allow_blank=True, default=""
     )

@@ -165,7 +165,11 @@ def test_dashboard_embeds_chart_data(moderator, client_for, subscriber) -> None:
     # Most urgent first, in words; categories as people read them; a table beside each.
     assert data["queue_by_priority"]["labels"] == ["critical", "high", "normal", "low"]
     assert data["queue_by_priority"]["values"] == [0, 0, 1, 0]
-    assert data["queue_by_category"] == {"labels": ["graphic violence"], "values": [1]}
+    assert data["queue_by_category"] == {
+        "keys": ["violence_graphic"],
+        "labels": ["graphic violence"],
+        "values": [1],
+    }
     assert '<th scope="row">graphic violence</th><td>1</td>' in page
     assert len(data["block_rate"]["labels"]) == 30
 
