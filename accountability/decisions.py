@@ -26,6 +26,7 @@ from accountability.models import (
 )
 from accountability.review import JOB_SUBJECT_TYPES, _priority_for, review_items_for
 from accountability.statements import statement_create
+from accountability.tasks import notify_reporters
 from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 
@@ -303,9 +304,13 @@ def _apply(
 def _close_reports(item: ReviewItem, *, outcome: str) -> None:
     report_id = item.context.get("report_id")
     if report_id:
-        Report.objects.filter(pk=report_id, status=ReportStatus.OPEN).update(
+        closed = Report.objects.filter(pk=report_id, status=ReportStatus.OPEN).update(
             status=ReportStatus.DECIDED, outcome=outcome, decided_at=timezone.now()
         )
+        if closed:
+            # The notifiers hear the outcome (DSA Art. 16(5)); a lost message is caught
+            # by the periodic accountability.notify_reporters_pending.
+            transaction.on_commit(lambda: notify_reporters.delay(str(report_id)), robust=True)
 
 
 def _take_down_reported_image(item: ReviewItem, *, moderator: Any, facts: str) -> None:

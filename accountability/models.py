@@ -276,20 +276,34 @@ class Report(models.Model):
 
 
 class ReportFiling(models.Model):
-    """One reporter's notice, merged into a Report; a reporter counts once per report."""
+    """One notice, merged into a Report; a notifier counts once per report.
+
+    A signed-in reporter is ``reporter``. A signed-out visitor of a shared page gives a
+    name and an email address instead (DSA Art. 16(2)(c); both optional for a report of
+    sexual content involving minors), counted once per address. Every notifier with an
+    address hears the outcome (Art. 16(5)): ``notified_at``.
+    """
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="filings")
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    notifier_name = models.CharField(max_length=200, blank=True)
+    notifier_email = models.EmailField(blank=True)
     reason = models.CharField(max_length=32, choices=ReportReason.choices)
     details = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "reporter"], name="one_filing_per_reporter")
+            models.UniqueConstraint(fields=["report", "reporter"], name="one_filing_per_reporter"),
+            models.UniqueConstraint(
+                fields=["report", "notifier_email"],
+                condition=models.Q(reporter__isnull=True) & ~models.Q(notifier_email=""),
+                name="one_filing_per_notifier_email",
+            ),
         ]
 
     def __str__(self) -> str:

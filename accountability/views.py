@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.appeals import appeal_create
+from accountability.reports import report_file
 from accountability.selectors import (
     appeal_of,
     appealed_content,
@@ -20,6 +23,7 @@ from accountability.selectors import (
     transparency_report,
 )
 from core.errors import ApplicationError, ErrorCode
+from core.ratelimit import client_ip, rate_limit_enforce
 
 
 @login_required
@@ -70,14 +74,18 @@ def transparency(request: HttpRequest) -> HttpResponse:
     return render(request, "accountability/transparency.html", {"report": transparency_report()})
 
 
-@login_required
 @require_POST
 def report_create(request: HttpRequest) -> HttpResponse:
-    """The report form on the image and shared-image pages (the API has ``POST /reports``)."""
-    from accountability.reports import report_file
+    """The report form on the image and shared-image pages (the API has ``POST /reports``).
 
+    A signed-out visitor may report a shared image (DSA Art. 16: notices from anyone),
+    giving a name and an email address; such reports are rate-limited per address.
+    """
     image_id = request.POST.get("image_id", "")
     token = request.POST.get("share_token", "")
+    signed_in = request.user.is_authenticated
+    if not signed_in and not token:
+        return redirect_to_login(request.get_full_path())
     try:
         back = (
             reverse("shared-image", args=[token])
@@ -87,22 +95,40 @@ def report_create(request: HttpRequest) -> HttpResponse:
     except (ValueError, NoReverseMatch):
         raise Http404 from None
     try:
+        if not signed_in:
+            rate_limit_enforce(
+                key=client_ip(request),
+                limit=int(settings.REPORTS_ANONYMOUS_PER_IP),
+                window_seconds=int(settings.REPORTS_ANONYMOUS_WINDOW_SECONDS),
+                group="reports:anonymous-ip",
+                what="reports from one address",
+            )
         report_file(
-            reporter=request.user,
+            reporter=request.user if signed_in else None,
             image_id=image_id,
             reason=request.POST.get("reason", ""),
             details=request.POST.get("details", "")[:2000],
             share_token=token,
+            notifier_name=request.POST.get("notifier_name", ""),
+            notifier_email=request.POST.get("notifier_email", "")[:254],
         )
     except ApplicationError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise Http404 from None
-        messages.error(
-            request,
-            "Choose a reason from the list."
-            if exc.code == ErrorCode.INVALID_REQUEST
-            else exc.message,
-        )
+        if exc.code == ErrorCode.RATE_LIMITED:
+            response = render(
+                request, "accountability/report_refused.html", {"back": back}, status=429
+            )
+            response["Retry-After"] = exc.headers.get("Retry-After", "60")
+            return response
+        messages.error(request, _report_error_text(exc))
     else:
         messages.success(request, "Thank you. A moderator will look at this image.")
     return redirect(back)
+
+
+def _report_error_text(exc: ApplicationError) -> str:
+    if exc.code != ErrorCode.INVALID_REQUEST:
+        return exc.message
+    fields = exc.details or {}
+    return " ".join(str(m) for texts in fields.values() for m in texts) or exc.message

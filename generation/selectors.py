@@ -40,7 +40,8 @@ def job_get_for_user(*, user: Any, job_id: Any) -> GenerationJob:
 
 def image_visible_to(*, user: Any, image_id: Any, share_token: str = "") -> GeneratedImage:
     """The image if ``user`` may see it: its owner once the job succeeded, a moderator,
-    or anyone holding an active share link to it (``share_token``)."""
+    or anyone holding an active share link to it (``share_token``), signed in or not
+    (``user`` None or anonymous): the shared page itself is public."""
     image_uuid = _as_uuid(image_id)
     image = (
         GeneratedImage.objects.select_related("job")
@@ -49,12 +50,13 @@ def image_visible_to(*, user: Any, image_id: Any, share_token: str = "") -> Gene
         if image_uuid
         else None
     )
-    if image is None or not user.is_authenticated:
+    if image is None:
         raise ApplicationError(ErrorCode.NOT_FOUND)
-    if user_can_review(user):
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and user_can_review(user):
         return image
     if image.job.status == JobStatus.SUCCEEDED and (
-        image.job.user_id == user.pk
+        (signed_in and image.job.user_id == user.pk)
         or (
             share_token
             and ShareLink.objects.filter(

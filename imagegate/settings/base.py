@@ -279,6 +279,9 @@ RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=False)
 PROVENANCE_VERIFY_PER_PRINCIPAL = env.int("PROVENANCE_VERIFY_PER_PRINCIPAL", default=20)
 PROVENANCE_VERIFY_PER_IP = env.int("PROVENANCE_VERIFY_PER_IP", default=60)
 PROVENANCE_VERIFY_WINDOW_SECONDS = env.int("PROVENANCE_VERIFY_WINDOW_SECONDS", default=60)
+# Reports from signed-out visitors of shared pages, per client IP and window.
+REPORTS_ANONYMOUS_PER_IP = env.int("REPORTS_ANONYMOUS_PER_IP", default=10)
+REPORTS_ANONYMOUS_WINDOW_SECONDS = env.int("REPORTS_ANONYMOUS_WINDOW_SECONDS", default=3600)
 # Generation requests a minute for an account with active strikes (SPEC §3), at most.
 GENERATION_RATE_PER_MINUTE_WITH_STRIKES = env.int(
     "GENERATION_RATE_PER_MINUTE_WITH_STRIKES", default=2
@@ -363,6 +366,10 @@ IMAGEGATE_CSAM_RETENTION_DAYS = max(365, env.int("IMAGEGATE_CSAM_RETENTION_DAYS"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     "accountability-purge-expired": {"task": "accountability.purge_expired", "schedule": 3600.0},
+    "accountability-notify-reporters": {
+        "task": "accountability.notify_reporters_pending",
+        "schedule": 300.0,
+    },
     "generation-sweep-stuck-jobs": {
         "task": "generation.sweep_stuck_jobs",
         "schedule": env.float("GENERATION_SWEEP_INTERVAL_SECONDS", default=15.0),

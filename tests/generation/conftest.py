@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -9,10 +11,14 @@ from typing import Any
 import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
+from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import AgeVerificationStatus, User
+from generation.models import GeneratedImage, GenerationJob, JobStatus
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +102,20 @@ def balance(user: User) -> tuple[int, int]:
 
     result = credits_balance(user=user)
     return result.balance, result.reserved
+
+
+def delivered_image(user, status: str = JobStatus.SUCCEEDED) -> GeneratedImage:
+    """A finished job with one stored PNG, as the GPU task leaves it."""
+    job = GenerationJob.objects.create(
+        user=user, status=status, prompt="a lighthouse", model_id="tiny-test", width=256,
+        height=256, steps=4, guidance_scale=7.5, seed=1, credits_reserved=1,
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (40, 90, 160)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    image_id = uuid.uuid4()
+    key = default_storage.save(f"generations/{user.pk}/{job.pk}/{image_id}.png", ContentFile(data))
+    return GeneratedImage.objects.create(
+        id=image_id, job=job, index=0, width=256, height=256,
+        sha256=hashlib.sha256(data).hexdigest(), render_sha256="x", storage_key=key,
+    )  # fmt: skip

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import uuid
-
 import pytest
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
-from PIL import Image
 
-from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
-from tests.generation.conftest import balance, make_adult, subscribe
+from generation.models import GenerationJob, JobStatus, ShareLink
+from tests.generation.conftest import balance, delivered_image, make_adult, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -23,23 +16,6 @@ def web(subscriber) -> Client:
     client = Client()
     client.force_login(subscriber)
     return client
-
-
-def delivered_image(user, status: str = JobStatus.SUCCEEDED) -> GeneratedImage:
-    """A finished job with one stored PNG, as the GPU task leaves it."""
-    job = GenerationJob.objects.create(
-        user=user, status=status, prompt="a lighthouse", model_id="tiny-test", width=256,
-        height=256, steps=4, guidance_scale=7.5, seed=1, credits_reserved=1,
-    )  # fmt: skip
-    buffer = io.BytesIO()
-    Image.new("RGB", (256, 256), (40, 90, 160)).save(buffer, format="PNG")
-    data = buffer.getvalue()
-    image_id = uuid.uuid4()
-    key = default_storage.save(f"generations/{user.pk}/{job.pk}/{image_id}.png", ContentFile(data))
-    return GeneratedImage.objects.create(
-        id=image_id, job=job, index=0, width=256, height=256,
-        sha256=hashlib.sha256(data).hexdigest(), render_sha256="x", storage_key=key,
-    )  # fmt: skip
 
 
 def test_studio_shows_the_form_with_the_plan_limits(web) -> None:

@@ -264,7 +264,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "L 404 400 404 404 404 404 404 L L",
     ),
     "accountability:report-create": (
-        "L 405 405 405 405 405 405 405 L L",
+        "405 405 405 405 405 405 405 405 405 405",
         "L 404 404 404 404 404 404 404 L L",
     ),
     "accountability:transparency": (
