@@ -145,8 +145,15 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
     visitor = open_page(PHONE)
     visitor.goto(share_url)
     expect(visitor.get_by_text("test model — random pixels")).to_be_visible()
-    expect(visitor.get_by_role("link", name="Log in to report this image")).to_be_visible()
     assert_accessible(visitor, "shared image (phone, anonymous)")
+    # A signed-out visitor reports it (DSA Art. 16): a reason, a name and an address.
+    visitor.get_by_label("What is wrong with this image?").select_option("violence_graphic")
+    visitor.get_by_label("Your name").fill("Ana Lima")
+    visitor.get_by_label("Your email address").fill("ana@example.org")
+    shot(visitor, "journey1-08-shared-report-phone", key=True)
+    visitor.get_by_role("button", name="Report image").click()
+    expect(visitor.get_by_text("Thank you. A moderator will look at this image.")).to_be_visible()
+    assert_accessible(visitor, "shared image reported (phone, anonymous)")
 
     page.goto("/studio/gallery/")
     expect(page.locator("main .gallery img")).to_have_count(1)
