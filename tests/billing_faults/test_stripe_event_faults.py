@@ -9,6 +9,7 @@ balance + reserved = grants + adjustments − commits.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -227,3 +228,47 @@ def _wait_processed(event_pk: int, output: Callable[[], str]) -> None:
         timeout=45,
         what=f"event {event_pk} not processed:\n{output()[-4000:]}",
     )
+
+
+def test_a_worker_killed_mid_grant_loses_no_invoice_and_grants_it_once(
+    subscriber: tuple[User, Customer, Plan], tmp_path: Path
+) -> None:
+    """SIGKILL of the whole worker (no shutdown, no rollback of its own) inside the
+    grant's transaction: the event stays claimed by a dead worker; a new worker's
+    re-drive takes the claim over once it expires and grants exactly once."""
+    user, customer, plan = subscriber
+    credits_grant(user=user, amount=5, reason="opening balance", reference=new_id("grant"))
+    account_lock = "SELECT id FROM billing_creditaccount WHERE user_id = %s FOR UPDATE"
+    locker = _locker()
+    doomed = celery_worker(STRIPE_EVENT_CLAIM_SECONDS="3")
+    try:
+        locker.execute(account_lock, [user.pk])
+        payload = paid_invoice(customer, plan)
+        stored = receive(payload)
+        _waiting_backend("SELECT")  # the worker is inside the grant, waiting on the row
+        doomed.stop(signal.SIGKILL)
+        locker.commit()
+        stored.refresh_from_db()
+        assert (stored.processed_at, stored.attempts) == (None, 1)
+        assert stored.claimed_at is not None  # claimed by a worker that no longer exists
+        assert credits_balance(user=user).balance == 5
+    finally:
+        locker.close()
+        doomed.stop()
+    heir = celery_worker(
+        beat=True, schedule_dir=tmp_path,
+        STRIPE_EVENT_CLAIM_SECONDS="3", STRIPE_EVENT_REDRIVE_SECONDS="1",
+    )  # fmt: skip
+    try:
+        _wait_processed(stored.pk, heir.output)
+    finally:
+        heir.stop()
+    stored.refresh_from_db()
+    assert (stored.attempts, stored.error) == (2, "")
+    invoice = payload["data"]["object"]["id"]
+    grants = grants_by_invoice(user)
+    assert {k: v for k, v in grants.items() if k.startswith("invoice:")} == {
+        f"invoice:{invoice}": 1
+    }
+    assert credits_balance(user=user).balance == 5 + plan.credits_per_period
+    assert ledger_is_balanced(user)
