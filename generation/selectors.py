@@ -135,6 +135,7 @@ def job_etag(*, job: GenerationJob, queue_position: int | None) -> str:
         job.finished_at.isoformat() if job.finished_at else "",
         str(job.statement_id or ""),
         str(queue_position or ""),
+        "checking" if job.awaiting_check else "",
     )
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return f'W/"{job.pk}:{digest}"'

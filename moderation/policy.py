@@ -503,6 +503,21 @@ def policy_compiled() -> CompiledPolicy:
     return compiled
 
 
+def policy_compiled_version(version: PolicyVersion) -> CompiledPolicy:
+    """A given (published, so immutable) version compiled, from the same per-process cache:
+    the deep check decides under the version the request was decided with."""
+    key = (version.pk, version.number, version.created_at.isoformat())
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compile(version)
+        with _lock:
+            if len(_compiled) > 8:
+                _compiled.clear()
+                _moderators.clear()
+            _compiled[key] = compiled
+    return compiled
+
+
 def policy_current() -> PolicyVersion:
     """The newest published policy version (version 1 is created if none exists)."""
     return policy_compiled().version
@@ -556,15 +571,17 @@ def reset_text_classifier() -> None:
 
 
 def text_moderator(
-    compiled: CompiledPolicy, *, adult_content_allowed: bool = False
+    compiled: CompiledPolicy, *, adult_content_allowed: bool = False, classifiers: bool = True
 ) -> TextModerator:
     """A TextModerator for this version and adult-content setting (cached per process).
 
     Jurisdiction overrides are applied by the caller on top of the verdict
-    (``CompiledPolicy.jurisdiction_limits``): they can only make it stricter.
+    (``CompiledPolicy.jurisdiction_limits``): they can only make it stricter. Without
+    ``classifiers`` it is the rules-only request stage: the classifier is never loaded
+    (``TextModerator(classifier_deferred=True)``).
     """
-    scorer = text_classifier()
-    key = (compiled.version.pk, compiled.number, adult_content_allowed, id(scorer))
+    scorer = text_classifier() if classifiers else None
+    key = (compiled.version.pk, compiled.number, adult_content_allowed, classifiers, id(scorer))
     moderator = _moderators.get(key)
     if moderator is not None:
         return moderator
@@ -587,6 +604,7 @@ def text_moderator(
         minor_sexual=float(minor_sexual),
         max_chars=compiled.max_prompt_chars,
         regional_min_unsafe=compiled.document.get("regional_min_unsafe"),
+        classifier_deferred=not classifiers,
     )
     with _lock:
         if len(_moderators) >= _MAX_CACHED_MODERATORS:
