@@ -557,6 +557,12 @@ def text_classifier() -> Scorer | None:
     return scorer
 
 
+def text_classifier_loaded() -> bool:
+    """Whether this process has built (or been given) the text classifier: never in a
+    web process while ``MODERATION_CLASSIFIER_STAGE`` is ``queue``."""
+    return "scorer" in _classifier
+
+
 def set_text_classifier(scorer: Scorer | None) -> None:
     """Replace the process's classifier (tests, warm-up); clears compiled moderators."""
     with _lock:
