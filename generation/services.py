@@ -163,13 +163,14 @@ def generation_submit(
     from billing.entitlements import entitlements_for
     from billing.gates import gate_plan_active
     from generation.selectors import submit_facts
+    from moderation.selectors import strike_window_start
 
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
         if existing is not None:
             return existing
 
-    facts = submit_facts(user=user)
+    facts = submit_facts(user=user, strikes_since=strike_window_start())
     jurisdiction = user_jurisdiction(user=user)
     account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
     account_gates.gate_age_verified(user=user, jurisdiction=jurisdiction)
@@ -189,7 +190,7 @@ def generation_submit(
     )
 
     per_minute = generation_requests_per_minute(
-        user=user, plan_limit=entitlements.requests_per_minute
+        user=user, plan_limit=entitlements.requests_per_minute, strike_weight=facts.strike_weight
     )
     limit = rate_limit_hit(key=f"generation:{user.pk}", limit=per_minute, window_seconds=60)
     if not limit.allowed:
