@@ -227,9 +227,9 @@ def job_stage(
     """What a live job is doing, in words: one badge and one label that agree.
 
     A queued job waiting for the deep check (``checking``) is checking the prompt
-    before it is queued for the GPU. The worker reports denoising steps; before the first step it is loading the model;
-    after the last one it names its stage (``after_steps``): checking the image against
-    the content policy, then storing it.
+    before it is queued for the GPU. The worker reports denoising steps; before the
+    first step it is loading the model; after the last one it names its stage
+    (``after_steps``): checking the image against the content policy, then storing it.
     """
     if status == JobStatus.QUEUED and checking:
         return {"badge": "Queued", "tone": "warn", "label": "Checking the prompt…"}

@@ -393,9 +393,7 @@ def prompt_check_async(*, decision_id: str, job_id: str) -> ModerationDecision |
 
 def _deep_text_check(source: ModerationDecision, job_id: str) -> ModerationDecision:
     """The whole text path with the classifiers, recorded once after ``source``."""
-    record = (
-        source.followed_by.filter(stage=Stage.PROMPT).exclude(layer=Layer.EXTERNAL).first()
-    )
+    record = source.followed_by.filter(stage=Stage.PROMPT).exclude(layer=Layer.EXTERNAL).first()
     if record is not None:
         return record
     assert source.prompt_log is not None

@@ -69,6 +69,7 @@ def test_a_classifier_only_block_is_decided_by_the_moderation_worker(api_for) ->
     assert (deep.decision, deep.layer) == ("block", "classifier")
     assert deep.scores["classifier_stage"] == "queue"
     assert deep.scores["timings_ms"]["classifier"] > 0
+    assert blocked.statement_id is not None
     statement = StatementOfReasons.objects.get(pk=blocked.statement_id)
     assert "automated text classifier layer" in statement.facts
     assert Strike.objects.get(user=user).decision == deep

@@ -107,8 +107,8 @@ def test_a_corroborating_rule_hit_is_left_to_the_deep_check(
     scorer: FakeScorer,
     handoff: list[tuple[str, str, str]],  # noqa: F811
 ) -> None:
-    """"robbery" holds for review only when the classifier agrees: the request cannot
-    tell, so it allows and lists the hit as deferred; the deep check decides."""
+    """A "robbery" hit holds for review only when the classifier agrees: the request
+    cannot tell, so it allows and lists the hit as deferred; the deep check decides."""
     decision = prompt_moderate(
         user=member, prompt="a bank robbery", negative_prompt="", jurisdiction=jurisdiction
     )
