@@ -4,7 +4,8 @@
 
 Prints one JSON line: SQL statements and Redis round trips per submit of an allowed
 prompt (the median over ``--samples`` submits after two warm-up ones), which statements
-and commands they are, and the per-layer p50/p99 of the synchronous prompt check.
+and commands they are, and the per-layer p50/p99 of the prompt check in the request and
+in the deep check (the moderation queue).
 """
 
 from __future__ import annotations
@@ -104,30 +105,45 @@ def submit_costs(keys: list[str], samples: int) -> dict[str, Any]:
 
 
 def moderation_layers(count: int) -> dict[str, Any]:
+    """Per-layer timings of the text path where it runs: the request stage (what the web
+    process runs under ``MODERATION_CLASSIFIER_STAGE``) and the deep check (the whole
+    path with the classifiers, what a moderation worker runs per prompt)."""
     from benchmarks.fixtures import prompts
     from moderation.policy import policy_compiled, text_moderator
+    from moderation.services import classifier_stage
 
-    check = text_moderator(policy_compiled()).check
     texts = prompts()[:count]
-    check(texts[0])
-    layers: dict[str, list[float]] = collections.defaultdict(list)
-    start = time.perf_counter()
-    for text in texts:
-        verdict = check(text)
-        for layer, value in verdict.timings_ms.items():
-            layers[layer].append(value)
-    elapsed = time.perf_counter() - start
 
     def pct(values: list[float], q: float) -> float:
         values = sorted(values)
         return values[min(len(values) - 1, int(len(values) * q))]
 
+    def measure(classifiers: bool) -> dict[str, Any]:
+        check = text_moderator(policy_compiled(), classifiers=classifiers).check
+        check(texts[0])
+        layers: dict[str, list[float]] = collections.defaultdict(list)
+        start = time.perf_counter()
+        for text in texts:
+            verdict = check(text)
+            for layer, value in verdict.timings_ms.items():
+                layers[layer].append(value)
+        elapsed = time.perf_counter() - start
+        return {
+            "prompts_per_s": len(texts) / elapsed,
+            "layers": {
+                layer: {"p50": pct(v, 0.5), "p99": pct(v, 0.99)} for layer, v in layers.items()
+            },
+        }
+
+    stage = classifier_stage()
+    request = measure(classifiers=stage == "request")
+    deep = measure(classifiers=True)
     return {
         "moderation_prompts": len(texts),
-        "prompts_per_s": len(texts) / elapsed,
-        "moderation": {
-            layer: {"p50": pct(v, 0.5), "p99": pct(v, 0.99)} for layer, v in layers.items()
-        },
+        "classifier_stage": stage,
+        "prompts_per_s": request["prompts_per_s"],
+        "moderation": request["layers"],
+        "deep_check": deep,
     }
 
 

@@ -396,31 +396,41 @@ def queue_overhead(env: dict[str, str], data: Path, *, own_broker: bool) -> Any:
          "GenerationJob.objects.filter(status='queued').update(status='canceled')"],
         cwd=ROOT, env=env, check=True,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "imagegate",
-            "worker",
-            "-Q",
-            "gpu",
-            "-c",
-            "1",
-            "--pool",
-            "solo",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**env, "IMAGEGATE_TORCH_THREADS": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+
+    def celery_worker(queue: str, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "imagegate",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "1",
+                "--pool",
+                "solo",
+                "-n",
+                f"{queue}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**env, **extra_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    # The deep check (the prompt classifiers) runs on the moderation queue before the GPU.
+    workers = [
+        celery_worker("gpu", {"IMAGEGATE_TORCH_THREADS": "1"}),
+        celery_worker("moderation", {}),
+    ]
     try:
         out = subprocess.run(
             [
@@ -442,11 +452,13 @@ def queue_overhead(env: dict[str, str], data: Path, *, own_broker: bool) -> Any:
         log(f"queue overhead: {result}")
         return result
     finally:
-        worker.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            worker.wait(timeout=30)
-        if worker.poll() is None:
-            worker.kill()
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.wait(timeout=30)
+            if worker.poll() is None:
+                worker.kill()
 
 
 def ms(us: float) -> str:
@@ -611,6 +623,17 @@ def render(
     layer_rows = [
         f"| {layer} | {v['p50']:.2f} ms | {v['p99']:.2f} ms |" for layer, v in moderation.items()
     ]
+    deep = counts.get("deep_check") or {"layers": {}, "prompts_per_s": 0.0}
+    deep_rows = [
+        f"| {layer} | {v['p50']:.2f} ms | {v['p99']:.2f} ms |"
+        for layer, v in deep["layers"].items()
+    ]
+    stage = counts.get("classifier_stage", "request")
+    in_request = (
+        "normalisation and rules; the classifiers run in the deep check"
+        if stage == "queue"
+        else "the whole text path, classifiers included"
+    )
     loads = [r["load"] for rs in results.values() for r in rs]
     lines = [
         BEGIN,
@@ -641,19 +664,35 @@ def render(
         f"to every API route (provenance verify included): {rss_after:.0f} MB; libtorch "
         f"mapped in a web worker: {'**yes**' if torch_mapped else 'no'}.",
         "",
-        f"Prompt moderation in the request, per layer ({moderation_count(counts)} ordinary "
-        f"prompts, one thread): {counts['prompts_per_s']:.0f} prompts/s.",
+        f"Prompt moderation in the request (`MODERATION_CLASSIFIER_STAGE={stage}`: "
+        f"{in_request}), per layer ({moderation_count(counts)} ordinary prompts, one "
+        f"thread): {counts['prompts_per_s']:.0f} prompts/s.",
         "",
         "| layer | p50 | p99 |",
         "|---|---|---|",
         *layer_rows,
+        "",
+        f"The deep check's text path (what a moderation worker process runs per prompt: "
+        f"normalisation, rules, MiniLM windows, the multilingual head; the same prompts, one "
+        f"thread): {deep['prompts_per_s']:.0f} prompts/s per worker process.",
+        "",
+        "| layer | p50 | p99 |",
+        "|---|---|---|",
+        *deep_rows,
     ]
     if queued:
+        check = (
+            f" Of it, the deep check (job queued → handed to the GPU queue by an idle "
+            f"moderation worker): p50 {queued['check_p50']:.1f} ms, "
+            f"p99 {queued['check_p99']:.1f} ms."
+            if queued.get("check_p50") is not None
+            else ""
+        )
         lines += [
             "",
             f"Queue overhead (job queued → started by an idle GPU worker, {queued['n']} jobs "
             f"one at a time, 64×64, 1 step): p50 {queued['p50']:.1f} ms, "
-            f"p99 {queued['p99']:.1f} ms.",
+            f"p99 {queued['p99']:.1f} ms.{check}",
         ]
     lines.append(END)
     return "\n".join(lines)

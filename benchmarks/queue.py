@@ -1,10 +1,13 @@
 """Queue overhead: a submitted job's wait from ``queued_at`` to ``started_at`` on an idle
-GPU worker (one job at a time, tiny model, 64×64, 1 step).
+GPU worker (one job at a time, tiny model, 64×64, 1 step), and within it the deep check
+on an idle moderation worker (``queued_at`` to ``dispatched_at``, when the check handed
+the job to the GPU queue).
 
     python -m benchmarks.queue --base http://127.0.0.1:8201 --keys KEYS.txt [--jobs 20]
 
-Run by ``benchmarks.http`` with a Celery worker on the ``gpu`` queue of the benchmark's
-own (emptied) broker; prints one JSON line with p50/p99 in milliseconds.
+Run by ``benchmarks.http`` with a Celery worker on the ``gpu`` queue and one on the
+``moderation`` queue of the benchmark's own (emptied) broker; prints one JSON line with
+p50/p99 in milliseconds.
 """
 
 from __future__ import annotations
@@ -58,20 +61,30 @@ def main() -> int:
             if status not in ("queued", "running"):
                 break
             time.sleep(0.1)
-    waits = sorted(
-        (job.started_at - job.queued_at).total_seconds() * 1000
-        for job in GenerationJob.objects.filter(pk__in=ids[2:])  # 2 warm-up jobs
-        if job.started_at and job.queued_at
-    )
+    waits, checks = [], []
+    for job in GenerationJob.objects.filter(pk__in=ids[2:]):  # 2 warm-up jobs
+        if job.started_at is None or job.queued_at is None:
+            continue
+        waits.append((job.started_at - job.queued_at).total_seconds() * 1000)
+        if job.dispatched_at is not None:
+            checks.append((job.dispatched_at - job.queued_at).total_seconds() * 1000)
+    waits.sort()
+    checks.sort()
     if not waits:
         print(json.dumps(None))
         return 1
+
+    def p99(values: list[float]) -> float:
+        return values[min(len(values) - 1, int(len(values) * 0.99))]
+
     print(
         json.dumps(
             {
                 "n": len(waits),
                 "p50": waits[len(waits) // 2],
-                "p99": waits[min(len(waits) - 1, int(len(waits) * 0.99))],
+                "p99": p99(waits),
+                "check_p50": checks[len(checks) // 2] if checks else None,
+                "check_p99": p99(checks) if checks else None,
             }
         )
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -137,6 +138,7 @@ def job_etag(*, job: GenerationJob, queue_position: int | None) -> str:
         job.finished_at.isoformat() if job.finished_at else "",
         str(job.statement_id or ""),
         str(queue_position or ""),
+        "checking" if job.awaiting_check else "",
     )
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return f'W/"{job.pk}:{digest}"'
@@ -149,11 +151,14 @@ class SubmitFacts:
     email_verified: bool
     has_open_billing_flag: bool
     credit_balance: int
+    strike_weight: int = 0
 
 
-def submit_facts(*, user: Any) -> SubmitFacts:
-    """The email, billing-flag and credit facts of ``user`` for ``generation_submit``,
-    in one statement (each gate still decides on its own fact, in the spec's order).
+def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
+    """The email, billing-flag, credit and active-strike facts of ``user`` for
+    ``generation_submit``, in one statement (each gate still decides on its own fact, in
+    the spec's order). ``strike_weight`` sums the unrevoked strikes created since
+    ``strikes_since`` (the policy's window), as ``moderation.selectors.strike_weight_active``.
 
     Written as SQL over the models' own table and column names: it runs on every submit,
     and building it through the ORM cost more CPU than the database spends on it.
@@ -162,11 +167,13 @@ def submit_facts(*, user: Any) -> SubmitFacts:
 
     from accounts.models import User
     from billing.models import BillingReviewFlag, CreditAccount
+    from moderation.models import Strike
 
     def column(model: Any, field: str) -> str:
         return str(model._meta.get_field(field).column)
 
     email, flag, account = EmailAddress._meta, BillingReviewFlag._meta, CreditAccount._meta
+    strike = Strike._meta
     sql = (
         f"SELECT EXISTS(SELECT 1 FROM {email.db_table} e "  # noqa: S608
         f"WHERE e.{column(EmailAddress, 'user')} = u.{column(User, 'id')} "
@@ -176,12 +183,17 @@ def submit_facts(*, user: Any) -> SubmitFacts:
         f"WHERE f.{column(BillingReviewFlag, 'user')} = u.{column(User, 'id')} "
         f"AND f.{column(BillingReviewFlag, 'resolved_at')} IS NULL), "
         f"(SELECT a.{column(CreditAccount, 'balance')} FROM {account.db_table} a "
-        f"WHERE a.{column(CreditAccount, 'user')} = u.{column(User, 'id')}) "
+        f"WHERE a.{column(CreditAccount, 'user')} = u.{column(User, 'id')}), "
+        f"(SELECT SUM(s.{column(Strike, 'severity')}) FROM {strike.db_table} s "
+        f"WHERE s.{column(Strike, 'user')} = u.{column(User, 'id')} "
+        f"AND s.{column(Strike, 'revoked_at')} IS NULL "
+        f"AND s.{column(Strike, 'created_at')} >= %s) "
         f"FROM {User._meta.db_table} u WHERE u.{column(User, 'id')} = %s"
     )
     user_id = User._meta.get_field("id").get_db_prep_value(user.pk, connection)
+    since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+        cursor.execute(sql, [since, user_id])
         row = cursor.fetchone()
     if row is None:
         return SubmitFacts(email_verified=False, has_open_billing_flag=False, credit_balance=0)
@@ -189,4 +201,5 @@ def submit_facts(*, user: Any) -> SubmitFacts:
         email_verified=bool(row[0]),
         has_open_billing_flag=bool(row[1]),
         credit_balance=int(row[2] or 0),
+        strike_weight=int(row[3] or 0),
     )

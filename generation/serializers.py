@@ -14,6 +14,9 @@ from generation.models import GeneratedImage, GenerationJob
 # refused with 400, never truncated.
 from moderation.engine.normalize import MAX_PROMPT_CHARS
 
+# What a queued job waiting for the deep check (moderation queue) says it is doing.
+CHECKING_NOTE = "Checking the prompt against the content policy before it is queued."
+
 
 class StrictBooleanField(serializers.BooleanField):
     """true/false only (and the form words for them): not 0, 1 or "yes" as DRF allows,
@@ -115,6 +118,14 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
         return ImageOutputSerializer(images, many=True).data  # type: ignore[return-value]
 
     def get_moderation(self, job: GenerationJob) -> dict[str, Any] | None:
+        if job.status == "queued" and job.awaiting_check:
+            # The deep check (text classifiers, external API) runs before the GPU.
+            return {
+                "decision": "checking",
+                "category": None,
+                "statement_id": None,
+                "note": CHECKING_NOTE,
+            }
         if not (job.moderation_category or job.statement_id or job.status == "held_for_review"):
             return None
         decision = {
@@ -126,20 +137,23 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
             "category": job.moderation_category or None,
             "statement_id": str(job.statement_id) if job.statement_id else None,
         }
-        if decision == "review" and job.statement_id and job.moderation_decision_id:
-            answer["regional_rule"] = _regional_rule(job.moderation_decision_id)
+        if decision == "review" and job.statement_id:
+            answer["regional_rule"] = _regional_rule(job.statement_id)
         return answer
 
     def get_error(self, job: GenerationJob) -> str | None:
         return job.error if job.status == "failed" and job.error else None
 
 
-def _regional_rule(decision_id: Any) -> dict[str, Any] | None:
-    """The regional rule that held a job (one query, only for jobs held with a statement)."""
+def _regional_rule(statement_id: Any) -> dict[str, Any] | None:
+    """The regional rule that held a job (one query, only for jobs held with a statement):
+    the scores of the decision that gave the statement (the request's or the deep check's)."""
     from moderation.models import ModerationDecision
 
     scores = (
-        ModerationDecision.objects.filter(pk=decision_id).values_list("scores", flat=True).first()
+        ModerationDecision.objects.filter(statement_id=statement_id)
+        .values_list("scores", flat=True)
+        .first()
     )
     regional = (scores or {}).get("regional")
     if not regional:

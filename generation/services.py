@@ -163,13 +163,14 @@ def generation_submit(
     from billing.entitlements import entitlements_for
     from billing.gates import gate_plan_active
     from generation.selectors import submit_facts
+    from moderation.selectors import strike_window_start
 
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
         if existing is not None:
             return existing
 
-    facts = submit_facts(user=user)
+    facts = submit_facts(user=user, strikes_since=strike_window_start())
     jurisdiction = user_jurisdiction(user=user)
     account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
     account_gates.gate_age_verified(user=user, jurisdiction=jurisdiction)
@@ -189,7 +190,7 @@ def generation_submit(
     )
 
     per_minute = generation_requests_per_minute(
-        user=user, plan_limit=entitlements.requests_per_minute
+        user=user, plan_limit=entitlements.requests_per_minute, strike_weight=facts.strike_weight
     )
     limit = rate_limit_hit(key=f"generation:{user.pk}", limit=per_minute, window_seconds=60)
     if not limit.allowed:
@@ -336,14 +337,22 @@ def _job_create(
 
 
 def _job_hand_on(job: GenerationJob, decision: Any) -> None:
-    """A held job goes to review; an allowed one to the external check or the GPU."""
-    from moderation.services import prompt_check_async_enqueue
+    """A held job goes to review; an allowed one to the deep check or the GPU.
+
+    The deep check (the text classifiers, the external API) runs on the ``moderation``
+    queue and hands the job on to the GPU, to review or to a block
+    (``generation_enqueue_gpu`` and friends). A job held by the rules gets it too
+    when the classifiers were deferred: a block there (zero tolerance) still blocks it,
+    and the moderator sees the classifier's scores; it does not wait for it
+    (``awaiting_check`` stays off: a moderator's approval stands in for the check).
+    """
+    from moderation.services import prompt_check_async_enqueue, prompt_needs_async_check
 
     if job.status == JobStatus.HELD_FOR_REVIEW:
         _open_review(job, kind="prompt", decision=decision)
+        if prompt_needs_async_check(decision=decision):
+            prompt_check_async_enqueue(job_id=job.pk, decision=decision)
     elif job.awaiting_check:
-        # The external layer runs on the ``moderation`` queue; it hands the job on
-        # to the GPU, to review or to a block (generation_enqueue_gpu and friends).
         prompt_check_async_enqueue(job_id=job.pk, decision=decision)
     else:
         generation_enqueue_on_commit(job)
@@ -559,7 +568,8 @@ def _fence_out(job: GenerationJob) -> list[str]:
 
 def generation_hold_for_review(*, job_id: UUID | str, decision: Any) -> GenerationJob:
     """An asynchronous prompt check was unsure: hold the job for a moderator, whatever
-    state it reached meanwhile.
+    state it reached meanwhile (with the decision's statement of reasons, if it has one:
+    a stricter regional threshold).
 
     Queued (waiting for the check, or re-sent) or running ⇒ held before generation (a
     running attempt is fenced out and stops; nothing is stored or charged). Delivered
@@ -576,10 +586,11 @@ def generation_hold_for_review(*, job_id: UUID | str, decision: Any) -> Generati
             job.hold_stage = HoldStage.PROMPT
             job.awaiting_check = False
             job.moderation_category = category
+            job.statement_id = getattr(decision, "statement_id", None) or job.statement_id
             job.save(
                 update_fields=[
                     "status", "hold_stage", "awaiting_check", "moderation_category",
-                    "updated_at", *fenced,
+                    "statement_id", "updated_at", *fenced,
                 ]
             )  # fmt: skip
             _open_review(job, kind="prompt", decision=decision)

@@ -216,14 +216,23 @@ def _raise_404() -> Any:
 
 
 def job_stage(
-    *, status: str, step: int, total: int, queue_position: int | None, after_steps: str = ""
+    *,
+    status: str,
+    step: int,
+    total: int,
+    queue_position: int | None,
+    after_steps: str = "",
+    checking: bool = False,
 ) -> dict[str, str]:
     """What a live job is doing, in words: one badge and one label that agree.
 
-    The worker reports denoising steps; before the first step it is loading the model;
-    after the last one it names its stage (``after_steps``): checking the image against
-    the content policy, then storing it.
+    A queued job waiting for the deep check (``checking``) is checking the prompt
+    before it is queued for the GPU. The worker reports denoising steps; before the
+    first step it is loading the model; after the last one it names its stage
+    (``after_steps``): checking the image against the content policy, then storing it.
     """
+    if status == JobStatus.QUEUED and checking:
+        return {"badge": "Queued", "tone": "warn", "label": "Checking the prompt…"}
     if status == JobStatus.QUEUED:
         where = f" — position {queue_position} in the queue" if queue_position else ""
         return {"badge": "Queued", "tone": "warn", "label": f"Waiting for a worker{where}."}
@@ -259,6 +268,7 @@ def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
             total=total,
             queue_position=data.get("queue_position"),
             after_steps=str((job.timings or {}).get("stage", "")),
+            checking=bool(job.awaiting_check),
         ),
         "is_live": job.status in (JobStatus.QUEUED, JobStatus.RUNNING),
     }

@@ -165,7 +165,13 @@ class ModerationDecision(models.Model):
                 fields=["follows"],
                 condition=models.Q(layer="external"),
                 name="moderation_one_external_check_per_decision",
-            )
+            ),
+            # A re-delivered deep check never records a second text decision.
+            models.UniqueConstraint(
+                fields=["follows"],
+                condition=models.Q(stage="prompt") & ~models.Q(layer="external"),
+                name="moderation_one_deep_check_per_decision",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,9 @@ Rules:
   (``manage.py moderation_policy_refresh``, run by ``make run`` and on deploy)
   publishes them over a policy nobody has edited; an edited policy is left alone.
 - Compiled rules and moderators are cached per process per version: a new version
-  is picked up on the next call, without a restart.
+  is picked up without a restart, at once in the process that published it and
+  within ``IMAGEGATE_REFERENCE_CACHE_SECONDS`` in the others (which newest version
+  there is, is read at most that often; 0 reads it on every call).
 - Per-jurisdiction overrides only make thresholds stricter (the lower of the two
   bounds wins): a jurisdiction can never loosen the policy. Where only the classifier
   crosses them they hold for review, never block (``TextModerator.regional``;
@@ -28,10 +30,12 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.roles import user_is_senior_moderator
@@ -375,6 +379,7 @@ def _publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> PolicyV
                     after={"number": number, "changed": _changed_sections(previous, clean)},
                     reason=reason,
                 )
+            policy_newest_forget()
             return version
         except IntegrityError:
             continue
@@ -458,6 +463,7 @@ class CompiledPolicy:
 
 _lock = threading.Lock()
 _compiled: dict[tuple[int, int, str], CompiledPolicy] = {}
+_newest: dict[str, tuple[float, tuple[Any, int, Any]]] = {}
 _moderators: dict[tuple[Any, ...], TextModerator] = {}
 _classifier: dict[str, Any] = {}
 _MAX_CACHED_MODERATORS = 64
@@ -483,18 +489,53 @@ def _compile(version: PolicyVersion) -> CompiledPolicy:
     )
 
 
-def policy_compiled() -> CompiledPolicy:
-    """The current policy, compiled once per process per version."""
+def _newest_row() -> tuple[Any, int, Any] | None:
+    """The newest version's (pk, number, created_at), kept for
+    ``IMAGEGATE_REFERENCE_CACHE_SECONDS`` (see module rules)."""
+    ttl = float(getattr(settings, "IMAGEGATE_REFERENCE_CACHE_SECONDS", 0))
+    now = time.monotonic()
+    cached = _newest.get("row")
+    if ttl > 0 and cached is not None and now - cached[0] < ttl:
+        return cached[1]
     row = (
         PolicyVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
     )
+    if ttl > 0 and row is not None:
+        _newest["row"] = (now, row)
+    return row
+
+
+def policy_newest_forget() -> None:
+    """Read the newest version again on the next call (after a publish, in this process)."""
+    _newest.clear()
+
+
+def policy_compiled() -> CompiledPolicy:
+    """The current policy, compiled once per process per version."""
+    row = _newest_row()
     if row is None:
         version = _policy_create_default()
+        policy_newest_forget()
         row = (version.pk, version.number, version.created_at)
     key = (row[0], row[1], row[2].isoformat())
     compiled = _compiled.get(key)
     if compiled is None:
         compiled = _compile(PolicyVersion.objects.get(pk=row[0]))
+        with _lock:
+            if len(_compiled) > 8:
+                _compiled.clear()
+                _moderators.clear()
+            _compiled[key] = compiled
+    return compiled
+
+
+def policy_compiled_version(version: PolicyVersion) -> CompiledPolicy:
+    """A given (published, so immutable) version compiled, from the same per-process cache:
+    the deep check decides under the version the request was decided with."""
+    key = (version.pk, version.number, version.created_at.isoformat())
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compile(version)
         with _lock:
             if len(_compiled) > 8:
                 _compiled.clear()
@@ -542,6 +583,12 @@ def text_classifier() -> Scorer | None:
     return scorer
 
 
+def text_classifier_loaded() -> bool:
+    """Whether this process has built (or been given) the text classifier: never in a
+    web process while ``MODERATION_CLASSIFIER_STAGE`` is ``queue``."""
+    return "scorer" in _classifier
+
+
 def set_text_classifier(scorer: Scorer | None) -> None:
     """Replace the process's classifier (tests, warm-up); clears compiled moderators."""
     with _lock:
@@ -556,15 +603,17 @@ def reset_text_classifier() -> None:
 
 
 def text_moderator(
-    compiled: CompiledPolicy, *, adult_content_allowed: bool = False
+    compiled: CompiledPolicy, *, adult_content_allowed: bool = False, classifiers: bool = True
 ) -> TextModerator:
     """A TextModerator for this version and adult-content setting (cached per process).
 
     Jurisdiction overrides are applied by the caller on top of the verdict
-    (``CompiledPolicy.jurisdiction_limits``): they can only make it stricter.
+    (``CompiledPolicy.jurisdiction_limits``): they can only make it stricter. Without
+    ``classifiers`` it is the rules-only request stage: the classifier is never loaded
+    (``TextModerator(classifier_deferred=True)``).
     """
-    scorer = text_classifier()
-    key = (compiled.version.pk, compiled.number, adult_content_allowed, id(scorer))
+    scorer = text_classifier() if classifiers else None
+    key = (compiled.version.pk, compiled.number, adult_content_allowed, classifiers, id(scorer))
     moderator = _moderators.get(key)
     if moderator is not None:
         return moderator
@@ -587,6 +636,7 @@ def text_moderator(
         minor_sexual=float(minor_sexual),
         max_chars=compiled.max_prompt_chars,
         regional_min_unsafe=compiled.document.get("regional_min_unsafe"),
+        classifier_deferred=not classifiers,
     )
     with _lock:
         if len(_moderators) >= _MAX_CACHED_MODERATORS:

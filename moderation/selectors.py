@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -68,12 +68,27 @@ def user_strike_count(*, user: Any) -> int:
     return strike_weight_active(user=user, window_days=window_days)
 
 
-def generation_requests_per_minute(*, user: Any, plan_limit: int) -> int:
-    """The plan's per-minute generation limit, tightened while the account has active
-    strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``."""
+def strike_window_start() -> datetime:
+    """Where the current policy's strike window starts: strikes created since count."""
     from moderation.policy import policy_compiled
 
     window_days = int(policy_compiled().document["strikes"]["window_days"])
-    if strike_weight_active(user=user, window_days=window_days) <= 0:
+    return timezone.now() - timedelta(days=window_days)
+
+
+def generation_requests_per_minute(
+    *, user: Any, plan_limit: int, strike_weight: int | None = None
+) -> int:
+    """The plan's per-minute generation limit, tightened while the account has active
+    strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``.
+
+    ``strike_weight``: the active weight when the caller has read it already (the
+    submit reads it with its other facts, ``generation.selectors.submit_facts``)."""
+    if strike_weight is None:
+        from moderation.policy import policy_compiled
+
+        window_days = int(policy_compiled().document["strikes"]["window_days"])
+        strike_weight = strike_weight_active(user=user, window_days=window_days)
+    if strike_weight <= 0:
         return plan_limit
     return max(1, min(plan_limit, int(settings.GENERATION_RATE_PER_MINUTE_WITH_STRIKES)))

@@ -9,8 +9,13 @@ from celery import shared_task
     name="moderation.check_prompt_async", queue="moderation", ignore_result=True, acks_late=True
 )
 def check_prompt_async(job_id: str, decision_id: str) -> None:
-    """The external API check of an allowed prompt; hands the job to the GPU, to
-    review or to a block (``moderation.services.prompt_check_external``)."""
-    from moderation.services import prompt_check_external
+    """The deep check of a job's prompt before the GPU: the text classifiers (when the
+    request deferred them) and the external API (when configured); hands the job to
+    the GPU, to review or to a block (``moderation.services.prompt_check_async``).
 
-    prompt_check_external(decision_id=decision_id, job_id=job_id)
+    ``acks_late``: a worker killed mid-check leaves the message to be redelivered, and
+    the check records each layer once, so running it again is a no-op.
+    """
+    from moderation.services import prompt_check_async
+
+    prompt_check_async(decision_id=decision_id, job_id=job_id)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
@@ -40,3 +41,10 @@ def celery_worker(transactional_db: None) -> Iterator[WorkerProcess]:
     """A real Celery worker process on every queue, against this test's database."""
     with running_worker() as worker:
         yield worker
+
+
+@pytest.fixture
+def classifier_in_request(settings: Any) -> None:
+    """The text classifiers run in the request (``MODERATION_CLASSIFIER_STAGE="request"``):
+    for tests whose point is the synchronous answer (a 422 for a classifier block)."""
+    settings.MODERATION_CLASSIFIER_STAGE = "request"

@@ -350,8 +350,14 @@ OPENAI_MODERATION_TIMEOUT = env.float("OPENAI_MODERATION_TIMEOUT", default=2.0)
 OPENAI_FAIL_POLICY = env("OPENAI_FAIL_POLICY", default="review")
 # Run the external check on the moderation queue before the GPU (True) or inline.
 MODERATION_OPENAI_ASYNC = env.bool("MODERATION_OPENAI_ASYNC", default=True)
-# The multilingual (USE) classifier head runs beside the English one in the web process:
-# about +120 MB per web process; off, non-English prompts rely on the term lists alone.
+# Where the text classifiers (MiniLM over every window, the multilingual head, the
+# minor_sexual rule) run: "queue" (default) on the moderation queue before the GPU, the
+# request runs normalisation and the rules only and never loads them (the deep check,
+# docs/moderation.md); "request" in the web process, so a classifier block is a 422 at
+# once (about 20-80 ms of CPU and +150-250 MB per web process).
+MODERATION_CLASSIFIER_STAGE = env("MODERATION_CLASSIFIER_STAGE", default="queue")
+# The multilingual (USE) classifier head runs beside the English one (where the
+# classifiers run): about +120 MB; off, non-English prompts rely on the term lists alone.
 MODERATION_MULTILINGUAL_HEAD = env.bool("MODERATION_MULTILINGUAL_HEAD", default=True)
 # A missing text classifier model: 503 (True) or rules-only decisions (False).
 MODERATION_TEXT_CLASSIFIER_REQUIRED = env.bool("MODERATION_TEXT_CLASSIFIER_REQUIRED", default=False)

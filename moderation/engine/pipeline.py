@@ -25,6 +25,10 @@ Rules:
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
 - Every layer's scores are recorded on the verdict, with timings.
+- Rules only (``classifier_deferred``, the request stage when the classifiers run on
+  the moderation queue): no classifier is read, and the hits whose outcome depends on
+  it (``corroborate``, softened hits) decide nothing here; the verdict lists them under
+  ``scores["deferred"]`` for the deep check, which runs the whole path again.
 - Regional thresholds (``regional``): a jurisdiction's stricter per-category limits
   that only the classifier crosses hold the prompt for review, never block (no
   strike), and the verdict says which regional rule applied. They apply only where
@@ -117,9 +121,13 @@ class TextModerator:
         max_chars: int = MAX_PROMPT_CHARS,
         corroborate_at: float | None = None,
         regional_min_unsafe: float | None = None,
+        classifier_deferred: bool = False,
     ) -> None:
         self.ruleset = ruleset if ruleset is not None else default_ruleset()
+        if classifier_deferred and classifier is not None:
+            raise ValueError("a rules-only moderator takes no classifier")
         self.classifier = classifier
+        self.classifier_deferred = classifier_deferred
         if thresholds is None:
             head = getattr(classifier, "head", None)
             thresholds = getattr(head, "thresholds", None) or DEFAULT_THRESHOLDS
@@ -151,6 +159,9 @@ class TextModerator:
         candidates = self._rule_candidates(matches, classifier_scores)
         candidates.extend(self._classifier_candidates(classifier_scores, matches))
         verdict = _strictest(candidates)
+        layers: dict[str, Any] = {}
+        if self.classifier_deferred:
+            layers["deferred"] = [m.as_dict() for m in matches if m.action == "corroborate"]
         return TextVerdict(
             decision=verdict.decision if verdict else "allow",
             category=verdict.category if verdict else None,
@@ -163,6 +174,7 @@ class TextModerator:
                 "normalisation": {"text": normalized.text, "changes": dict(normalized.changes)},
                 "rules": [m.as_dict() for m in matches],
                 "classifier": classifier_scores,
+                **layers,
             },
             timings_ms={
                 "normalisation": _ms(normalized_at - started),
@@ -225,6 +237,8 @@ class TextModerator:
         for match in matches:
             action = match.action
             if action == "corroborate":
+                if self.classifier_deferred:
+                    continue  # the deep check decides it, with the classifier
                 if not (agreed_in_context if match.softened_by else agreed):
                     continue
                 action = "review"

@@ -1,11 +1,21 @@
 """Moderation services: prompt and output decisions, the external check, strikes.
 
 Rules:
-- ``prompt_moderate`` runs normalisation, rules and the text classifier in the
-  request (the policy's current version, the jurisdiction's stricter thresholds),
-  plus the external API inline only when it is configured and not deferred to the
-  ``moderation`` queue. A prompt over the length limit is a 400 with nothing
-  recorded; every other prompt is logged with its decision and every layer's scores.
+- ``prompt_moderate`` runs in the request: normalisation and the rules over the whole
+  prompt (the policy's current version), plus the external API inline only when it is
+  configured and not deferred to the ``moderation`` queue. The text classifiers (MiniLM
+  over every window, the multilingual head, the ``minor_sexual`` rule) run where
+  ``MODERATION_CLASSIFIER_STAGE`` says: ``queue`` (default) in the deep check below,
+  ``request`` here (a classifier block is then a 422 at once). A prompt over the length
+  limit is a 400 with nothing recorded; every other prompt is logged with its decision
+  and every layer's scores (``scores["classifier_stage"]`` says where they ran).
+- The deep check (``prompt_check_async``, task ``moderation.check_prompt_async`` on the
+  ``moderation`` queue, before the GPU): for a prompt the request allowed or held, the
+  whole text path again with the classifiers (under the request's policy version,
+  jurisdiction limits and adult-content setting), then the external API when it is
+  configured and the text path did not block. Each layer's decision is recorded once,
+  following the request's decision; the strictest hands the job on (GPU, review or
+  block, ``generation.services``). Re-running it is a no-op.
 - A block adds a strike weighted by the policy, and a statement of reasons. Active
   strike weight within the policy's window reaching ``cooldown_at`` cools the
   account down; reaching ``suspend_at`` suspends it pending review.
@@ -29,9 +39,11 @@ import importlib
 import importlib.util
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
@@ -40,7 +52,12 @@ from moderation import openai_adapter
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
 from moderation.models import Decision, Layer, ModerationDecision, PromptLog, Stage
-from moderation.policy import CompiledPolicy, policy_compiled, text_moderator
+from moderation.policy import (
+    CompiledPolicy,
+    policy_compiled,
+    policy_compiled_version,
+    text_moderator,
+)
 from moderation.services.enforcement import (
     apply_consequences,
     strike_add,
@@ -49,9 +66,10 @@ from moderation.services.enforcement import (
 )
 
 __all__ = [
+    "classifier_stage",
     "output_moderate",
+    "prompt_check_async",
     "prompt_check_async_enqueue",
-    "prompt_check_external",
     "prompt_moderate",
     "prompt_needs_async_check",
     "strike_add",
@@ -62,6 +80,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 JOB_SUBJECT_TYPE = "generation.job"
+STAGE_QUEUE, STAGE_REQUEST = "queue", "request"
 # Subject names shared with the generation and accountability apps.
 SUBJECT_TYPE_NAMES = {"generation.generationjob": JOB_SUBJECT_TYPE}
 
@@ -132,6 +151,65 @@ def _rank(decision: str) -> int:
 # --- prompts -------------------------------------------------------------------------
 
 
+def classifier_stage() -> str:
+    """Where the text classifiers run: ``queue`` (default) or ``request``."""
+    stage = getattr(settings, "MODERATION_CLASSIFIER_STAGE", STAGE_QUEUE)
+    if stage not in (STAGE_QUEUE, STAGE_REQUEST):
+        raise ImproperlyConfigured(
+            f"MODERATION_CLASSIFIER_STAGE must be 'queue' or 'request', not {stage!r}"
+        )
+    return str(stage)
+
+
+@dataclass(frozen=True)
+class _TextDecision:
+    decision: str
+    category: str
+    layer: str
+    span: tuple[int, int] | None
+    matched: str
+    severity: int
+    normalized: str
+    scores: dict[str, Any]
+
+
+def _text_decide(
+    compiled: CompiledPolicy,
+    prompt: str,
+    *,
+    adult_allowed: bool,
+    limits: Mapping[str, Any],
+    jurisdiction_code: str,
+    classifiers: bool,
+) -> _TextDecision:
+    """The text path's decision (rules, and the classifiers when ``classifiers``)."""
+    moderator = text_moderator(
+        compiled, adult_content_allowed=adult_allowed, classifiers=classifiers
+    )
+    try:
+        verdict = moderator.check(prompt)
+    except PromptTooLongError as exc:
+        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"prompt": [str(exc)]}) from exc
+    # A stricter regional threshold that only the classifier crosses holds for review
+    # (never blocks, no strike) and says so; see ``TextModerator.regional``.
+    verdict = moderator.regional(verdict, limits, jurisdiction=jurisdiction_code)
+    scores = _text_scores(verdict, moderator.thresholds, adult_allowed, limits)
+    scores["classifier_stage"] = STAGE_REQUEST if classifiers else STAGE_QUEUE
+    severity = verdict.severity
+    if "regional" in verdict.scores:
+        severity = compiled.strike_weight(verdict.category or "", 1)
+    return _TextDecision(
+        decision=verdict.decision,
+        category=verdict.category or "",
+        layer=verdict.layer or "",
+        span=verdict.span,
+        matched=verdict.matched_text or "",
+        severity=severity,
+        normalized=verdict.scores["normalisation"]["text"],
+        scores=scores,
+    )
+
+
 def prompt_moderate(
     *,
     user: Any,
@@ -141,12 +219,15 @@ def prompt_moderate(
     ip_hash: str = "",
     subject: object | None = None,
     subject_unless_blocked: object | None = None,
+    classifiers: bool | None = None,
 ) -> ModerationDecision:
     """Decide on a prompt (allow / review / block) and record it (see module rules).
 
     Called inside the caller's transaction (``generation_submit``), the records are
     written in it, without a savepoint; ``subject_unless_blocked`` is the subject the
     decision names when it does not block (the job about to be created with it).
+    ``classifiers`` runs the text classifiers here (default: ``classifier_stage()``
+    is ``request``); without them the deep check runs them on the moderation queue.
 
     The negative prompt is length-checked and logged, but not judged as a request:
     "nude, gore" in a negative prompt asks for their absence.
@@ -156,24 +237,21 @@ def prompt_moderate(
     errors |= _too_long("negative_prompt", negative_prompt, compiled.max_prompt_chars)
     if errors:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details=errors)
+    if classifiers is None:
+        classifiers = classifier_stage() == STAGE_REQUEST
     overrides = getattr(jurisdiction, "moderation_overrides", None) or {}
     adult_allowed = _adult_content_allowed(compiled, user, jurisdiction)
-    moderator = text_moderator(compiled, adult_content_allowed=adult_allowed)
-    try:
-        verdict = moderator.check(prompt)
-    except PromptTooLongError as exc:
-        raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"prompt": [str(exc)]}) from exc
-    limits = compiled.jurisdiction_limits(overrides)
-    # A stricter regional threshold that only the classifier crosses holds for review
-    # (never blocks, no strike) and says so; see ``TextModerator.regional``.
-    verdict = moderator.regional(
-        verdict, limits, jurisdiction=_jurisdiction_code(jurisdiction, user)
+    text = _text_decide(
+        compiled,
+        prompt,
+        adult_allowed=adult_allowed,
+        limits=compiled.jurisdiction_limits(overrides),
+        jurisdiction_code=_jurisdiction_code(jurisdiction, user),
+        classifiers=classifiers,
     )
-    scores = _text_scores(verdict, moderator.thresholds, adult_allowed, limits)
-    decision, category, layer = verdict.decision, verdict.category or "", verdict.layer or ""
-    span, matched, severity = verdict.span, verdict.matched_text or "", verdict.severity
-    if "regional" in verdict.scores:
-        severity = compiled.strike_weight(category, 1)
+    scores = text.scores
+    decision, category, layer = text.decision, text.category, text.layer
+    span, matched, severity = text.span, text.matched, text.severity
     if decision != Decision.BLOCK and _external_inline():
         external = openai_adapter.openai_moderate(
             prompt, thresholds=_external_thresholds(compiled.document, adult_allowed)
@@ -188,7 +266,7 @@ def prompt_moderate(
             user_id=user.pk,
             prompt=prompt,
             negative_prompt=negative_prompt,
-            normalized_prompt=verdict.scores["normalisation"]["text"],
+            normalized_prompt=text.normalized,
             ip_hash=ip_hash,
             jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
             scores=scores,
@@ -247,19 +325,33 @@ def _external_inline() -> bool:
     return openai_adapter.is_enabled() and not getattr(settings, "MODERATION_OPENAI_ASYNC", True)
 
 
-# --- the external layer on the moderation queue -------------------------------------
+def _external_async() -> bool:
+    return openai_adapter.is_enabled() and getattr(settings, "MODERATION_OPENAI_ASYNC", True)
+
+
+# --- the deep check on the moderation queue ------------------------------------------
+
+
+def _classifiers_deferred(decision: ModerationDecision | None) -> bool:
+    if decision is None:
+        return classifier_stage() == STAGE_QUEUE
+    return bool(decision.scores.get("classifier_stage") == STAGE_QUEUE)
 
 
 def prompt_needs_async_check(*, decision: ModerationDecision | None = None) -> bool:
-    """True when an allowed prompt must pass the external API (on the ``moderation``
-    queue, ``moderation.check_prompt_async``) before its job may reach the GPU."""
-    if not openai_adapter.is_enabled() or not getattr(settings, "MODERATION_OPENAI_ASYNC", True):
+    """True when the prompt must pass the deep check (``moderation.check_prompt_async``
+    on the ``moderation`` queue) before its job may reach the GPU: its classifiers were
+    deferred there (an allowed or held prompt), or the external API runs there (an
+    allowed prompt). ``decision`` None asks about the configuration."""
+    if decision is not None and decision.decision == Decision.BLOCK:
         return False
-    return decision is None or decision.decision == Decision.ALLOW
+    if _classifiers_deferred(decision):
+        return True
+    return _external_async() and (decision is None or decision.decision == Decision.ALLOW)
 
 
 def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> None:
-    """Send the job to the external check once the caller's transaction commits."""
+    """Send the job to the deep check once the caller's transaction commits."""
     from moderation.tasks import check_prompt_async
 
     job, source = str(job_id), str(decision.pk)
@@ -268,11 +360,14 @@ def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> 
     transaction.on_commit(lambda: check_prompt_async.delay(job, source), robust=True)
 
 
-def prompt_check_external(*, decision_id: str, job_id: str) -> ModerationDecision | None:
-    """Run the external layer for a job's allowed prompt, record it, hand the job on.
+def prompt_check_async(*, decision_id: str, job_id: str) -> ModerationDecision | None:
+    """The deep check of a job's prompt: record each layer, hand the job on.
 
-    Re-running is safe: the external decision is recorded once per prompt decision,
-    and the generation hand-off functions are idempotent.
+    The text path with the classifiers (when the request deferred them), then the
+    external API (when configured, unless the text path blocked). The strictest of
+    their decisions hands the job on; with nothing to run the request's decision does.
+    Re-running is safe: each layer's decision is recorded once per prompt decision,
+    and the generation hand-off functions are idempotent. Returns the deciding record.
     """
     source = (
         ModerationDecision.objects.select_related("prompt_log", "policy_version", "user")
@@ -280,38 +375,102 @@ def prompt_check_external(*, decision_id: str, job_id: str) -> ModerationDecisio
         .first()
     )
     if source is None or source.prompt_log is None:
-        logger.warning("external check: decision %s is gone", decision_id)
+        logger.warning("prompt check: decision %s is gone", decision_id)
         return None
-    record = source.followed_by.filter(layer=Layer.EXTERNAL).first()
-    if record is None:
-        document = source.policy_version.document
-        adult_allowed = bool(source.scores.get("adult_content_allowed"))
-        external = openai_adapter.openai_moderate(
-            source.prompt_log.prompt, thresholds=_external_thresholds(document, adult_allowed)
-        )
-        weights = document.get("strikes", {}).get("weights", {})
-        try:
-            with transaction.atomic():
-                record = ModerationDecision.objects.create(
-                    user=source.user,
-                    stage=Stage.PROMPT,
-                    subject_type=source.subject_type or JOB_SUBJECT_TYPE,
-                    subject_id=source.subject_id or str(job_id),
-                    decision=external.decision,
-                    category=external.category,
-                    layer=Layer.EXTERNAL,
-                    severity=int(weights.get(external.category, 1)) if external.category else 0,
-                    normalized_prompt=source.normalized_prompt,
-                    scores={"external": external.as_dict()},
-                    policy_version=source.policy_version,
-                    prompt_log=source.prompt_log,
-                    follows=source,
+    records = []
+    if _classifiers_deferred(source):
+        records.append(_deep_text_check(source, job_id))
+    if (
+        _external_async()
+        and source.decision == Decision.ALLOW
+        and not any(r.decision == Decision.BLOCK for r in records)
+    ):
+        records.append(_external_check(source, job_id))
+    deciding = max(records, key=lambda r: _rank(r.decision), default=source)
+    _hand_job_on(job_id=str(job_id), decision=deciding)
+    return deciding
+
+
+def _deep_text_check(source: ModerationDecision, job_id: str) -> ModerationDecision:
+    """The whole text path with the classifiers, recorded once after ``source``."""
+    record = source.followed_by.filter(stage=Stage.PROMPT).exclude(layer=Layer.EXTERNAL).first()
+    if record is not None:
+        return record
+    assert source.prompt_log is not None
+    compiled = policy_compiled_version(source.policy_version)
+    text = _text_decide(
+        compiled,
+        source.prompt_log.prompt,
+        adult_allowed=bool(source.scores.get("adult_content_allowed")),
+        limits=source.scores.get("jurisdiction_limits") or {},
+        jurisdiction_code=source.prompt_log.jurisdiction,
+        classifiers=True,
+    )
+    scores = text.scores | {"classifier_stage": STAGE_QUEUE}
+    try:
+        with transaction.atomic():
+            record = ModerationDecision.objects.create(
+                user=source.user,
+                stage=Stage.PROMPT,
+                subject_type=source.subject_type or JOB_SUBJECT_TYPE,
+                subject_id=source.subject_id or str(job_id),
+                decision=text.decision,
+                category=text.category,
+                layer=text.layer,
+                severity=text.severity,
+                span_start=text.span[0] if text.span else None,
+                span_end=text.span[1] if text.span else None,
+                matched_text=text.matched,
+                normalized_prompt=text.normalized,
+                scores=scores,
+                policy_version=source.policy_version,
+                prompt_log=source.prompt_log,
+                follows=source,
+            )
+            if source.user is not None:
+                apply_consequences(
+                    record, compiled, evidence={"ip_hash": source.prompt_log.ip_hash}
                 )
-                if source.user is not None:
-                    apply_consequences(record, policy_compiled(), evidence={})
-        except IntegrityError:
-            record = source.followed_by.get(layer=Layer.EXTERNAL)
-    _hand_job_on(job_id=str(job_id), decision=record)
+    except IntegrityError:  # a redelivered message raced this one: its record stands
+        record = source.followed_by.filter(stage=Stage.PROMPT).exclude(layer=Layer.EXTERNAL).get()
+    return record
+
+
+def _external_check(source: ModerationDecision, job_id: str) -> ModerationDecision:
+    """The external API's decision on an allowed prompt, recorded once after ``source``."""
+    record = source.followed_by.filter(layer=Layer.EXTERNAL).first()
+    if record is not None:
+        return record
+    assert source.prompt_log is not None
+    document = source.policy_version.document
+    adult_allowed = bool(source.scores.get("adult_content_allowed"))
+    external = openai_adapter.openai_moderate(
+        source.prompt_log.prompt, thresholds=_external_thresholds(document, adult_allowed)
+    )
+    weights = document.get("strikes", {}).get("weights", {})
+    try:
+        with transaction.atomic():
+            record = ModerationDecision.objects.create(
+                user=source.user,
+                stage=Stage.PROMPT,
+                subject_type=source.subject_type or JOB_SUBJECT_TYPE,
+                subject_id=source.subject_id or str(job_id),
+                decision=external.decision,
+                category=external.category,
+                layer=Layer.EXTERNAL,
+                severity=int(weights.get(external.category, 1)) if external.category else 0,
+                normalized_prompt=source.normalized_prompt,
+                scores={"external": external.as_dict()},
+                policy_version=source.policy_version,
+                prompt_log=source.prompt_log,
+                follows=source,
+            )
+            if source.user is not None:
+                apply_consequences(
+                    record, policy_compiled_version(source.policy_version), evidence={}
+                )
+    except IntegrityError:
+        record = source.followed_by.get(layer=Layer.EXTERNAL)
     return record
 
 
@@ -345,10 +504,25 @@ def _prompt_indicators(
         rules.extend(m.as_dict() for m in compiled.ruleset.match(prompt))
     indicators = {str(r[key]) for r in rules for key in ("category", "group") if r.get(key)}
     if prompt_decision is not None:
-        classifier = prompt_decision.scores.get("classifier", {})
+        classifier = prompt_decision.scores.get("classifier") or _deep_classifier_scores(
+            prompt_decision
+        )
         if float(classifier.get("minors", 0.0)) >= 0.5:
             indicators.add("minors")
     return indicators
+
+
+def _deep_classifier_scores(prompt_decision: ModerationDecision) -> dict[str, Any]:
+    """The classifier scores of the deep check that followed a request's decision."""
+    if not _classifiers_deferred(prompt_decision):
+        return {}
+    scores = (
+        prompt_decision.followed_by.filter(stage=Stage.PROMPT)
+        .exclude(layer=Layer.EXTERNAL)
+        .values_list("scores", flat=True)
+        .first()
+    )
+    return dict((scores or {}).get("classifier") or {})
 
 
 def _prompt_decision_for(job: Any, subject_id: str) -> ModerationDecision | None:

@@ -7,6 +7,7 @@ change that adds statements to the submit path fails here, not only in the bench
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,35 @@ def submit(client: APIClient, prompt: str) -> tuple[dict, list[str]]:
     return response.json(), [q["sql"] for q in queries.captured_queries]
 
 
+@pytest.fixture
+def reference_caches(settings) -> Iterator[None]:
+    """The per-process reference caches on, as in production (jurisdictions and which
+    policy version is newest; the test settings keep them off)."""
+    from accounts.selectors import jurisdiction_cache_clear
+    from moderation.policy import policy_newest_forget
+
+    settings.IMAGEGATE_REFERENCE_CACHE_SECONDS = 60
+    jurisdiction_cache_clear()
+    policy_newest_forget()
+    yield
+    jurisdiction_cache_clear()
+    policy_newest_forget()
+
+
 def test_an_allowed_submit_stays_within_the_benchmarked_statement_count(
-    key_client, subscriber
+    key_client, subscriber, reference_caches
 ) -> None:
     submit(key_client, "a red barn in the snow")  # the key's first use marks it used
     body, statements = submit(key_client, "a watercolour lighthouse at dawn")
     assert body["status"] == "queued"
     assert len(statements) <= benchmarked_statement_count(), "\n".join(statements)
+    # The strike weight is read with the other gate facts; the policy version and the
+    # jurisdiction come from the per-process caches; no classifier runs in the request.
+    strike_reads = [s for s in statements if "moderation_strike" in s]
+    assert all(s.startswith("SELECT EXISTS") for s in strike_reads)  # within submit_facts
+    assert not any("moderation_policyversion" in s for s in statements)
+    assert not any("accounts_jurisdiction" in s for s in statements)
+    assert body["moderation"]["decision"] == "checking"
     # One transaction, no lock-then-write on the credit account, no queue COUNT.
     assert sum(s.startswith("BEGIN") for s in statements) <= 1
     assert not any("FOR UPDATE" in s for s in statements)

@@ -142,3 +142,28 @@ def test_unsoftened_self_harm_words_still_block():
     moderator = TextModerator(classifier=FixedScores(self_harm=0.0), thresholds=THRESHOLDS)
     verdict = moderator.check("a woman about to slit her wrists")
     assert (verdict.decision, verdict.category, verdict.layer) == ("block", "self_harm", "rules")
+
+
+def test_the_rules_only_request_stage_defers_what_needs_the_classifier():
+    """With the classifiers on the queue the request decides block and review hits at
+    once; a corroborating hit ("robbery") waits for the deep check, listed as deferred."""
+    deferred = TextModerator(classifier_deferred=True, thresholds=THRESHOLDS)
+    without = TextModerator(classifier=None, thresholds=THRESHOLDS)
+    with_agreement = TextModerator(classifier=FixedScores(illegal=0.95), thresholds=THRESHOLDS)
+
+    verdict = deferred.check("a bank robbery at noon")
+
+    assert (verdict.decision, verdict.layer) == ("allow", None)
+    assert [(hit["term"], hit["action"]) for hit in verdict.scores["deferred"]] == [
+        ("robbery", "corroborate")
+    ]
+    assert verdict.scores["classifier"] == {}
+    assert without.check("a bank robbery at noon").decision == "review"
+    assert with_agreement.check("a bank robbery at noon").decision == "block"
+    blocked = deferred.check("explicit porn")
+    assert (blocked.decision, blocked.layer) == ("block", "rules")
+
+
+def test_a_rules_only_moderator_takes_no_classifier():
+    with pytest.raises(ValueError, match="takes no classifier"):
+        TextModerator(classifier=FixedScores(), classifier_deferred=True)

@@ -91,6 +91,9 @@ SEXUAL = [
 ]
 TEMPLATES = ["{minor}, {sexual}", "{sexual} photo of a {minor}", "{minor} {sexual}, 4k"]
 RULES_ONLY = TextModerator(classifier=None)
+# What the request runs while the classifiers wait for the deep check on the queue
+# (MODERATION_CLASSIFIER_STAGE="queue"): zero tolerance must block there, at once.
+REQUEST_STAGE = TextModerator(classifier_deferred=True)
 
 
 def _render(minor: str, sexual: str, template: str, evasion: str, target: str) -> str:
@@ -116,12 +119,13 @@ def test_minor_with_any_sexual_wording_is_sexual_minors_under_every_evasion(
     evasion: str, minor: str, sexual: str, template: str, target: str
 ):
     prompt = _render(minor, sexual, template, evasion, target)
-    verdict = RULES_ONLY.check(prompt)
-    assert (verdict.decision, verdict.category, verdict.layer) == (
-        "block",
-        "sexual_minors",
-        "rules",
-    ), prompt
+    for moderator in (RULES_ONLY, REQUEST_STAGE):
+        verdict = moderator.check(prompt)
+        assert (verdict.decision, verdict.category, verdict.layer) == (
+            "block",
+            "sexual_minors",
+            "rules",
+        ), prompt
 
 
 @pytest.mark.parametrize("minor", MINORS)
@@ -131,8 +135,9 @@ def test_every_minor_phrase_is_a_minor_indicator(minor: str):
 
 @pytest.mark.parametrize("sexual", SEXUAL)
 def test_every_sexual_phrasing_with_a_minor_is_sexual_minors(sexual: str):
-    verdict = RULES_ONLY.check(f"a 12 year old, {sexual}")
-    assert (verdict.decision, verdict.category) == ("block", "sexual_minors")
+    for moderator in (RULES_ONLY, REQUEST_STAGE):
+        verdict = moderator.check(f"a 12 year old, {sexual}")
+        assert (verdict.decision, verdict.category) == ("block", "sexual_minors")
 
 
 @pytest.mark.parametrize(

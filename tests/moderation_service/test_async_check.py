@@ -5,14 +5,16 @@ import pytest
 from accounts.models import User
 from moderation.models import ModerationDecision, PolicyVersion, Strike
 from moderation.services import (
-    prompt_check_external,
+    prompt_check_async,
     prompt_moderate,
     prompt_needs_async_check,
 )
 from moderation.tasks import check_prompt_async
 from tests.moderation_service.test_openai_adapter import FakeOpenAI, fake_openai  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# The external layer on the queue, with the classifiers in the request (the deep
+# check with both on the queue: test_deep_check.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("classifier_in_request")]
 
 
 @pytest.fixture
@@ -107,8 +109,8 @@ def test_a_redelivered_task_does_not_check_twice(
     source = prompt_moderate(
         user=member, prompt="a lighthouse", negative_prompt="", jurisdiction=jurisdiction
     )
-    prompt_check_external(decision_id=str(source.pk), job_id="job-1")
-    prompt_check_external(decision_id=str(source.pk), job_id="job-1")
+    prompt_check_async(decision_id=str(source.pk), job_id="job-1")
+    prompt_check_async(decision_id=str(source.pk), job_id="job-1")
     assert len(fake_openai.requests) == 1
     assert ModerationDecision.objects.filter(follows=source).count() == 1
     assert handoff == [("gpu", "job-1", ""), ("gpu", "job-1", "")]

@@ -10,7 +10,9 @@ from moderation.policy import policy_publish
 from moderation.services import prompt_moderate
 from tests.moderation_service.conftest import FakeScorer, fixed_document
 
-pytestmark = pytest.mark.django_db
+# The synchronous decision of every layer, classifier included: the request stage.
+# The same decisions made by the deep check on the queue: test_deep_check.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("classifier_in_request")]
 
 
 def _moderate(user: User, prompt: str, jurisdiction: Jurisdiction, **kwargs) -> ModerationDecision:
