@@ -121,7 +121,8 @@ def test_a_job_another_worker_is_claiming_is_skipped_without_waiting() -> None:
     lead, _ = claimed(lead)
     params = connection.get_connection_params()
     with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
-        other.execute("SELECT 1 FROM generation_generationjob WHERE id = %s FOR UPDATE", [locked.pk])
+        table = GenerationJob._meta.db_table
+        other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [locked.pk])  # noqa: S608
         answer: list[list[Attempt]] = []
         thread = threading.Thread(
             target=lambda: answer.append(
@@ -149,12 +150,15 @@ def test_one_renewal_keeps_every_live_lease_and_reports_cancels_and_lost_jobs() 
     generation_cancel(user=user, job_id=jobs[1].pk)
     GenerationJob.objects.filter(pk=jobs[2].pk).update(attempt_token=None)  # taken away
     lost_lease = GenerationJob.objects.get(pk=jobs[2].pk).lease_expires_at
+    assert lost_lease is not None
 
     renewal = attempts_renew(attempts=attempts, step=2, total=4)
 
     assert renewal.holding == {attempts[0], attempts[1]}
     assert renewal.cancel_asked == {attempts[1]}
-    progress = [(j.refresh_from_db(), j.progress_step, j.progress_total)[1:] for j in jobs]
+    for job in jobs:
+        job.refresh_from_db()
+    progress = [(job.progress_step, job.progress_total) for job in jobs]
     assert progress == [(2, 4), (2, 4), (0, 4)]  # the lost job's row is left alone
     assert jobs[2].lease_expires_at == lost_lease
     assert jobs[0].lease_expires_at is not None and jobs[0].lease_expires_at > lost_lease
