@@ -212,6 +212,11 @@ def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
                 )
             except StaleAttempt:
                 final = "stale"
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:  # this job only: its neighbours still finish
+                logger.exception("job %s failed after generation", attempt.job_id)
+                final = _fail_or_send_again(batch, attempt, f"{type(exc).__name__}: {exc}")
             batch.drop(attempt, final)
     return batch.outcomes[lead.job_id]
 
@@ -269,13 +274,19 @@ def _fail_or_retry_all(task: Any, batch: _Batch, error: str) -> str:
     the others by a new message each (their own may have been consumed already)."""
     lead_live = batch.lead in batch.live
     for attempt in [a for a in batch.live if a != batch.lead]:
-        outcome = attempt_fail_or_requeue(attempt=attempt, error=error)
-        batch.drop(attempt, outcome or "stale")
-        if outcome == JobStatus.QUEUED:
-            _send_again(batch.jobs[attempt.job_id], countdown=min(60, 5 * attempt.number))
+        batch.drop(attempt, _fail_or_send_again(batch, attempt, error))
     if not lead_live:
         return batch.outcomes.get(batch.lead.job_id, "stale")
     return _fail_or_retry(task, batch.lead, error)
+
+
+def _fail_or_send_again(batch: _Batch, attempt: Attempt, error: str) -> str:
+    """``attempt_fail_or_requeue`` for one job of a batch; a re-queued job gets a new
+    message (its own may have been consumed as a no-op while it was batched)."""
+    outcome = attempt_fail_or_requeue(attempt=attempt, error=error)
+    if outcome == JobStatus.QUEUED:
+        _send_again(batch.jobs[attempt.job_id], countdown=min(60, 5 * attempt.number))
+    return outcome or "stale"
 
 
 def _fail_or_retry(task: Any, attempt: Attempt, error: str) -> str:

@@ -124,16 +124,18 @@ def test_a_job_another_worker_is_claiming_is_skipped_without_waiting() -> None:
         table = GenerationJob._meta.db_table
         other.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [locked.pk])  # noqa: S608
         answer: list[list[Attempt]] = []
-        thread = threading.Thread(
-            target=lambda: answer.append(
-                attempts_claim_compatible(lead=lead, worker="w", max_images=4)
-            )
-        )
+
+        def second_worker() -> None:
+            try:
+                answer.append(attempts_claim_compatible(lead=lead, worker="w", max_images=4))
+            finally:
+                connection.close()  # this thread's own connection
+
+        thread = threading.Thread(target=second_worker)
         thread.start()
         thread.join(timeout=20)
         assert not thread.is_alive(), "the claim waited on a row another worker holds"
         other.rollback()
-    connection.close()
     assert [a.job_id for a in answer[0]] == [str(free.pk)]
     assert row(locked)[:2] == (JobStatus.QUEUED, 0)
     assert row(free)[:2] == (JobStatus.RUNNING, 1)

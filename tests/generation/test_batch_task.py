@@ -133,3 +133,32 @@ def test_every_step_costs_one_lease_update_for_the_whole_batch(queued: Any) -> N
         counts[size] = (len(renewals), len(queries.captured_queries))
     assert counts[1][0] == counts[3][0] == 1 + SMALL["steps"]
     assert counts[3][1] / 3 < counts[1][1]
+
+
+def test_an_error_after_generation_costs_only_that_job_an_attempt(
+    queued: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moderation import services as moderation_services
+
+    jobs = queued(3)
+    real = moderation_services.output_moderate
+
+    def flaky(*, job: GenerationJob, images: list[bytes]) -> Any:
+        if job.pk == jobs[1].pk:
+            raise ConnectionError("classifier host unreachable")
+        return real(job=job, images=images)
+
+    monkeypatch.setattr(moderation_services, "output_moderate", flaky)
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        run_generation, "apply_async", lambda args, **options: sent.append((args, options))
+    )
+    assert run_generation(str(jobs[0].pk)) == JobStatus.SUCCEEDED
+    first, broken, last = fresh(jobs)
+    for job in (first, last):
+        assert job.status == JobStatus.SUCCEEDED and job.images.count() == 1
+        assert settled_kinds(job) == ["commit", "reserve"]
+    assert (broken.status, broken.attempts, broken.images.count()) == (JobStatus.QUEUED, 1, 0)
+    assert broken.error == "ConnectionError: classifier host unreachable"
+    assert settled_kinds(broken) == ["reserve"]
+    assert sent == [((str(broken.pk),), {"priority": broken.queue_priority, "countdown": 5})]
