@@ -155,15 +155,6 @@ def attempt_renew(
         raise StaleAttempt(f"attempt {attempt.number} of job {attempt.job_id} lost its job")
 
 
-def attempt_should_stop(*, attempt: Attempt) -> bool:
-    """True when the user asked to cancel, or the attempt no longer holds the job."""
-
-    def current() -> bool:
-        return bool(_attempt_rows(attempt).filter(cancel_requested=False).exists())
-
-    return not with_fresh_connection(current)
-
-
 # --- batches: compatible jobs sharing one pipeline call --------------------------------
 
 

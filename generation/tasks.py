@@ -3,13 +3,17 @@
 ``generation.run_job`` acknowledges late and is re-queued if its worker dies, so a
 killed worker never loses a job. It claims its row with a conditional update that hands
 the attempt a fencing token, so a re-delivered message for a job that another worker
-holds (or that has finished, or that waits for its prompt check) is a no-op. While
-running, the worker renews the lease with its token: after every step during
-generation, and from a thread during the phases without steps (model load, output
-moderation). Every write of the attempt is conditional on the token, so a worker that
-lost its job (paused past the lease, cut off) changes nothing and stops. The periodic
-sweeper takes jobs back from workers whose lease ran out and
-re-sends queued jobs whose message may have been lost (``generation.attempts``).
+holds (or that has finished, or that waits for its prompt check) is a no-op. Once the
+model is loaded it also claims compatible queued jobs (same model, size, steps and
+guidance; ``IMAGEGATE_GPU_BATCH_SIZE`` images in all), each with an attempt of its own,
+and renders them in one pipeline call (``generation.engine.backend.generate_batch``).
+While running, the worker renews every lease of the batch with its tokens: after every
+step during generation, and from a thread during the phases without steps (model load,
+output moderation). Every write of an attempt is conditional on its token, so a worker
+that lost a job (paused past the lease, cut off) changes nothing for it: a job alone
+stops, a job in a batch is dropped from it. Each job is then moderated, stored and
+settled on its own. The periodic sweeper takes jobs back from workers whose lease ran
+out and re-sends queued jobs whose message may have been lost (``generation.attempts``).
 """
 
 from __future__ import annotations
