@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,15 +55,9 @@ def prompts() -> list[str]:
 _allowed: list[str] | None = None
 
 
-def make_users(count: int) -> tuple[list[str], list[str]]:
-    from allauth.account.models import EmailAddress
-    from django.utils import timezone
-
-    from accounts.models import AgeVerificationStatus, ApiKey, User
-    from accounts.services import api_key_create
-    from billing.credits import credits_balance, credits_grant
-    from billing.models import Customer, Plan, PlanKind, Subscription
-    from generation.services import GenerationRequest, generation_submit
+def bench_plan() -> Any:
+    """The benchmark plan: the premium limits, without a rate cap."""
+    from billing.models import Plan, PlanKind
 
     plan, _ = Plan.objects.update_or_create(
         code=BENCH_PLAN,
@@ -81,31 +76,56 @@ def make_users(count: int) -> tuple[list[str], list[str]]:
             "is_active": False,
         },
     )
+    return plan
+
+
+def bench_user_ensure(email: str, tag: str) -> Any:
+    """A verified adult subscribed to the benchmark plan, made once per email."""
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    from accounts.models import AgeVerificationStatus, User
+    from billing.models import Customer, Subscription
+
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    now = timezone.now()
+    user = User.objects.create_user(
+        email=email,
+        password=None,
+        date_of_birth=dt.date(1990, 5, 17),
+        country="DE",
+        age_verification_status=AgeVerificationStatus.VERIFIED,
+        age_verified_at=now,
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    customer = Customer.objects.create(user=user, stripe_customer_id=f"cus_bench{tag}")
+    Subscription.objects.create(
+        stripe_subscription_id=f"sub_bench{tag}",
+        user=user,
+        customer=customer,
+        plan=bench_plan(),
+        status="active",
+        current_period_start=now,
+        current_period_end=now + dt.timedelta(days=3650),
+    )
+    return user
+
+
+def make_users(count: int) -> tuple[list[str], list[str]]:
+    from django.utils import timezone
+
+    from accounts.models import ApiKey
+    from accounts.services import api_key_create
+    from billing.credits import credits_balance, credits_grant
+    from generation.services import GenerationRequest, generation_submit
+
+    bench_plan()
     keys, jobs = [], []
     now = timezone.now()
     for i in range(count):
-        email = f"bench-{i:04d}@example.com"
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = User.objects.create_user(
-                email=email,
-                password=None,
-                date_of_birth=dt.date(1990, 5, 17),
-                country="DE",
-                age_verification_status=AgeVerificationStatus.VERIFIED,
-                age_verified_at=now,
-            )
-            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-            customer = Customer.objects.create(user=user, stripe_customer_id=f"cus_bench{i:04d}")
-            Subscription.objects.create(
-                stripe_subscription_id=f"sub_bench{i:04d}",
-                user=user,
-                customer=customer,
-                plan=plan,
-                status="active",
-                current_period_start=now,
-                current_period_end=now + dt.timedelta(days=3650),
-            )
+        user = bench_user_ensure(f"bench-{i:04d}@example.com", f"{i:04d}")
         if credits_balance(user=user).balance < 500_000:
             credits_grant(
                 user=user, amount=1_000_000, reason="benchmark", reference=f"bench:{now}:{i}"

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils import timezone
 
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus
@@ -155,37 +155,153 @@ def attempt_renew(
         raise StaleAttempt(f"attempt {attempt.number} of job {attempt.job_id} lost its job")
 
 
-def attempt_should_stop(*, attempt: Attempt) -> bool:
-    """True when the user asked to cancel, or the attempt no longer holds the job."""
+# --- batches: compatible jobs sharing one pipeline call --------------------------------
 
-    def current() -> bool:
-        return bool(_attempt_rows(attempt).filter(cancel_requested=False).exists())
 
-    return not with_fresh_connection(current)
+def attempts_claim_compatible(
+    *, lead: GenerationJob, worker: str, max_images: int
+) -> list[Attempt]:
+    """Claim queued jobs that can share the lead job's pipeline call, each for an attempt
+    of its own with a fresh fencing token.
+
+    Compatible: same model, size, steps and guidance scale (prompts and seeds may
+    differ), claimable as ``attempt_claim`` would take a queued job (not waiting for its
+    prompt check, attempts left, no cancel pending). The images of the lead and of the
+    jobs taken fit in ``max_images``. Chosen by priority (lower ``queue_priority``
+    first: pro before premium), then queue order. The rows are locked with
+    ``FOR UPDATE SKIP LOCKED``, so two workers never take the same job and never wait
+    on each other; the job's own queue message later finds it claimed (a no-op).
+    """
+    budget = max_images - lead.num_images
+    if budget < 1:
+        return []
+    now = timezone.now()
+    claimable = Q(
+        status=JobStatus.QUEUED,
+        awaiting_check=False,
+        cancel_requested=False,
+        attempts__lt=F("max_attempts"),
+    )
+    compatible = Q(
+        model_id=lead.model_id,
+        width=lead.width,
+        height=lead.height,
+        steps=lead.steps,
+        guidance_scale=lead.guidance_scale,
+        num_images__lte=budget,
+    )
+    with transaction.atomic():
+        candidates = list(
+            GenerationJob.objects.select_for_update(skip_locked=True)
+            .filter(claimable & compatible)
+            .exclude(pk=lead.pk)
+            .order_by("queue_priority", F("queue_seq").asc(nulls_last=True), "queued_at")
+            .values_list("pk", "num_images", "attempts")[:budget]
+        )
+        chosen: list[tuple[uuid.UUID, int]] = []
+        for job_id, num_images, attempts in candidates:
+            if num_images <= budget:
+                chosen.append((job_id, int(attempts) + 1))
+                budget -= num_images
+        if not chosen:
+            return []
+        tokens = {job_id: uuid.uuid4() for job_id, _ in chosen}
+        claimed = GenerationJob.objects.filter(claimable, pk__in=list(tokens)).update(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+            attempt_token=Case(
+                *(When(pk=job_id, then=Value(token)) for job_id, token in tokens.items()),
+                output_field=UUIDField(),
+            ),
+            worker=worker,
+            progress_step=0,
+            updated_at=now,
+        )
+        if claimed != len(tokens):  # cannot happen while the rows are locked; never half
+            transaction.set_rollback(True)
+            return []
+    return [
+        Attempt(job_id=str(job_id), token=tokens[job_id], number=number)
+        for job_id, number in chosen
+    ]
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What one renewal of a batch's leases found."""
+
+    holding: frozenset[Attempt]  # still hold their job (lease extended)
+    cancel_asked: frozenset[Attempt]  # of those, the ones whose user asked to cancel
+
+
+def attempts_renew(
+    *, attempts: Sequence[Attempt], step: int | None = None, total: int | None = None
+) -> Renewal:
+    """``attempt_renew`` for every attempt of a batch at once: two statements whatever
+    the batch's size. An attempt missing from ``holding`` lost its job (the sweeper took
+    it, a moderator held it): it must write nothing more."""
+    if not attempts:
+        return Renewal(frozenset(), frozenset())
+    match = Q()
+    for attempt in attempts:
+        match |= Q(pk=attempt.job_id, attempt_token=attempt.token)
+
+    def renew() -> Renewal:
+        now = timezone.now()
+        fields: dict[str, Any] = {
+            "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+            "updated_at": now,
+        }
+        if step is not None:
+            fields["progress_step"] = step
+        if total is not None:
+            fields["progress_total"] = total
+        rows = GenerationJob.objects.filter(match, status=JobStatus.RUNNING)
+        rows.update(**fields)
+        found = {str(pk): bool(cancel) for pk, cancel in rows.values_list("pk", "cancel_requested")}
+        holding = frozenset(a for a in attempts if a.job_id in found)
+        return Renewal(holding, frozenset(a for a in holding if found[a.job_id]))
+
+    return with_fresh_connection(renew)
 
 
 @contextmanager
 def lease_kept(attempt: Attempt) -> Iterator[threading.Event]:
     """Renew the lease from a background thread while the block runs (model load, which
     has no steps to renew it). The event is set if the attempt lost its job."""
-    lost = threading.Event()
+    with leases_kept([attempt]) as lost:
+        yield lost[attempt.job_id]
+
+
+@contextmanager
+def leases_kept(attempts: Sequence[Attempt]) -> Iterator[dict[str, threading.Event]]:
+    """``lease_kept`` for every attempt of a batch, renewed together (one statement per
+    renewal). Answers an event per job id, set if that attempt lost its job."""
+    lost = {attempt.job_id: threading.Event() for attempt in attempts}
     done = threading.Event()
     every = max(0.5, lease_seconds() / 3)
 
     def keep() -> None:
         try:
             while not done.wait(every):
-                try:
-                    attempt_renew(attempt=attempt)
-                except StaleAttempt:
-                    lost.set()
+                live = [a for a in attempts if not lost[a.job_id].is_set()]
+                if not live:
                     return
+                try:
+                    holding = attempts_renew(attempts=live).holding
                 except Exception:
                     logger.warning("lease renewal failed during model load", exc_info=True)
+                    continue
+                for attempt in live:
+                    if attempt not in holding:
+                        lost[attempt.job_id].set()
         finally:
             connection.close()  # this thread's own connection
 
-    thread = threading.Thread(target=keep, name=f"lease-{attempt.job_id}", daemon=True)
+    name = f"lease-{attempts[0].job_id}" if attempts else "lease"
+    thread = threading.Thread(target=keep, name=name, daemon=True)
     thread.start()
     try:
         yield lost

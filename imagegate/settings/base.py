@@ -313,6 +313,9 @@ IMAGEGATE_MODELS = env("IMAGEGATE_MODELS", default="")
 IMAGEGATE_DEMO_PASSWORD = env("IMAGEGATE_DEMO_PASSWORD", default="")
 IMAGEGATE_DEMO_TOTP_SECRET = env("IMAGEGATE_DEMO_TOTP_SECRET", default="")
 IMAGEGATE_TORCH_THREADS = env.int("IMAGEGATE_TORCH_THREADS", default=1)
+# Images per GPU pipeline call: a worker batches queued jobs compatible with the one it
+# took (same model, size, steps, guidance) up to this many images; 1 turns batching off.
+IMAGEGATE_GPU_BATCH_SIZE = env.int("IMAGEGATE_GPU_BATCH_SIZE", default=4)
 IMAGEGATE_MODEL_DIR = env("IMAGEGATE_MODEL_DIR", default=str(VAR_DIR / "models"))
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
