@@ -95,6 +95,7 @@ _CHILD_OF = frozenset(
 )
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
+_AGE_SUFFIXES = (*_GERMAN_AGED, "살", "세")
 # Numbers under 18 written as words (accents stripped as normalisation does).
 _I18N_NUMBERS: dict[str, int] = {
     # German
@@ -246,16 +247,36 @@ class Group:
 
 
 class _Matcher:
-    """Whole-word phrase lookup indexed by first word (and by prefix for ``word*``)."""
+    """Whole-word phrase lookup indexed by first word (and by prefix for ``word*``).
+
+    Phrases of two words or more are indexed by their first two words, so a common
+    first word ("sex", "child", "without") costs one lookup, not one comparison per
+    phrase that starts with it.
+    """
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
-        self.by_first: dict[str, list[_Entry]] = {}
+        # Each entry with its place in the lists: hits at one word keep the lists' order.
+        self.by_first: dict[str, list[tuple[int, _Entry]]] = {}
+        self.by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}
+        # Two-word phrases whose second word is a prefix ("bare breast*"): by first word.
+        self.pair_prefix: dict[str, list[tuple[int, _Entry]]] = {}
         self.single_prefix: dict[str, list[_Entry]] = {}
-        for entry in entries:
+        self.longest = 1
+        for position, entry in enumerate(entries):
+            self.longest = max(self.longest, len(entry.words))
             if entry.prefix_last and len(entry.words) == 1:
                 self.single_prefix.setdefault(entry.words[0], []).append(entry)
+            elif len(entry.words) == 1:
+                self.by_first.setdefault(entry.words[0], []).append((position, entry))
+            elif entry.prefix_last and len(entry.words) == 2:
+                self.pair_prefix.setdefault(entry.words[0], []).append((position, entry))
             else:
-                self.by_first.setdefault(entry.words[0], []).append(entry)
+                pair = (entry.words[0], entry.words[1])
+                self.by_pair.setdefault(pair, []).append((position, entry))
+        # First words of any phrase: a word that starts none needs no pair lookup.
+        self.first_words = frozenset(
+            [*self.by_first, *self.pair_prefix, *(pair[0] for pair in self.by_pair)]
+        )
         # The lengths that single-word prefixes have: a word is looked up once per length.
         self.prefix_sizes = tuple(
             sorted({len(prefix) for prefix in self.single_prefix if len(prefix) >= MIN_PREFIX})
@@ -263,14 +284,30 @@ class _Matcher:
         # Their first MIN_PREFIX letters: most words start otherwise and need no lookups.
         self.prefix_heads = frozenset(p[:MIN_PREFIX] for p in self.single_prefix)
 
-    def find(self, words: list[str]) -> list[_Hit]:
+    def find(self, words: list[str], first: int = 0, last: int | None = None) -> list[_Hit]:
+        """Hits whose first word is at an index from ``first`` to ``last`` (inclusive;
+        default: every word), in the order of their first word, then of the lists."""
         hits: list[_Hit] = []
         count = len(words)
-        for index, word in enumerate(words):
-            for entry in self.by_first.get(word, ()):
-                last = index + len(entry.words) - 1
-                if last < count and _phrase_matches(entry, words, index):
-                    hits.append(_Hit(entry.group, entry.term, index, last))
+        stop = count if last is None else min(count, last + 1)
+        for index in range(max(0, first), stop):
+            word = words[index]
+            if word in self.first_words:
+                matched = [
+                    (position, entry, index) for position, entry in self.by_first.get(word, ())
+                ]
+                if index + 1 < count:
+                    following = words[index + 1]
+                    for position, entry in self.by_pair.get((word, following), ()):
+                        end = index + len(entry.words) - 1
+                        if end < count and _phrase_matches(entry, words, index):
+                            matched.append((position, entry, end))
+                    for position, entry in self.pair_prefix.get(word, ()):
+                        if following.startswith(entry.words[1]):
+                            matched.append((position, entry, index + 1))
+                if len(matched) > 1:
+                    matched.sort(key=lambda item: item[0])
+                hits.extend(_Hit(e.group, e.term, index, end) for _, e, end in matched)
             if word[:MIN_PREFIX] not in self.prefix_heads:
                 continue
             for size in self.prefix_sizes:
@@ -357,6 +394,7 @@ class RuleSet:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
         self._known: dict[str, bool] = {}
+        self._worth: dict[str, bool] = {}
         self._context_words = max((len(e.words) for e in entries), default=1) + 3
         # Every word some term, exception or age phrase uses: a reading that splits a
         # run of spaced letters into other words is not worth reading.
@@ -467,9 +505,22 @@ class RuleSet:
         matches.sort(key=lambda m: (m.start, m.end, m.group))
         return _dedupe(matches)
 
-    def _scan(self, words: list[str], spans: list[tuple[int, int]]) -> list[_Found]:
-        """Term hits (less exceptions) and detector hits in a list of words."""
-        hits = self._matcher.find(words)
+    def _scan(
+        self,
+        words: list[str],
+        spans: list[tuple[int, int]],
+        touching: tuple[int, int] | None = None,
+    ) -> list[_Found]:
+        """Term hits (less exceptions) and detector hits in a list of words.
+
+        ``touching`` (first, last word index): only hits that include one of those
+        words are wanted, so phrases are looked up only where such a hit can start
+        (the words around still count for phrases and exceptions).
+        """
+        if touching is None:
+            hits = self._matcher.find(words)
+        else:
+            hits = self._matcher.find(words, touching[0] - (self._matcher.longest - 1), touching[1])
         if hits and self.exceptions:
             covered = [False] * len(words)
             for exception in self._exceptions.find(words):
@@ -481,7 +532,11 @@ class RuleSet:
                 if not all(covered[h.first : h.last + 1]) or self._is_context(h.group)
             ]
         if "age_under_18" in self.detectors:
-            hits.extend(_age_hits(words, self.detectors["age_under_18"]))
+            # An age hit found at word i spans words i - 1 to i + 3 at most.
+            around = None if touching is None else (touching[0] - 3, touching[1] + 1)
+            hits.extend(_age_hits(words, self.detectors["age_under_18"], around))
+        if touching is not None:
+            hits = [h for h in hits if h.first <= touching[1] and h.last >= touching[0]]
         return [_spanned(h, spans) for h in hits]
 
     def _scan_readings(
@@ -494,16 +549,29 @@ class RuleSet:
         found: list[_Found] = []
         context = self._context_words
         starts = [a for a, _ in spans]
+        worth = self._worth
+        if len(worth) > 50_000:
+            worth.clear()
+        covered: dict[tuple[int, int], tuple[int, int]] = {}
         for start, end, reading in readings:
-            first = bisect.bisect_right(starts, start) - 1
-            if first < 0 or spans[first][1] <= start:
-                first += 1
-            last = first
-            while last + 1 < len(spans) and spans[last + 1][0] < end:
-                last += 1
-            pieces = reading.split()  # readings hold words and single spaces only
-            if not pieces or not self._worth_reading(pieces):
+            # Most readings (the splits of a spaced run) are not worth reading: decided
+            # once per distinct reading, before anything else.
+            verdict = worth.get(reading)
+            if verdict is None:
+                verdict = worth[reading] = self._worth_reading(reading.split())
+            if not verdict:
                 continue
+            pieces = reading.split()  # readings hold words and single spaces only
+            words_of = covered.get((start, end))
+            if words_of is None:
+                first = bisect.bisect_right(starts, start) - 1
+                if first < 0 or spans[first][1] <= start:
+                    first += 1
+                last = first
+                while last + 1 < len(spans) and spans[last + 1][0] < end:
+                    last += 1
+                words_of = covered[(start, end)] = (first, last)
+            first, last = words_of
             before = max(0, first - context)
             window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
             window_spans = [
@@ -511,7 +579,8 @@ class RuleSet:
                 *_piece_spans(start, end, pieces),
                 *spans[last + 1 : last + 1 + context],
             ]
-            for hit in self._scan(window, window_spans):
+            own = (first - before, first - before + len(pieces) - 1)  # the reading's words
+            for hit in self._scan(window, window_spans, touching=own):
                 if hit.start < end and hit.end > start:  # touches the other reading
                     found.append(hit)
         return found
@@ -521,6 +590,8 @@ class RuleSet:
         (a word of some term, exception or age phrase); a split of spaced letters
         into two words needs one known word (the other may be any word after it),
         into three every word of two letters or more known."""
+        if not pieces:
+            return False
         if len(pieces) == 1:
             return self._known_word(pieces[0])
         longer = [p for p in pieces if len(p) > 1]
@@ -670,15 +741,20 @@ def number_value(word: str) -> int | None:
     return None
 
 
-def _age_hits(words: list[str], target: str) -> list[_Hit]:
-    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old"."""
+def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = None) -> list[_Hit]:
+    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old".
+
+    ``around`` (first, last): look for hits found at those word indexes only.
+    """
     hits: list[_Hit] = []
     count = len(words)
 
     def at(position: int) -> str:
         return words[position] if position < count else ""
 
-    for index, word in enumerate(words):
+    first, last = (0, count - 1) if around is None else around
+    for index in range(max(0, first), min(count, last + 1)):
+        word = words[index]
         token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 and word[0].isdigit() else None
         if token_age is not None:
             age = int(token_age.group(1))
@@ -749,7 +825,9 @@ def _compound_age(word: str, *, bare: bool = False) -> int | None:
 
     ``bare``: the word is "jährige" itself (after "14-"): any value counts as a unit.
     """
-    for suffix in (*_GERMAN_AGED, "살", "세"):
+    if not word.endswith(_AGE_SUFFIXES):
+        return None
+    for suffix in _AGE_SUFFIXES:
         if word.endswith(suffix):
             stem = word[: -len(suffix)]
             if bare:
