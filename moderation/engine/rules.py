@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from moderation.engine.normalize import NormalizedPrompt, normalize
+from moderation.engine.normalize import NormalizedPrompt, normalize, three_way_seconds
 
 CATEGORIES: tuple[str, ...] = (
     "sexual",
@@ -128,6 +128,8 @@ _I18N_NUMBERS: dict[str, int] = {
     "열": 10, "열한": 11, "열두": 12, "열세": 13, "열네": 14, "열다섯": 15, "열여섯": 16,
     "열일곱": 17,
 }  # fmt: skip
+# Words at which an age phrase can start, besides numbers and compound ages.
+_AGE_STARTERS = frozenset(["age", "aged", "ages", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS])
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
 _YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
 _YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
@@ -492,6 +494,8 @@ class RuleSet:
                 for h in _proper_name_hits(normalized, spans, self.detectors["proper_name"])
             )
         readings = list(normalized.readings)
+        if normalized.joined:
+            readings.extend(self._worth_splits(normalized.joined))
         if _ARABIC.search(text):
             readings.extend(_arabic_readings(words, spans))
         if readings:
@@ -523,7 +527,10 @@ class RuleSet:
             hits = self._matcher.find(words, touching[0] - (self._matcher.longest - 1), touching[1])
         if hits and self.exceptions:
             covered = [False] * len(words)
-            for exception in self._exceptions.find(words):
+            # Only exceptions that can cover a hit's words are looked up.
+            lowest = min(h.first for h in hits) - (self._exceptions.longest - 1)
+            highest = max(h.last for h in hits)
+            for exception in self._exceptions.find(words, lowest, highest):
                 for position in range(exception.first, exception.last + 1):
                     covered[position] = True
             hits = [
@@ -585,6 +592,29 @@ class RuleSet:
                     found.append(hit)
         return found
 
+    def _worth_splits(self, joined: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The readings of joined spaced letters as two or three words (in the order of
+        ``normalize.splits``) that ``_worth_reading`` would keep, found without building
+        the others: a three-word reading whose first word is unknown is skipped whole."""
+        known = self._known_word
+        readings: list[tuple[int, int, str]] = []
+        for start, end, value in joined:
+            size = len(value)
+            for cut in range(1, size):
+                head, tail = value[:cut], value[cut:]
+                if (cut > 1 and known(head)) or (size - cut > 1 and known(tail)):
+                    readings.append((start, end, f"{head} {tail}"))
+            for first in range(1, size - 1):
+                head = value[:first]
+                if first > 1 and not known(head):
+                    continue
+                for second in three_way_seconds(size, first):
+                    middle, tail = value[first:second], value[second:]
+                    longer = [p for p in (head, middle, tail) if len(p) > 1]
+                    if longer and all(known(p) for p in longer):
+                        readings.append((start, end, f"{head} {middle} {tail}"))
+        return readings
+
     def _worth_reading(self, pieces: list[str]) -> bool:
         """Whether another reading can hit at all: one word must be a known word
         (a word of some term, exception or age phrase); a split of spaced letters
@@ -592,11 +622,13 @@ class RuleSet:
         into three every word of two letters or more known."""
         if not pieces:
             return False
+        known = self._known_word
         if len(pieces) == 1:
-            return self._known_word(pieces[0])
+            return known(pieces[0])
+        if len(pieces) == 2:
+            return any(known(p) for p in pieces if len(p) > 1)
         longer = [p for p in pieces if len(p) > 1]
-        known = [self._known_word(p) for p in longer]
-        return any(known) if len(pieces) == 2 else bool(known) and all(known)
+        return bool(longer) and all(known(p) for p in longer)
 
     def _known_word(self, word: str) -> bool:
         known = self._known.get(word)
@@ -755,6 +787,8 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
     first, last = (0, count - 1) if around is None else around
     for index in range(max(0, first), min(count, last + 1)):
         word = words[index]
+        if not _may_start_age(word):
+            continue
         token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 and word[0].isdigit() else None
         if token_age is not None:
             age = int(token_age.group(1))
@@ -818,6 +852,17 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
         elif value == ADULT_AGE and index > 0 and words[index - 1] == "under":
             hits.append(_Hit(target, "under 18", index - 1, index))
     return hits
+
+
+@functools.lru_cache(maxsize=65_536)
+def _may_start_age(word: str) -> bool:
+    """Whether ``_age_hits`` can find an age at this word (most words: no)."""
+    return (
+        word[:1].isdigit()
+        or word in _AGE_STARTERS
+        or number_value(word) is not None
+        or _compound_age(word) is not None
+    )
 
 
 def _compound_age(word: str, *, bare: bool = False) -> int | None:
