@@ -35,7 +35,10 @@ Rules:
   ``열네 살``, ``14 عاما``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
 - A combination rule fires when every name in ``all`` (a group or a category) has a
-  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``.
+  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``. A
+  combination marked ``softenable`` is softened like a term hit when a context group
+  softens its category ("step by step ... a bomb" in a film-props prompt); the others
+  never are.
 - ``RuleSet.from_dict`` builds a rule set from plain data, so a policy version can
   replace the defaults; ``default_ruleset()`` loads ``moderation/data/rules.json``.
 """
@@ -172,6 +175,9 @@ class Combination:
     all: tuple[str, ...]
     category: str
     action: str
+    # A context group that softens ``category`` softens this combination's hit too
+    # (never for ``sexual_minors`` or ``minors``).
+    softenable: bool = False
 
 
 @dataclass(frozen=True)
@@ -447,12 +453,18 @@ class RuleSet:
         for spec in data.get("combinations", ()):
             if spec["category"] not in CATEGORIES:
                 raise ValueError(f"combination {spec['name']!r}: unknown category")
+            softenable = spec.get("softenable", False)
+            if not isinstance(softenable, bool) or (
+                softenable and spec["category"] in NEVER_SOFTENED
+            ):
+                raise ValueError(f"combination {spec['name']!r}: cannot be softenable")
             combinations.append(
                 Combination(
                     name=spec["name"],
                     all=tuple(spec["all"]),
                     category=spec["category"],
                     action=spec.get("action", "block"),
+                    softenable=softenable,
                 )
             )
         return cls(
@@ -477,6 +489,7 @@ class RuleSet:
             "detectors": dict(self.detectors),
             "combinations": [
                 {"name": c.name, "all": list(c.all), "category": c.category, "action": c.action}
+                | ({"softenable": True} if c.softenable else {})
                 for c in self.combinations
             ],
         }
@@ -504,8 +517,9 @@ class RuleSet:
             found.extend(self._cjk_hits(text))
 
         matches = [self._to_match(normalized, f) for f in found]
-        matches = self._soften(_dedupe(matches))
-        matches.extend(self._combine(normalized, matches))
+        softened = self._softened_categories(matches)
+        matches = self._soften(_dedupe(matches), softened)
+        matches.extend(self._combine(normalized, matches, softened))
         matches.sort(key=lambda m: (m.start, m.end, m.group))
         return _dedupe(matches)
 
@@ -700,14 +714,18 @@ class RuleSet:
         group = self.groups.get(name)
         return group is not None and group.action == "context"
 
-    def _soften(self, matches: list[RuleMatch]) -> list[RuleMatch]:
-        """Deciding hits of a category that a context group present in the prompt softens."""
+    def _softened_categories(self, matches: list[RuleMatch]) -> dict[str, str]:
+        """Category -> the first context group in the prompt that softens it."""
         softened: dict[str, str] = {}
         for match in matches:
             group = self.groups.get(match.group)
             if group is not None and group.action == "context":
                 for category in group.softens:
                     softened.setdefault(category, group.name)
+        return softened
+
+    def _soften(self, matches: list[RuleMatch], softened: dict[str, str]) -> list[RuleMatch]:
+        """Deciding hits of a category that a context group present in the prompt softens."""
         if not softened:
             return matches
         return [
@@ -717,7 +735,9 @@ class RuleSet:
             for m in matches
         ]
 
-    def _combine(self, normalized: NormalizedPrompt, matches: list[RuleMatch]) -> list[RuleMatch]:
+    def _combine(
+        self, normalized: NormalizedPrompt, matches: list[RuleMatch], softened: dict[str, str]
+    ) -> list[RuleMatch]:
         first_by_name: dict[str, RuleMatch] = {}
         for match in matches:
             for name in (match.group, match.category):
@@ -731,6 +751,7 @@ class RuleSet:
                 continue
             start = min(p.start for p in present)
             end = max(p.end for p in present)
+            context = softened.get(rule.category) if rule.softenable else None
             combined.append(
                 RuleMatch(
                     category=rule.category,
@@ -740,7 +761,8 @@ class RuleSet:
                     end=end,
                     text=normalized.original[start:end],
                     severity=self.severity.get(rule.category, 0),
-                    action=rule.action,
+                    action="corroborate" if context else rule.action,
+                    softened_by=context,
                 )
             )
         return combined
