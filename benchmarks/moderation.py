@@ -151,8 +151,9 @@ def measure_long(rows: list[dict[str, Any]], moderator: Any, count: int = 60) ->
 
 
 def measure_rules_max_length(rows: list[dict[str, Any]], count: int = 100) -> list[str]:
-    """Normalisation + rules (the request path) at ``MAX_PROMPT_CHARS``: p50/p99 over
-    ``count`` distinct prompts per kind, built from shipped prompts: as written, every
+    """Normalisation + rules (the request path): the shipped prompts as written (target
+    p99 1 ms), then at ``MAX_PROMPT_CHARS`` (target p99 10 ms), p50/p99 over ``count``
+    distinct prompts per kind, built from shipped prompts: as written, every
     word's letters spaced out (words two spaces apart, and letters dotted), and the
     adversarial case of every word a listed term with its letters dotted. Wall time and
     CPU time (the process's own, what an idle core would take)."""
@@ -191,8 +192,11 @@ def measure_rules_max_length(rows: list[dict[str, Any]], count: int = 100) -> li
     )
     lines = []
     load = os.getloadavg()[0]
+    as_written = [str(row["prompt"]) for row in rows]
+    runs = [(f"shipped prompts as written ({len(as_written)}, ordinary length)", as_written)]
     for name, pool, letters, between in kinds:
-        prompts = [build(pool, letters, between) for _ in range(count)]
+        runs.append((name, [build(pool, letters, between) for _ in range(count)]))
+    for name, prompts in runs:
         ruleset.match(normalize(prompts[0]))  # warm up
         wall, cpu = [], []
         for prompt in prompts:
@@ -202,8 +206,9 @@ def measure_rules_max_length(rows: list[dict[str, Any]], count: int = 100) -> li
             cpu.append((time.process_time() - started_cpu) * 1000.0)
         wall.sort()
         cpu.sort()
-        at = min(count - 1, round(0.99 * (count - 1)))
-        mark = _mark(cpu[at] <= TARGETS["rules_max_p99_ms"])
+        at = min(len(prompts) - 1, round(0.99 * (len(prompts) - 1)))
+        target = TARGETS["rules_p99_ms" if prompts is as_written else "rules_max_p99_ms"]
+        mark = _mark(cpu[at] <= target)
         lines.append(
             f"| {name} | {statistics.median(wall):.2f} | {wall[at]:.2f} "
             f"| {statistics.median(cpu):.2f} | {cpu[at]:.2f}{mark} | {load:.1f} |"
@@ -273,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
             *long_lines,
             "",
             f"Normalisation + rules (the request path) at {MAX_PROMPT_CHARS} characters, "
-            "100 distinct prompts per row (ms; ✗: CPU-time p99 over the 10 ms target):",
+            "100 distinct prompts per row, and the shipped prompts at their own length "
+            "(ms; ✗: CPU-time p99 over the target, 10 ms at the maximum length, 1 ms as "
+            "written):",
             "",
             "| prompts | wall p50 | wall p99 | CPU p50 | CPU p99 | load average |",
             "|---|---|---|---|---|---|",
