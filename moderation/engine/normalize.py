@@ -178,6 +178,9 @@ class NormalizedPrompt:
     # (start, end, letters) per word joined from spaced letters (and its other script):
     # it may also be read as two or three words; ``split_readings`` lists every split.
     joined: tuple[tuple[int, int, str], ...] = ()
+    # (start, end, words) per joined run whose letters stood apart by two widths
+    # ("n u d e  w o m a n"): the run cut where the gap was wider, read as text.
+    segmented: tuple[tuple[int, int, str], ...] = ()
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``text`` to the half-open span of ``original``."""
@@ -235,6 +238,7 @@ def normalize(text: str) -> NormalizedPrompt:
     if changes["leetspeak"] or _LEET_HINT.search(folded):
         readings.extend(_leet_readings(folded, buffer, text))
     joined = _joined_words(folded, buffer, readings) if changes["spacing_joined"] else []
+    segmented = _segmented_runs(folded, buffer) if changes["spacing_joined"] else []
     return NormalizedPrompt(
         original=text,
         text=folded,
@@ -243,6 +247,7 @@ def normalize(text: str) -> NormalizedPrompt:
         changes={k: v for k, v in changes.items() if v},
         readings=tuple(readings),
         joined=tuple(joined),
+        segmented=tuple(segmented),
     )
 
 
@@ -454,6 +459,29 @@ def _joined_words(
             if value is not None:
                 joined.append((start, end, value))
     return joined
+
+
+def _segmented_runs(text: str, buffer: _Buffer) -> list[tuple[int, int, str]]:
+    """Joined runs of spaced letters cut into words where the letters stood further apart
+    than elsewhere in the run: "n u d e  w o m a n" (one space between letters, two
+    between words) -> "nude woman". Any length: a fully spaced prompt is one run."""
+    segmented: list[tuple[int, int, str]] = []
+    starts, ends = buffer.starts, buffer.ends
+    for word in _SCRIPT_WORD.finditer(text):
+        start, end = word.span()
+        if end - start < 4:
+            continue
+        gaps = [starts[i + 1] - ends[i] for i in range(start, end - 1)]
+        narrow = min(gaps)
+        if narrow < 1 or max(gaps) <= narrow:
+            continue  # letters not apart, or apart evenly: no word boundary to see
+        pieces = [text[start]]
+        for offset, gap in enumerate(gaps, start=start + 1):
+            if gap > narrow:
+                pieces.append(" ")
+            pieces.append(text[offset])
+        segmented.append((start, end, "".join(pieces)))
+    return segmented
 
 
 def splits(value: str) -> Iterator[tuple[str, ...]]:

@@ -513,6 +513,8 @@ class RuleSet:
             readings.extend(_arabic_readings(words, spans))
         if readings:
             found.extend(self._scan_readings(words, spans, readings))
+        if normalized.segmented:
+            found.extend(self._scan_readings(words, spans, list(normalized.segmented), True))
         if _CJK.search(text):
             found.extend(self._cjk_hits(text))
 
@@ -565,8 +567,12 @@ class RuleSet:
         words: list[str],
         spans: list[tuple[int, int]],
         readings: list[tuple[int, int, str]],
+        as_text: bool = False,
     ) -> list[_Found]:
-        """Hits that another reading of a word makes, read with its neighbouring words."""
+        """Hits that another reading of a word makes, read with its neighbouring words.
+
+        ``as_text``: the readings are runs of words read like the prompt's own text
+        (segmented spaced letters), not checked for known words first."""
         found: list[_Found] = []
         context = self._context_words
         starts = [a for a, _ in spans]
@@ -577,11 +583,12 @@ class RuleSet:
         for start, end, reading in readings:
             # Most readings (the splits of a spaced run) are not worth reading: decided
             # once per distinct reading, before anything else.
-            verdict = worth.get(reading)
-            if verdict is None:
-                verdict = worth[reading] = self._worth_reading(reading.split())
-            if not verdict:
-                continue
+            if not as_text:
+                verdict = worth.get(reading)
+                if verdict is None:
+                    verdict = worth[reading] = self._worth_reading(reading.split())
+                if not verdict:
+                    continue
             pieces = reading.split()  # readings hold words and single spaces only
             words_of = covered.get((start, end))
             if words_of is None:
