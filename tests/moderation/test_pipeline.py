@@ -53,7 +53,7 @@ def test_classifier_review_band():
 
 def test_classifier_block_at_threshold():
     moderator = TextModerator(classifier=FixedScores(self_harm=0.9), thresholds=THRESHOLDS)
-    assert moderator.check("a quiet prompt").decision == "block"
+    assert moderator.check("a quiet prompt about the sea").decision == "block"
 
 
 def test_per_category_thresholds_without_unsafe_entry():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from moderation.engine.normalize import normalize
 from moderation.engine.rules import RuleSet, default_ruleset, number_value
 
 
@@ -336,3 +337,18 @@ def test_a_religious_swastika_is_softened_but_a_hateful_one_is_not():
     rally = default_ruleset().match("a torchlit rally under swastika banners")
     assert [(m.term, m.action) for m in temple if m.category] == [("swastika", "corroborate")]
     assert [(m.term, m.action) for m in rally if m.category] == [("swastika", "review")]
+
+
+def test_fully_spaced_prompt_is_read_word_by_word():
+    # Letters one space apart, words two apart: one joined run, cut at the wider gaps.
+    prompt = "p h o t o  o f  a  n u d e  w o m a n  o n  a  b e a c h"
+    normalized = normalize(prompt)
+    assert normalized.text == "photoofanudewomanonabeach"
+    assert normalized.segmented == ((0, 25, "photo of a nude woman on a beach"),)
+    hits = [(m.group, m.text) for m in default_ruleset().match(normalized)]
+    assert ("sexual_explicit", "n u d e") in hits
+
+
+def test_evenly_spaced_letters_have_no_segmented_reading():
+    assert normalize("n u d e w o m a n").segmented == ()
+    assert normalize("a quiet harbour at dawn").segmented == ()
