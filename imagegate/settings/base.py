@@ -338,6 +338,8 @@ OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 # Small reference tables (jurisdictions) read on every submit are kept per process this
 # long; a change made through the model is seen at once in its own process.
 IMAGEGATE_REFERENCE_CACHE_SECONDS = env.float("IMAGEGATE_REFERENCE_CACHE_SECONDS", default=10.0)
+# Plan ranks (billing/plans.py): which plan a model's min_plan needs, kept per process.
+IMAGEGATE_PLAN_RANK_CACHE_SECONDS = env.float("IMAGEGATE_PLAN_RANK_CACHE_SECONDS", default=60.0)
 # /metrics answers a scraper with this bearer token (and signed-in superusers).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 OPENAI_API_BASE = env("OPENAI_API_BASE", default="https://api.openai.com")
