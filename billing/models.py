@@ -304,15 +304,3 @@ class BillingReviewFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.stripe_object_id} ({self.user})"
-
-
-class OfflineStripeObject(models.Model):
-    """The offline Stripe stand-in's store (SPEC §10); unused with a real Stripe key."""
-
-    id = models.CharField(max_length=100, primary_key=True)
-    object = models.CharField(max_length=50)
-    data = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.id

@@ -24,6 +24,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("IMAGEGATE_SITE_URL", default="http://127.0.0.1:8000")
 
+# Apps that are never installed in production (imagegate/settings/production.py).
+DEVELOPMENT_APPS = ["devstripe"]
+IMAGEGATE_PRODUCTION = False
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -47,6 +51,9 @@ INSTALLED_APPS = [
     "moderation",
     "accountability",
     "console",
+    # Development and tests only: the offline Stripe stand-ins (SPEC §10) and their tables.
+    # The production settings take it out and refuse to start with it.
+    *DEVELOPMENT_APPS,
 ]
 
 MIDDLEWARE = [
