@@ -97,9 +97,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_age_verified(self) -> bool:
         return self.age_verification_status == AgeVerificationStatus.VERIFIED
 
-    def in_group(self, *names: str) -> bool:
-        return self.is_superuser or self.groups.filter(name__in=names).exists()
-
 
 class Jurisdiction(models.Model):
     """Rules of one country or one region of it; country "" is the default for everyone else.
