@@ -4,18 +4,18 @@ suspend, ban — each with a reason that becomes the statement of reasons."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.actions import REVIEW_ACTIONS, Effect, ReviewAction, review_action
 from accountability.audit import audit_record
 from accountability.contracts import contract_function, optional_model, require_contract
 from accountability.models import (
-    DecisionAccount,
     DecisionGround,
-    DecisionVisibility,
     Report,
     ReportStatus,
     ReviewItem,
@@ -27,64 +27,10 @@ from accountability.models import (
 from accountability.review import JOB_SUBJECT_TYPES, _priority_for, review_items_for
 from accountability.statements import statement_create
 from accountability.tasks import notify_reporters
-from accounts.roles import user_is_senior_moderator
+from accounts.models import AccountState
 from core.errors import ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
-
-
-class Action:
-    APPROVE = "approve"
-    REJECT = "reject"
-    REJECT_STRIKE = "reject_strike"
-    ESCALATE = "escalate"
-    SUSPEND = "suspend"
-    BAN = "ban"
-
-
-ACTIONS = (
-    Action.APPROVE,
-    Action.REJECT,
-    Action.REJECT_STRIKE,
-    Action.ESCALATE,
-    Action.SUSPEND,
-    Action.BAN,
-)
-RESTRICTING_ACTIONS = {Action.REJECT, Action.REJECT_STRIKE, Action.SUSPEND, Action.BAN}
-
-# A reason is a template chosen from this list plus the moderator's own words; together
-# they become the facts of the statement of reasons.
-REASON_TEMPLATES: dict[str, dict[str, str]] = {
-    Action.APPROVE: {
-        "within_policy": "The content is within the content policy.",
-        "false_positive": "The automated check was mistaken; nothing breaks the policy.",
-        "report_unfounded": "The reported image does not break the content policy.",
-    },
-    Action.REJECT: {
-        "breaks_policy": "The content breaks the content policy in the category stated.",
-        "real_person": "The content sexualises or degrades a real, identifiable person.",
-        "graphic": "The content shows graphic violence or gore.",
-        "adult_not_allowed": "Adult sexual content is not allowed on this plan or in this region.",
-    },
-    Action.REJECT_STRIKE: {
-        "deliberate": "The request deliberately tried to get around the content policy.",
-        "repeated": "The account has repeatedly asked for content the policy forbids.",
-        "breaks_policy": "The content clearly breaks the content policy.",
-    },
-    Action.ESCALATE: {
-        "unsure": "Unsure; a senior moderator should decide.",
-        "possible_minor": "A minor may be depicted or implied.",
-        "legal": "This may need legal review.",
-    },
-    Action.SUSPEND: {
-        "serious_violation": "A serious violation: the account is suspended pending review.",
-        "repeated": "Repeated violations after earlier strikes.",
-    },
-    Action.BAN: {
-        "severe": "A severe violation: the account is terminated.",
-        "evasion": "The account was used to evade an earlier suspension or ban.",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -92,17 +38,18 @@ class DecisionReason:
     template: str
     text: str
 
-    def render(self, action: str) -> str:
-        base = REASON_TEMPLATES[action][self.template]
+    def render(self, action: ReviewAction) -> str:
+        base = action.reasons[self.template]
         return f"{base} {self.text.strip()}".strip()
 
 
 def check_reason(*, action: str, reason_template: str, reason_text: str) -> DecisionReason:
     """A reason needs a template from the action's list and some words of the moderator's."""
     errors: dict[str, list[str]] = {}
-    if action not in REASON_TEMPLATES:
-        errors["action"] = [f"Choose one of: {', '.join(ACTIONS)}."]
-    elif reason_template not in REASON_TEMPLATES[action]:
+    chosen = review_action(action)
+    if chosen is None:
+        errors["action"] = [f"Choose one of: {', '.join(a.key for a in REVIEW_ACTIONS)}."]
+    elif reason_template not in chosen.reasons:
         errors["reason_template"] = ["Choose a reason from the list."]
     if not reason_text.strip():
         errors["reason_text"] = ["Explain the decision in your own words."]
@@ -165,61 +112,49 @@ def review_decide(
     reason_template: str,
     reason_text: str,
 ) -> ReviewItem:
-    """Decide a held job or a report: approve, reject, reject with a strike, escalate,
-    suspend or ban.
+    """Decide a held job or a report with one of ``accountability.actions.REVIEW_ACTIONS``
+    (approve, reject, reject with a strike, escalate, suspend or ban).
 
     Every decision is audited; every restricting one creates a statement of reasons.
-    Bans are for senior moderators; appeals are ruled by ``appeal_decide``.
+    Who may take an action is the registry's (bans are for senior moderators); appeals
+    are ruled by ``appeal_decide``.
     """
     reason = check_reason(action=action, reason_template=reason_template, reason_text=reason_text)
+    chosen = review_action(action)
+    assert chosen is not None  # check_reason refused unknown actions
     if not review_items_for(moderator=moderator).filter(pk=item.pk).exists():
         raise ApplicationError(ErrorCode.NOT_FOUND)
-    if item.kind == ReviewKind.APPEAL:
-        raise ApplicationError(ErrorCode.CONFLICT, "Appeals are ruled on, not decided here.")
-    if action == Action.BAN and not user_is_senior_moderator(moderator):
-        raise ApplicationError(ErrorCode.PERMISSION_DENIED, "Only senior moderators ban.")
-    if action == Action.ESCALATE and item.requires_senior:
+    if item.kind not in chosen.kinds:
+        if item.kind == ReviewKind.APPEAL:
+            raise ApplicationError(ErrorCode.CONFLICT, "Appeals are ruled on, not decided here.")
+        raise ApplicationError(ErrorCode.CONFLICT, f"{chosen.label} does not apply to this item.")
+    if not chosen.may_take(moderator):
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, chosen.refusal)
+    if chosen.effect == Effect.ESCALATE and item.requires_senior:
         raise ApplicationError(ErrorCode.CONFLICT, "This item is already escalated.")
-    facts = reason.render(action)
+    facts = reason.render(chosen)
     with transaction.atomic():
         locked = _lock_for_decision(item, moderator)
         before = {"status": locked.status, "requires_senior": locked.requires_senior}
-        if action == Action.ESCALATE:
-            locked.requires_senior = True
-            locked.status = ReviewStatus.OPEN
-            locked.claimed_by = None
-            locked.claimed_at = None
-            locked.claim_expires_at = None
-            locked.severity = max(locked.severity, 4)
-            locked.priority = _priority_for(locked.severity)
-            locked.context = {**locked.context, "escalated_by": str(moderator.pk)}
-            locked.save()
-            audit_record(
-                actor=moderator,
-                action="review.escalate",
-                target=locked,
-                before=before,
-                after={"status": locked.status, "requires_senior": True},
-                reason=facts,
-            )
-            return locked
-        statement = _apply(locked, moderator=moderator, action=action, facts=facts)
+        if chosen.effect == Effect.ESCALATE:
+            return _escalate(locked, moderator=moderator, before=before, facts=facts)
+        statement = _EFFECTS[chosen.effect](locked, moderator=moderator, action=chosen, facts=facts)
         locked.status = ReviewStatus.DECIDED
         locked.decided_by = moderator
         locked.decided_at = timezone.now()
-        locked.decision = action
+        locked.decision = chosen.key
         locked.decision_reason = facts
         locked.statement = statement
         locked.claim_expires_at = None
         locked.save()
         audit_record(
             actor=moderator,
-            action=f"review.{action}",
+            action=f"review.{chosen.key}",
             target=locked,
             before=before,
             after={
                 "status": locked.status,
-                "decision": action,
+                "decision": chosen.key,
                 "statement": str(statement.pk) if statement else None,
             },
             reason=facts,
@@ -227,22 +162,54 @@ def review_decide(
     return locked
 
 
-def _apply(
-    item: ReviewItem, *, moderator: Any, action: str, facts: str
+def _escalate(
+    locked: ReviewItem, *, moderator: Any, before: dict[str, Any], facts: str
+) -> ReviewItem:
+    """Back to the queue, for senior moderators only, at a higher priority."""
+    locked.requires_senior = True
+    locked.status = ReviewStatus.OPEN
+    locked.claimed_by = None
+    locked.claimed_at = None
+    locked.claim_expires_at = None
+    locked.severity = max(locked.severity, 4)
+    locked.priority = _priority_for(locked.severity)
+    locked.context = {**locked.context, "escalated_by": str(moderator.pk)}
+    locked.save()
+    audit_record(
+        actor=moderator,
+        action="review.escalate",
+        target=locked,
+        before=before,
+        after={"status": locked.status, "requires_senior": True},
+        reason=facts,
+    )
+    return locked
+
+
+def _approve(
+    item: ReviewItem, *, moderator: Any, action: ReviewAction, facts: str
 ) -> StatementOfReasons | None:
-    """Carry out the decision on its subject through the owning apps' contracts."""
+    """A held job goes on; a report is closed with no action. Nothing is recorded."""
     job = _job_for(item)
     if item.kind == ReviewKind.REPORT:
-        _close_reports(item, outcome="no_action" if action == Action.APPROVE else action)
-    if action == Action.APPROVE:
-        if item.kind in (ReviewKind.PROMPT, ReviewKind.OUTPUT):
-            if job is None:
-                raise ApplicationError(ErrorCode.CONFLICT, "The held job no longer exists.")
-            require_contract("generation.services", "generation_approve_held")(
-                job=job, actor=moderator, reason=facts
-            )
-        return None
+        _close_reports(item, outcome=action.report_outcome)
+    if item.kind in (ReviewKind.PROMPT, ReviewKind.OUTPUT):
+        if job is None:
+            raise ApplicationError(ErrorCode.CONFLICT, "The held job no longer exists.")
+        require_contract("generation.services", "generation_approve_held")(
+            job=job, actor=moderator, reason=facts
+        )
+    return None
 
+
+def _restrict(
+    item: ReviewItem, *, moderator: Any, action: ReviewAction, facts: str
+) -> StatementOfReasons | None:
+    """Block the held job or take the reported image down, record the statement of
+    reasons, and strike and restrict the account as the action says."""
+    job = _job_for(item)
+    if item.kind == ReviewKind.REPORT:
+        _close_reports(item, outcome=action.report_outcome)
     if item.kind in (ReviewKind.PROMPT, ReviewKind.OUTPUT):
         if job is None:
             raise ApplicationError(ErrorCode.CONFLICT, "The held job no longer exists.")
@@ -252,33 +219,24 @@ def _apply(
     elif item.kind == ReviewKind.REPORT:
         _take_down_reported_image(item, moderator=moderator, facts=facts)
 
+    assert action.statement_decision is not None  # tests/accountability/test_actions.py
     subject_user = item.user
-    account_effect: dict[str, str] = {}
-    decision = "content_blocked"
-    if action == Action.SUSPEND:
-        decision, account_effect = "account_suspended", {"decision_account": "suspended"}
-    elif action == Action.BAN:
-        decision, account_effect = "account_banned", {"decision_account": "terminated"}
     statement = statement_create(
         user=subject_user,
         subject_type=item.subject_type,
         subject_id=item.subject_id,
         category=item.category or "other",
-        decision=decision,
+        decision=action.statement_decision,
         decision_ground=_ground_for(item.category),
         facts=facts,
         automated_detection=item.kind != ReviewKind.REPORT,
         automated_decision=False,
         decided_by=moderator,
         source_type=SourceType.ARTICLE_16 if item.kind == ReviewKind.REPORT else "voluntary",
-        decision_visibility=DecisionVisibility.CONTENT_REMOVED,
-        decision_account=account_effect.get("decision_account", DecisionAccount.NONE),
+        decision_visibility=action.statement_visibility,
+        decision_account=action.statement_account,
     )
-    if subject_user is not None and action in (
-        Action.REJECT_STRIKE,
-        Action.SUSPEND,
-        Action.BAN,
-    ):
+    if subject_user is not None and action.strike:
         strike = require_contract("moderation.services", "strike_add")(
             user=subject_user,
             category=item.category or "other",
@@ -289,16 +247,20 @@ def _apply(
         if getattr(strike, "pk", None) is not None:
             statement.strike_ids = [str(strike.pk)]
             statement.save(update_fields=["strike_ids"])
-    if subject_user is not None and action in (Action.SUSPEND, Action.BAN):
-        from accounts.models import AccountState
-
+    if subject_user is not None and action.account_state is not None:
         require_contract("accounts.services", "account_set_state")(
             user=subject_user,
-            state=AccountState.SUSPENDED if action == Action.SUSPEND else AccountState.BANNED,
+            state=AccountState(action.account_state),
             reason=facts,
             actor=moderator,
         )
     return statement
+
+
+_Effect = Callable[..., StatementOfReasons | None]
+# The function that carries out each effect but escalation (which decides nothing).
+_EFFECTS: dict[Effect, _Effect] = {Effect.APPROVE: _approve, Effect.RESTRICT: _restrict}
+EFFECTS_CARRIED_OUT = frozenset({*_EFFECTS, Effect.ESCALATE})
 
 
 def _close_reports(item: ReviewItem, *, outcome: str) -> None:

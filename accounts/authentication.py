@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -40,7 +38,3 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
-
-
-def is_api_key_request(request: Any) -> bool:
-    return isinstance(getattr(request, "auth", None), ApiKey)

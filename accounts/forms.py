@@ -1,4 +1,4 @@
-"""Forms: sign-up (allauth), API keys, erasure, manual verification, offline Identity."""
+"""Forms: sign-up (allauth), API keys, erasure, manual verification."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from accounts.age import age_in_zone, known_time_zones, local_today
 from accounts.countries import COUNTRY_CHOICES, country_name
 from accounts.models import ApiScope
-from accounts.offline_stripe import OfflineOutcome
 from accounts.selectors import jurisdiction_for
 from accounts.validation import validate_region
 
@@ -133,24 +132,3 @@ class ManualVerificationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What was checked and how; never copy document numbers or the date of birth.",
     )
-
-
-class OfflineIdentityForm(forms.Form):
-    outcome = forms.ChoiceField(
-        choices=[
-            (OfflineOutcome.VERIFIED, "The document is verified, with this date of birth"),
-            (OfflineOutcome.FAILED, "The check fails"),
-            (OfflineOutcome.CANCELED, "Cancel"),
-        ],
-        widget=forms.RadioSelect,
-        initial=OfflineOutcome.VERIFIED,
-    )
-    date_of_birth = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Date of birth"
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("outcome") == OfflineOutcome.VERIFIED and not cleaned.get("date_of_birth"):
-            self.add_error("date_of_birth", "Give the date of birth the document shows.")
-        return cleaned

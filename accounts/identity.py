@@ -9,17 +9,20 @@ and keeps only the outcome, the date, the session id and the method. The date of
 read from the document is never stored or logged.
 
 Offline (``settings.STRIPE_OFFLINE``) the same code runs against
-``accounts.offline_stripe``, a stand-in for Stripe's servers behind the real library.
+``devstripe.identity``, a stand-in for Stripe's servers behind the real library, which
+the development-only app registers here (``identity_offline_transport_register``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import stripe
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -62,12 +65,24 @@ STRIPE_ACTOR = "stripe_identity"
 # --- the Stripe client ------------------------------------------------------------------
 
 
+_offline_transport: Callable[[], stripe.HTTPClient] | None = None
+
+
+def identity_offline_transport_register(transport: Callable[[], stripe.HTTPClient]) -> None:
+    """Called by the development-only app ``devstripe`` when it starts."""
+    global _offline_transport
+    _offline_transport = transport
+
+
 def identity_http_client() -> stripe.HTTPClient | None:
     """The transport: the offline stand-in without Stripe keys, else the library's default."""
     if settings.STRIPE_OFFLINE:
-        from accounts.offline_stripe import OfflineStripeHTTPClient
-
-        return OfflineStripeHTTPClient()
+        if _offline_transport is None:
+            raise ImproperlyConfigured(
+                "STRIPE_OFFLINE needs the offline stand-in: add 'devstripe' to "
+                "INSTALLED_APPS (development settings) or set STRIPE_SECRET_KEY."
+            )
+        return _offline_transport()
     return None
 
 

@@ -97,9 +97,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_age_verified(self) -> bool:
         return self.age_verification_status == AgeVerificationStatus.VERIFIED
 
-    def in_group(self, *names: str) -> bool:
-        return self.is_superuser or self.groups.filter(name__in=names).exists()
-
 
 class Jurisdiction(models.Model):
     """Rules of one country or one region of it; country "" is the default for everyone else.
@@ -280,24 +277,3 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class OfflineIdentitySession(models.Model):
-    """The offline Identity stand-in's copy of a VerificationSession (SPEC §10).
-
-    It plays the part of Stripe's servers in development only (STRIPE_OFFLINE): the
-    date of birth chosen on the stand-in page lives here, as it would at Stripe, and is
-    served to the webhook handler by ``accounts.offline_stripe``.
-    """
-
-    id = models.CharField(max_length=64, primary_key=True)
-    status = models.CharField(max_length=32, default="requires_input")
-    return_url = models.URLField(max_length=500, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    client_reference_id = models.CharField(max_length=255, blank=True)
-    verified_dob = models.DateField(null=True, blank=True)
-    last_error_code = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.id

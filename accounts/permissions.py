@@ -93,21 +93,3 @@ def staff_mfa_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-class StaffMfaRequiredMixin:
-    """Class-based views: the same rule as ``staff_mfa_required``."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if staff_needs_mfa(request.user):
-            return mfa_refusal(request)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-
-class StaffMfaEnrolled(permissions.BasePermission):
-    """DRF: staff members without TOTP get 403 ``permission_denied``."""
-
-    message = MFA_REQUIRED_MESSAGE
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return not staff_needs_mfa(request.user)

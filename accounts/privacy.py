@@ -27,7 +27,6 @@ from accountability.audit import audit_record
 from accounts.models import (
     AgeVerification,
     ApiKey,
-    OfflineIdentitySession,
     User,
 )
 from accounts.selectors import user_jurisdiction
@@ -179,7 +178,6 @@ def user_erase(*, user: User) -> ErasureResult:
         now = timezone.now()
         revoked = ApiKey.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
         Authenticator.objects.filter(user=locked).delete()
-        OfflineIdentitySession.objects.filter(client_reference_id=str(locked.pk)).delete()
         locked.set_unusable_password()
         locked.is_active = False
         fields = ["password", "is_active"]

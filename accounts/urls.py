@@ -40,9 +40,4 @@ urlpatterns = [
         name="flag-resolve",
     ),
     path("accounts/stripe/identity-webhook/", views.identity_webhook, name="identity-webhook"),
-    path(
-        "accounts/identity/offline/<str:session_id>/",
-        views.identity_offline_view,
-        name="identity-offline",
-    ),
 ]

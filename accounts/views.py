@@ -1,10 +1,10 @@
-"""Account pages under /account/, the Identity webhook and its offline stand-in page."""
+"""Account pages under /account/ and the Identity webhook (the offline Identity page is
+the development-only app ``devstripe``'s)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -18,11 +18,9 @@ from accounts.forms import (
     ApiKeyCreateForm,
     EraseAccountForm,
     ManualVerificationForm,
-    OfflineIdentityForm,
 )
 from accounts.identity import age_verification_start, identity_webhook_receive
-from accounts.models import AgeVerificationFlag, OfflineIdentitySession, User
-from accounts.offline_stripe import offline_identity_complete
+from accounts.models import AgeVerificationFlag, User
 from accounts.permissions import staff_mfa_required
 from accounts.privacy import KEPT_ALWAYS, KEPT_UNDER_LEGAL_HOLD, user_erase
 from accounts.roles import user_is_senior_moderator
@@ -189,39 +187,6 @@ def identity_webhook(request: HttpRequest) -> JsonResponse:
     except ApplicationError as exc:
         return JsonResponse(exc.as_body(), status=exc.status)
     return JsonResponse({"received": True, "result": result})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def identity_offline_view(request: HttpRequest, session_id: str) -> HttpResponse:
-    """The offline Identity page (SPEC §10): choose the outcome the document check has."""
-    if not settings.STRIPE_OFFLINE:
-        raise Http404
-    user = _user(request)
-    session = OfflineIdentitySession.objects.filter(
-        pk=session_id, client_reference_id=str(user.pk)
-    ).first()
-    if session is None:
-        raise Http404
-    is_open = session.status == "requires_input" and not session.last_error_code
-    form = OfflineIdentityForm(request.POST or None, initial={"date_of_birth": user.date_of_birth})
-    if request.method == "POST" and is_open and form.is_valid():
-        try:
-            offline_identity_complete(
-                session=session,
-                outcome=form.cleaned_data["outcome"],
-                date_of_birth=form.cleaned_data.get("date_of_birth"),
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        except ValueError:
-            messages.error(request, "This verification is already finished.")
-        return redirect(session.return_url or "accounts:age-verification-return")
-    return render(
-        request,
-        "accounts/identity_offline.html",
-        {"session": session, "form": form, "is_open": is_open},
-    )
 
 
 @login_required

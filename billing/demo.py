@@ -23,8 +23,8 @@ def seed_billing(*, users: dict[str, Any]) -> list[str]:
     period's credits) processed by the webhook handlers. Skipped for users who
     already have a live subscription, and entirely when a real Stripe key is set.
     """
-    from billing import offline_stripe
     from billing.services import checkout_session_create
+    from billing.stripe_client import offline_stand_in
 
     if not settings.STRIPE_OFFLINE:
         logger.warning("Demo subscriptions are seeded only with the offline Stripe stand-in.")
@@ -38,7 +38,7 @@ def seed_billing(*, users: dict[str, Any]) -> list[str]:
             continue
         url = checkout_session_create(user=user, plan_code=plan_code)
         session_id = url.rstrip("/").rsplit("/", 1)[-1]
-        offline_stripe.offline_checkout_complete(session_id=session_id, process_now=True)
+        offline_stand_in().checkout_complete(session_id=session_id, process_now=True)
         assert Customer.objects.filter(user=user).exists()
         seeded.append(email)
     return seeded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -40,6 +42,19 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from billing.plans import plan_rank_cache_clear
+
+        super().save(*args, **kwargs)
+        plan_rank_cache_clear()  # this process sees a new rank at once
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from billing.plans import plan_rank_cache_clear
+
+        result = super().delete(*args, **kwargs)
+        plan_rank_cache_clear()
+        return result
 
 
 class Customer(models.Model):
@@ -289,15 +304,3 @@ class BillingReviewFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.stripe_object_id} ({self.user})"
-
-
-class OfflineStripeObject(models.Model):
-    """The offline Stripe stand-in's store (SPEC §10); unused with a real Stripe key."""
-
-    id = models.CharField(max_length=100, primary_key=True)
-    object = models.CharField(max_length=50)
-    data = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.id

@@ -2,31 +2,67 @@
 
 Everything that talks to Stripe calls ``stripe_client()``: the real ``stripe`` library,
 pointed at ``STRIPE_API_BASE``. Only its HTTP transport ever changes: the offline
-stand-in (``billing.offline_stripe``) when ``STRIPE_OFFLINE``, or a test's fake
-installed with ``stripe_transport_override``.
+stand-in when ``STRIPE_OFFLINE``, or a test's fake installed with
+``stripe_transport_override``.
+
+The offline stand-in lives in the development-only app ``devstripe`` (never installed
+under the production settings), which registers itself here when it starts
+(``offline_stand_in_register``); billing never imports it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import stripe
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 _transport_override: stripe.HTTPClient | None = None
+
+
+@dataclass(frozen=True)
+class OfflineStandIn:
+    """What the offline stand-in gives billing: its transport, and completing a
+    Checkout Session as the user would (``seed_demo`` subscribes the demo users so)."""
+
+    transport: Callable[[], stripe.HTTPClient]
+    checkout_complete: Callable[..., dict[str, Any]]
+
+
+_offline: OfflineStandIn | None = None
+
+
+def offline_stand_in_register(
+    *,
+    transport: Callable[[], stripe.HTTPClient],
+    checkout_complete: Callable[..., dict[str, Any]],
+) -> None:
+    """Called by ``devstripe`` when it starts (development and test settings)."""
+    global _offline
+    _offline = OfflineStandIn(transport=transport, checkout_complete=checkout_complete)
+
+
+def offline_stand_in() -> OfflineStandIn:
+    """The registered stand-in; without it ``STRIPE_OFFLINE`` is a misconfiguration."""
+    if _offline is None:
+        raise ImproperlyConfigured(
+            "STRIPE_OFFLINE needs the offline stand-in: add 'devstripe' to INSTALLED_APPS "
+            "(development settings) or set STRIPE_SECRET_KEY."
+        )
+    return _offline
 
 
 def stripe_http_client() -> stripe.HTTPClient | None:
     if _transport_override is not None:
         return _transport_override
     if settings.STRIPE_OFFLINE:
-        from billing.offline_stripe import OfflineStripeTransport
-
-        return OfflineStripeTransport()
+        return offline_stand_in().transport()
     return None  # the library's own (requests, or urllib)
 
 

@@ -12,10 +12,4 @@ urlpatterns = [
     path("billing/checkout/<slug:plan_code>/", views.checkout, name="checkout"),
     path("billing/portal/", views.portal, name="portal"),
     path("billing/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
-    path(
-        "billing/offline/checkout/<str:session_id>/",
-        views.offline_checkout,
-        name="offline-checkout",
-    ),
-    path("billing/offline/portal/", views.offline_portal, name="offline-portal"),
 ]

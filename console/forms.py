@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 
+from accountability.actions import BY_KEY, REVIEW_ACTIONS
 from accountability.appeals import APPEAL_REASON_TEMPLATES
-from accountability.decisions import ACTIONS, REASON_TEMPLATES
 from accountability.models import AppealOutcome
 
 
-def _template_choices(templates: dict[str, dict[str, str]]) -> list[tuple[str, Any]]:
+def _template_choices(templates: Mapping[str, Mapping[str, str]]) -> list[tuple[str, Any]]:
     return [("", "— choose a reason —")] + [
         (str(group), [(key, text) for key, text in options.items()])
         for group, options in templates.items()
@@ -17,14 +18,16 @@ def _template_choices(templates: dict[str, dict[str, str]]) -> list[tuple[str, A
 
 
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
-    reason_template = forms.ChoiceField(choices=_template_choices(REASON_TEMPLATES))
+    action = forms.ChoiceField(choices=[(a.key, a.label) for a in REVIEW_ACTIONS])
+    reason_template = forms.ChoiceField(
+        choices=_template_choices({a.key: a.reasons for a in REVIEW_ACTIONS})
+    )
     reason_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         action, template = cleaned.get("action"), cleaned.get("reason_template")
-        if action and template and template not in REASON_TEMPLATES[action]:
+        if action and template and template not in BY_KEY[action].reasons:
             self.add_error("reason_template", "Choose a reason that fits the action.")
         return cleaned
 

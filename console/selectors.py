@@ -7,7 +7,6 @@ from ``ReviewItem.context`` alone and shows more as the other apps land.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -367,10 +366,3 @@ def dashboard_tables(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ],
         },
     }
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

@@ -14,11 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.actions import actions_for
 from accountability.appeals import APPEAL_REASON_TEMPLATES, appeal_decide
 from accountability.audit import audit_record
 from accountability.contracts import contract_function, optional_model
 from accountability.csam import csam_case_close, csam_case_mark_reported, csam_report_package
-from accountability.decisions import REASON_TEMPLATES, review_decide
+from accountability.decisions import review_decide
 from accountability.legal_holds import legal_hold_place, legal_hold_release
 from accountability.models import (
     Appeal,
@@ -124,8 +125,7 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
         "details": item_details(item),
         "history": user_history(item.user),
         "form": DecisionForm(),
-        "templates_json": REASON_TEMPLATES,
-        "is_senior": user_is_senior_moderator(request.user),
+        "actions": actions_for(moderator=request.user, kind=item.kind),
         "held_by_me": item.claimed_by_id == request.user.pk,
         "nav": "queue",
     }
@@ -180,7 +180,12 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         error, status = "Choose an action, a reason from the list, and explain.", 400
     item.refresh_from_db()
     error = _decision_refusal(item=item, moderator=request.user, fallback=error)
-    context = {"item": item, "form": form, "error": error}
+    context = {
+        "item": item,
+        "form": form,
+        "error": error,
+        "actions": actions_for(moderator=request.user, kind=item.kind),
+    }
     if _is_htmx(request):
         return render(request, "console/_decision_form.html", context, status=status)
     messages.error(request, error)
@@ -283,7 +288,6 @@ def appeal_view(request: HttpRequest, appeal_id: str) -> HttpResponse:
         "form": form,
         "is_own_decision": is_own_decision,
         "history": user_history(appeal.user),
-        "templates_json": APPEAL_REASON_TEMPLATES,
         "nav": "appeals",
     }
     return render(request, "console/appeal.html", context, status=status)

@@ -6,6 +6,7 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.privacy import erasure_step_register, export_section_register
+        from generation import checks  # noqa: F401  (registers the system checks)
         from generation.privacy import generation_erase_for_user, generation_export_for_user
 
         export_section_register("generations", generation_export_for_user)

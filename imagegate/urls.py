@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from csp.decorators import csp_update
+from django.apps import apps
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -34,6 +35,10 @@ urlpatterns = [
     path("api/v1/", include("generation.urls_api")),
     # accounts before allauth: its /accounts/stripe/… and /accounts/identity/… routes.
     path("", include("accounts.urls")),
+    *(
+        # The offline Stripe stand-ins' pages: development and test settings only.
+        [path("", include("devstripe.urls"))] if apps.is_installed("devstripe") else []
+    ),
     path("api/v1/", include("accounts.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),

@@ -77,10 +77,6 @@ def _nsfw_classifier() -> Any:
     return _models["opennsfw"]
 
 
-def classifiers_loaded() -> bool:
-    return bool(_models)
-
-
 def classify_image(data: bytes, *, exposed_classes: Iterable[str]) -> ImageScores:
     """Score one encoded image (PNG, JPEG, WebP) with both models."""
     import cv2

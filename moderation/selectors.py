@@ -6,47 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from moderation.models import ModerationDecision, PolicyVersion, PromptLog, Stage, Strike
-
-
-def policy_version_list() -> QuerySet[PolicyVersion]:
-    """Every published version, newest first (the document is deferred)."""
-    return PolicyVersion.objects.order_by("-number").defer("document")
-
-
-def policy_version_get(*, number: int) -> PolicyVersion | None:
-    return PolicyVersion.objects.filter(number=number).first()
-
-
-def decision_get(*, decision_id: Any) -> ModerationDecision | None:
-    return (
-        ModerationDecision.objects.select_related("policy_version", "prompt_log", "user")
-        .filter(pk=decision_id)
-        .first()
-    )
-
-
-def decisions_for_subject(*, subject_type: str, subject_id: str) -> QuerySet[ModerationDecision]:
-    return ModerationDecision.objects.filter(
-        subject_type=subject_type, subject_id=str(subject_id)
-    ).order_by("created_at")
-
-
-def decisions_for_user(*, user: Any, stage: Stage | None = None) -> QuerySet[ModerationDecision]:
-    decisions = ModerationDecision.objects.filter(user=user).select_related("policy_version")
-    return decisions.filter(stage=stage) if stage else decisions
-
-
-def prompt_log_for_user(*, user: Any) -> QuerySet[PromptLog]:
-    return PromptLog.objects.filter(user_id=user.pk)
-
-
-def strikes_for_user(*, user: Any, active_only: bool = False) -> QuerySet[Strike]:
-    strikes = Strike.objects.filter(user=user)
-    return strikes.filter(revoked_at__isnull=True) if active_only else strikes
+from moderation.models import Strike
 
 
 def strike_weight_active(*, user: Any, window_days: int) -> int:

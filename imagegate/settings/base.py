@@ -24,6 +24,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("IMAGEGATE_SITE_URL", default="http://127.0.0.1:8000")
 
+# Apps that are never installed in production (imagegate/settings/production.py).
+DEVELOPMENT_APPS = ["devstripe"]
+IMAGEGATE_PRODUCTION = False
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -47,6 +51,9 @@ INSTALLED_APPS = [
     "moderation",
     "accountability",
     "console",
+    # Development and tests only: the offline Stripe stand-ins (SPEC §10) and their tables.
+    # The production settings take it out and refuse to start with it.
+    *DEVELOPMENT_APPS,
 ]
 
 MIDDLEWARE = [
@@ -344,6 +351,8 @@ OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 # Small reference tables (jurisdictions) read on every submit are kept per process this
 # long; a change made through the model is seen at once in its own process.
 IMAGEGATE_REFERENCE_CACHE_SECONDS = env.float("IMAGEGATE_REFERENCE_CACHE_SECONDS", default=10.0)
+# Plan ranks (billing/plans.py): which plan a model's min_plan needs, kept per process.
+IMAGEGATE_PLAN_RANK_CACHE_SECONDS = env.float("IMAGEGATE_PLAN_RANK_CACHE_SECONDS", default=60.0)
 # /metrics answers a scraper with this bearer token (and signed-in superusers).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 OPENAI_API_BASE = env("OPENAI_API_BASE", default="https://api.openai.com")

@@ -18,6 +18,11 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_IDENTITY_KEY = env("STRIPE_IDENTITY_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_OFFLINE = False
+# The offline stand-ins (devstripe) are development tools: not installed here, so migrate
+# creates none of their tables; and devstripe refuses to start under these settings
+# (IMAGEGATE_PRODUCTION) should a settings module built on this one put it back.
+IMAGEGATE_PRODUCTION = True
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in DEVELOPMENT_APPS]  # noqa: F405
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("Production needs PostgreSQL (row locks, triggers).")
 

@@ -1,7 +1,8 @@
 // Moderator console: reveal blurred images, reasons that fit the chosen action or
-// outcome, and keyboard shortcuts (a approve, r reject, s reject + strike, e escalate,
-// v reveal, n claim next, Ctrl+Enter decide). Single-key shortcuts never fire while
-// typing in a field, and can be turned off (WCAG 2.1.4); the choice is remembered.
+// outcome, and keyboard shortcuts (each action's key is its data-shortcut attribute,
+// rendered from accountability.actions; v reveal, n claim next, Ctrl+Enter decide).
+// Single-key shortcuts never fire while typing in a field, and can be turned off
+// (WCAG 2.1.4); the choice is remembered.
 (function () {
   "use strict";
 
@@ -15,28 +16,26 @@
     document.body.classList.toggle("shortcuts-off", !shortcutsOn());
   }
 
-  function templates() {
-    var node = document.getElementById("reason-templates");
-    return node ? JSON.parse(node.textContent) : {};
-  }
-
-  // Decision form: options built from the action's templates.
+  // Decision form: options built from the chosen action's reasons, which the server
+  // renders on the action's radio button (data-reason-options: [[key, sentence], ...]).
   function fillFromTemplates(form, chosen) {
     var select = form.querySelector("select[name=reason_template]");
     var previous = select.value;
-    var options = chosen ? (templates()[chosen.value] || {}) : {};
+    var options = chosen && chosen.dataset.reasonOptions ? JSON.parse(chosen.dataset.reasonOptions) : [];
+    var fits = false;
     select.innerHTML = "";
     var blank = document.createElement("option");
     blank.value = "";
     blank.textContent = chosen ? "— choose a reason —" : "— choose an action first —";
     select.appendChild(blank);
-    Object.keys(options).forEach(function (key) {
+    options.forEach(function (pair) {
       var option = document.createElement("option");
-      option.value = key;
-      option.textContent = options[key];
+      option.value = pair[0];
+      option.textContent = pair[1];
       select.appendChild(option);
+      if (pair[0] === previous) { fits = true; }
     });
-    if (previous && options[previous]) { select.value = previous; }
+    if (fits) { select.value = previous; }
   }
 
   // Appeal form: the server lists every reason in optgroups; only the chosen outcome's

@@ -13,9 +13,9 @@ from accounts.models import (
     AgeVerification,
     AgeVerificationFlag,
     IdentityEvent,
-    OfflineIdentitySession,
     User,
 )
+from devstripe.models import OfflineIdentitySession
 from tests.accounts.conftest import IDENTITY_KEY, SECRET_KEY, FakeStripe, signed_event
 from tests.accounts.factories import UserFactory
 

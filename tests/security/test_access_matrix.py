@@ -128,7 +128,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "405 405 405 405 405 405 405 405 405 405",
         "400 400 400 400 400 400 400 400 400 400",
     ),
-    "accounts:identity-offline": (
+    "devstripe:identity-offline": (
         "L 404 200 404 404 404 404 404 L L",
         "L 404 200 404 404 404 404 404 L L",
     ),
@@ -247,11 +247,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "405 405 405 405 405 405 405 405 405 405",
         "400 400 400 400 400 400 400 400 400 400",
     ),
-    "billing:offline-checkout": (
+    "devstripe:offline-checkout": (
         "L 404 404 404 404 404 404 404 L L",
         "L 404 404 404 404 404 404 404 L L",
     ),
-    "billing:offline-portal": (
+    "devstripe:offline-portal": (
         "L 404 404 404 404 404 404 404 L L",
         "L 404 404 404 404 404 404 404 L L",
     ),

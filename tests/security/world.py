@@ -80,8 +80,9 @@ def build_world() -> World:
     from accountability.models import LegalHold
     from accountability.review import review_item_open
     from accountability.statements import statement_create
-    from accounts.models import AgeVerification, AgeVerificationFlag, OfflineIdentitySession
+    from accounts.models import AgeVerification, AgeVerificationFlag
     from accounts.services import api_key_create, api_key_revoke
+    from devstripe.models import OfflineIdentitySession
     from generation.models import GeneratedImage, GenerationJob, ShareLink
 
     users = build_users()

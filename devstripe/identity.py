@@ -2,11 +2,13 @@
 
 ``OfflineStripeHTTPClient`` is a ``stripe.HTTPClient`` that answers the Identity API
 calls this site makes from sessions kept in the database (``OfflineIdentitySession``),
-so that ``accounts.identity`` runs unchanged. ``offline_identity_complete`` is what the
-stand-in page calls: it settles the session and delivers a correctly signed event to
-the same webhook handler that Stripe's deliveries reach.
+so that ``accounts.identity`` runs unchanged (``devstripe`` registers it there).
+``offline_identity_complete`` is what the stand-in page calls: it settles the session
+and delivers a correctly signed event to the same webhook handler that Stripe's
+deliveries reach.
 
-Used only when ``settings.STRIPE_OFFLINE`` (no Stripe secret key; never in production).
+Used only when ``settings.STRIPE_OFFLINE`` (no Stripe secret key), in the development-only
+app ``devstripe``: never installed under the production settings.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import stripe
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.models import OfflineIdentitySession
 from core.site import site_url
+from devstripe.models import OfflineIdentitySession
 
 SESSIONS_PATH = "/v1/identity/verification_sessions"
 
@@ -60,7 +62,7 @@ def _session_json(session: OfflineIdentitySession, *, expand: list[str]) -> dict
         "status": session.status,
         "type": "document",
         "url": (
-            site_url(reverse("accounts:identity-offline", kwargs={"session_id": session.id}))
+            site_url(reverse("devstripe:identity-offline", kwargs={"session_id": session.id}))
             if session.status == "requires_input"
             else None
         ),
@@ -192,3 +194,10 @@ def offline_identity_complete(
     payload = json.dumps(event)
     signature = stripe.WebhookSignature.generate_signature_header(payload, _webhook_secret())
     return identity_webhook_receive(payload=payload.encode(), signature=signature)
+
+
+def offline_identity_erase_for_user(user: Any, under_legal_hold: bool) -> list[str]:
+    """Erasure (``accounts.privacy``): the stand-in's sessions hold a date of birth, as
+    Stripe's would; they go whatever the legal hold, like the other identity data."""
+    OfflineIdentitySession.objects.filter(client_reference_id=str(user.pk)).delete()
+    return []

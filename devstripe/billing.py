@@ -1,4 +1,5 @@
-"""The offline Stripe stand-in (SPEC §10), used only when ``STRIPE_OFFLINE``.
+"""The offline Stripe stand-in (SPEC §10), used only when ``STRIPE_OFFLINE``, in the
+development-only app ``devstripe`` (which registers it with ``billing.stripe_client``).
 
 ``OfflineStripeTransport`` is a ``stripe.HTTPClient``: the real ``stripe`` library
 talks to it instead of the network, and it answers the few endpoints Imagegate uses
@@ -26,9 +27,10 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from billing.models import OfflineStripeObject, Plan
+from billing.models import Plan
 from billing.stripe_client import decode_form
 from core.site import site_url
+from devstripe.models import OfflineStripeObject
 
 API_VERSION = "2026-10-28.endive"
 PERIOD = dt.timedelta(days=30)
@@ -129,7 +131,8 @@ class OfflineStripeTransport(stripe.HTTPClient):
                         "object": "billing_portal.session",
                         "customer": params["customer"],
                         "return_url": params.get("return_url"),
-                        "url": _site(reverse("billing:offline-portal")) + f"?session={session_id}",
+                        "url": _site(reverse("devstripe:offline-portal"))
+                        + f"?session={session_id}",
                         "created": _now(),
                     }
                 )
@@ -165,7 +168,7 @@ class OfflineStripeTransport(stripe.HTTPClient):
                 "cancel_url": params.get("cancel_url"),
                 "subscription": None,
                 "payment_intent": None,
-                "url": _site(reverse("billing:offline-checkout", args=[session_id])),
+                "url": _site(reverse("devstripe:offline-checkout", args=[session_id])),
                 "created": _now(),
                 # Kept for the stand-in; Stripe serves these under /line_items.
                 "offline_line_items": line_items,
