@@ -9,11 +9,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accountability.audit import audit_record
-from accountability.contracts import require_contract
 from accountability.models import Report, ReportFiling, ReportReason, ReportStatus, ReviewKind
 from accountability.review import review_item_open
 from core import categories
 from core.errors import ApplicationError, ErrorCode
+from generation.selectors import image_visible_to
 
 REPORT_SEVERITY = {c.key: c.report_priority for c in categories.REPORTABLE} | {
     ReportReason.OTHER: 2
@@ -33,9 +33,7 @@ def report_file(
         raise ApplicationError(
             ErrorCode.INVALID_REQUEST, details={"reason": ["Choose a reason from the list."]}
         )
-    image = require_contract("generation.selectors", "image_visible_to")(
-        user=reporter, image_id=image_id, share_token=share_token
-    )
+    image = image_visible_to(user=reporter, image_id=image_id, share_token=share_token)
     job = getattr(image, "job", None)
     owner = getattr(job, "user", None)
     now = timezone.now()

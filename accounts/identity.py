@@ -36,6 +36,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import user_email_verified, user_jurisdiction
+from accounts.upcalls import identity_session_created
 from core.errors import ApplicationError, ErrorCode
 from core.http import InvalidJson, json_loads_bounded
 from core.site import site_url
@@ -150,10 +151,8 @@ def age_verification_start(*, user: User) -> str:
             session_id=session.id,
             min_age=min_age,
         )
-        from billing.redrive import stripe_events_wake
-
-        # An Identity event that reached the billing inbox before this row waits for it.
-        stripe_events_wake(key=f"identity_session:{session.id}")
+        # An Identity event that reached the Stripe inbox before this row waits for it.
+        identity_session_created.handler(session_id=str(session.id))
         if locked.age_verification_status != AgeVerificationStatus.VERIFIED:
             locked.age_verification_status = AgeVerificationStatus.PENDING
             locked.save(update_fields=["age_verification_status"])

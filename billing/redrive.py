@@ -30,7 +30,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import StripeEvent
+from accounts.models import AgeVerification
+from billing.models import Customer, StripeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +66,8 @@ def link_exists(key: str) -> bool:
     """Whether the link a parked event waits for is there now."""
     kind, _, value = key.partition(":")
     if kind == "customer":
-        from billing.models import Customer
-
         return Customer.objects.filter(stripe_customer_id=value).exists()
     if kind == "identity_session":
-        from accounts.models import AgeVerification
-
         return AgeVerification.objects.filter(session_id=value).exists()
     return False
 
@@ -105,6 +102,12 @@ def stripe_events_wake(*, key: str) -> None:
             stripe_event_publish(event_pk=event_pk)
 
     transaction.on_commit(wake)
+
+
+def identity_session_wake(*, session_id: str) -> None:
+    """An Identity session's row is being committed: wake the events parked on it
+    (provides ``accounts.upcalls.identity_session_created``)."""
+    stripe_events_wake(key=f"identity_session:{session_id}")
 
 
 def stripe_event_release(*, event_pk: int, **fields: Any) -> None:

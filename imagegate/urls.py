@@ -10,7 +10,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
-from imagegate import metrics
+from imagegate import me, metrics
 
 admin.site.site_header = "Imagegate back office"
 admin.site.site_title = "Imagegate admin"
@@ -34,6 +34,8 @@ urlpatterns = [
     path("api/v1/", include("generation.urls_api")),
     # accounts before allauth: its /accounts/stripe/… and /accounts/identity/… routes.
     path("", include("accounts.urls")),
+    # GET /api/v1/me reads accounts, billing and moderation: composed up here.
+    path("api/v1/me", me.MeApi.as_view(), name="api-me"),
     path("api/v1/", include("accounts.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
