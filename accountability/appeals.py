@@ -167,9 +167,7 @@ def _job_for_statement(statement: StatementOfReasons) -> Any | None:
 
 def _strikes_for_statement(statement: StatementOfReasons) -> list[Any]:
     linked = Strike.objects.filter(revoked_at__isnull=True, pk__in=statement.strike_ids)
-    by_decision = Strike.objects.filter(
-        revoked_at__isnull=True, decision__statement_id=str(statement.pk)
-    )
+    by_decision = Strike.objects.filter(revoked_at__isnull=True, decision__statement=statement)
     return list(linked | by_decision)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -27,7 +28,7 @@ class PurgeResult:
     cutoff: dt.datetime
 
 
-def held_user_ids() -> set[object]:
+def held_user_ids() -> set[UUID]:
     return set(LegalHold.objects.filter(released_at__isnull=True).values_list("user_id", flat=True))
 
 

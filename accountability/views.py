@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.appeals import appeal_create
+from accountability.reports import report_file
 from accountability.selectors import (
     appeal_of,
     appealed_content,
@@ -74,8 +75,6 @@ def transparency(request: HttpRequest) -> HttpResponse:
 @require_POST
 def report_create(request: HttpRequest) -> HttpResponse:
     """The report form on the image and shared-image pages (the API has ``POST /reports``)."""
-    from accountability.reports import report_file
-
     image_id = request.POST.get("image_id", "")
     token = request.POST.get("share_token", "")
     try:

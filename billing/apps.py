@@ -5,9 +5,11 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
-        # Provides the accounts app's up-call (core/upcalls.py). In ready(): these
-        # modules import models, which are not loaded before it.
+        """Provide the accounts app's up-call (core/upcalls.py) and register the tasks
+        that ``billing.redrive`` finds by name, in every process. The imports are
+        here: these modules import models, not loaded before ready()."""
         from accounts.upcalls import identity_session_created
+        from billing import tasks  # noqa: F401  (registers billing.process_stripe_event)
         from billing.redrive import identity_session_wake
 
         identity_session_created.provide(identity_session_wake)

@@ -25,6 +25,7 @@ import logging
 import time
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 REDRIVE_BATCH = 500
 MAX_BACKOFF = dt.timedelta(hours=6)
 # A quick publish or none: a webhook must answer fast, and the re-drive sends it later.
+# The processing task (billing/tasks.py), sent by name.
+PROCESS_TASK = "billing.process_stripe_event"
+PROCESS_QUEUE = "default"
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 
 
@@ -73,11 +77,13 @@ def link_exists(key: str) -> bool:
 
 
 def stripe_event_publish(*, event_pk: int) -> bool:
-    """Send one event to the processing task; False (logged) when the broker refused."""
-    from billing.tasks import process_stripe_event
+    """Send one event to the processing task; False (logged) when the broker refused.
 
+    The task is found by name: its module imports this one (a task may import
+    services, never the other way round)."""
+    task = current_app.tasks[PROCESS_TASK]
     try:
-        process_stripe_event.apply_async((event_pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async((event_pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # the broker's errors vary by transport (kombu, redis, OS)
         logger.warning(
             "Stripe event %s not enqueued (%s); the periodic re-drive will send it",

@@ -19,6 +19,7 @@ from accountability.models import (
     Appeal,
     AuditLogEntry,
     Report,
+    ReportFiling,
     ReviewItem,
     ReviewKind,
     ReviewStatus,
@@ -93,8 +94,6 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
 
 def report_filings(report_id: Any) -> list[dict[str, Any]]:
     """What each reporter said (reason and note), oldest first, for the item view."""
-    from accountability.models import ReportFiling
-
     if not report_id:
         return []
     rows = ReportFiling.objects.filter(report_id=report_id).order_by("created_at")[:50]

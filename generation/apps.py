@@ -5,9 +5,11 @@ class GenerationConfig(AppConfig):
     name = "generation"
 
     def ready(self) -> None:
-        # Fills the lower apps' registries (core/upcalls.py, accounts.privacy). In
-        # ready(): these modules import models, which are not loaded before it.
+        """Fill the lower apps' registries (core/upcalls.py, accounts.privacy) and
+        register the tasks that the services find by name, in every process. The
+        imports are here: these modules import models, not loaded before ready()."""
         from accounts.privacy import erasure_step_register, export_section_register
+        from generation import tasks  # noqa: F401  (registers generation.run_job & co.)
         from generation.privacy import generation_erase_for_user, generation_export_for_user
         from generation.services import (
             generation_block,

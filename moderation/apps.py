@@ -5,6 +5,7 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self) -> None:
-        # Declares the up-calls the generation app must provide (checked, core.E001).
-        # In ready(): the module imports models, which are not loaded before it.
-        from moderation import upcalls  # noqa: F401
+        """Declare the up-calls the generation app provides (checked, core.E001) and
+        register the task the services find by name, in every process. The imports
+        are here: these modules import models, not loaded before ready()."""
+        from moderation import tasks, upcalls  # noqa: F401

@@ -10,6 +10,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from moderation.models import ModerationDecision, PolicyVersion, PromptLog, Stage, Strike
+from moderation.policy import policy_compiled, policy_current
 
 
 def policy_version_list() -> QuerySet[PolicyVersion]:
@@ -62,8 +63,6 @@ def user_strike_count(*, user: Any) -> int:
     """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
     strikes inside the current policy's window, the number the cool-down and
     suspension thresholds compare with (SPEC §3)."""
-    from moderation.policy import policy_current
-
     window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
     return strike_weight_active(user=user, window_days=window_days)
 
@@ -71,8 +70,6 @@ def user_strike_count(*, user: Any) -> int:
 def generation_requests_per_minute(*, user: Any, plan_limit: int) -> int:
     """The plan's per-minute generation limit, tightened while the account has active
     strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``."""
-    from moderation.policy import policy_compiled
-
     window_days = int(policy_compiled().document["strikes"]["window_days"])
     if strike_weight_active(user=user, window_days=window_days) <= 0:
         return plan_limit

@@ -3,6 +3,8 @@ checked at start-up, never a silent None."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -32,7 +34,7 @@ def test_every_declared_upcall_is_provided_by_the_app_it_names() -> None:
 
 
 def test_a_missing_handler_fails_the_system_check_and_the_call() -> None:
-    upcall = UpCall("tests.nobody_provides_this", provided_by="tests")
+    upcall: UpCall[Callable[[], None]] = UpCall("tests.nobody_provides_this", provided_by="tests")
     try:
         [error] = check_upcalls_provided()
         assert (error.id, error.level, error.msg) == (

@@ -254,12 +254,8 @@ def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> 
     # robust: a failed publish must not turn the committed submit into an error; the
     # dispatch reconciler re-sends the check (generation.attempts.jobs_redispatch).
     # By name: the task module imports this one (a task may import services).
-    transaction.on_commit(
-        lambda: current_app.send_task(
-            CHECK_PROMPT_TASK, args=(job, source), queue=CHECK_PROMPT_QUEUE
-        ),
-        robust=True,
-    )
+    task = current_app.tasks[CHECK_PROMPT_TASK]
+    transaction.on_commit(lambda: task.delay(job, source), robust=True)
 
 
 def prompt_check_external(*, decision_id: str, job_id: str) -> ModerationDecision | None:
