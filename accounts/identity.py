@@ -8,8 +8,9 @@ handler reads the date of birth from ``verified_outputs`` (a restricted key,
 and keeps only the outcome, the date, the session id and the method. The date of birth
 read from the document is never stored or logged.
 
-Offline (``settings.STRIPE_OFFLINE``) the same code runs against
-``accounts.offline_stripe``, a stand-in for Stripe's servers behind the real library.
+The client is the platform's one (``core.stripe_client``). Offline
+(``settings.STRIPE_OFFLINE``) the same code runs against ``accounts.offline_stripe``, a
+stand-in for Stripe's servers behind the real library.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from accounts.upcalls import identity_session_created
 from core.errors import ApplicationError, ErrorCode
 from core.http import InvalidJson, json_loads_bounded
 from core.site import site_url
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -56,29 +58,10 @@ TERMINAL_OUTCOMES = frozenset(
 )
 SESSIONS_PER_DAY = 5
 SIGNATURE_TOLERANCE_S = 300
-OFFLINE_API_KEY = "sk_offline_identity"  # the offline stand-in accepts any key
 STRIPE_ACTOR = "stripe_identity"
 
 
-# --- the Stripe client ------------------------------------------------------------------
-
-
-def identity_http_client() -> stripe.HTTPClient | None:
-    """The transport: the offline stand-in without Stripe keys, else the library's default."""
-    if settings.STRIPE_OFFLINE:
-        from accounts.offline_stripe import OfflineStripeHTTPClient
-
-        return OfflineStripeHTTPClient()
-    return None
-
-
-def stripe_client(*, api_key: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        api_key or OFFLINE_API_KEY,
-        base_addresses={"api": settings.STRIPE_API_BASE},
-        http_client=identity_http_client(),
-        max_network_retries=2,
-    )
+# --- keys (the client is the platform's one, core.stripe_client) ------------------------
 
 
 def _secret_key() -> str:

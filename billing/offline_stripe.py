@@ -27,8 +27,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from billing.models import OfflineStripeObject, Plan
-from billing.stripe_client import decode_form
+from billing.webhooks import stripe_event_process, stripe_event_receive
 from core.site import site_url
+from core.stripe_client import decode_form
 
 API_VERSION = "2026-10-28.endive"
 PERIOD = dt.timedelta(days=30)
@@ -208,8 +209,6 @@ def offline_deliver(events: list[dict[str, Any]], *, process_now: bool = False) 
     ``process_now`` also runs the handler in this process (seeding); otherwise the
     ``billing.process_stripe_event`` task does, as in production.
     """
-    from billing.webhooks import stripe_event_process, stripe_event_receive
-
     for event in events:
         payload = json.dumps(event)
         header = sign_payload(payload, secret=settings.STRIPE_WEBHOOK_SECRET)

@@ -20,10 +20,10 @@ from billing.models import (
     StripeEvent,
     Subscription,
 )
-from billing.stripe_client import stripe_client
 from billing.webhooks import stripe_event_enqueue
 from core.errors import ApplicationError, ErrorCode
 from core.site import site_url
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 

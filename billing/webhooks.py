@@ -59,8 +59,8 @@ from billing.redrive import (
     stripe_events_wake,
 )
 from billing.redrive import stripe_event_enqueue as stripe_event_enqueue
-from billing.stripe_client import stripe_client
 from core.errors import ApplicationError, ErrorCode
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 

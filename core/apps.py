@@ -2,6 +2,7 @@ from celery import signals
 from django.apps import AppConfig
 from django.core import checks
 
+from core import stripe_client  # noqa: F401  (declares its up-call, checked below)
 from core.logging import job_context_end, job_context_start
 from core.upcalls import check_upcalls_provided
 

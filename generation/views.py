@@ -22,7 +22,6 @@ from generation.apis import etag_matches, image_response
 from generation.catalog import models_for
 from generation.models import GeneratedImage, JobStatus, ShareLink
 from generation.selectors import job_etag, queue_position
-from generation.selectors import queue_position as position_of
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
 from generation.services import GenerationRequest
 from moderation.models import ModerationDecision, Strike
@@ -237,7 +236,7 @@ def job_stage(
 
 
 def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
-    position = position_of(job=job) if queue_position is None else queue_position
+    position = selectors.queue_position(job=job) if queue_position is None else queue_position
     data = GenerationOutputSerializer(job, context={"queue_position": position}).data
     step = int(data["progress"]["step"] or 0)
     total = int(data["progress"]["total"] or job.steps or 1)

@@ -30,10 +30,6 @@ PROJECT = (
     "imagegate",
 )
 
-OFFLINE_STAND_INS = (
-    "debt: the real Stripe code picks the offline stand-in that delivers back into it; "
-    "the stand-ins move to a development-only app that installs its transport (wip/data)"
-)
 WORKER_FILES = (
     "debt: generation/tasks.py and generation/attempts.py belong to the batch rework "
     "(wip/batch); to be moved to the top at merge"
@@ -41,12 +37,6 @@ WORKER_FILES = (
 
 # (file, function, imported module) -> why it stays inside the function.
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("accounts/identity.py", "identity_http_client", "accounts.offline_stripe"): OFFLINE_STAND_INS,
-    ("accounts/offline_stripe.py", "offline_identity_complete", "accounts.identity"): (
-        OFFLINE_STAND_INS
-    ),
-    ("billing/stripe_client.py", "stripe_http_client", "billing.offline_stripe"): OFFLINE_STAND_INS,
-    ("billing/offline_stripe.py", "offline_deliver", "billing.webhooks"): OFFLINE_STAND_INS,
     ("generation/attempts.py", "_release", "billing.credits"): WORKER_FILES,
     ("generation/attempts.py", "attempt_conclude", "billing.credits"): WORKER_FILES,
     ("generation/attempts.py", "attempt_conclude", "accountability.review"): WORKER_FILES,

@@ -25,7 +25,7 @@ from django.test import Client
 from accounts.models import User
 from billing.models import Customer, Plan
 from billing.offline_stripe import sign_payload
-from billing.stripe_client import decode_form, stripe_transport_override
+from core.stripe_client import decode_form, stripe_transport_override
 
 _ids = itertools.count(1)
 

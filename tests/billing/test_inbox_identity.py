@@ -4,6 +4,7 @@ dropped (SPEC §9: one inbox for billing and Identity alike)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import AgeVerification, IdentityEvent, User
 from billing.models import StripeEvent
 from billing.webhooks import stripe_event_process, stripe_event_receive
+from core.stripe_client import stripe_transport_override
 from tests.accounts.conftest import IDENTITY_KEY, SECRET_KEY, STRIPE_TEST_BASE
 from tests.accounts.conftest import FakeStripe as IdentityStripe
 from tests.accounts.factories import UserFactory
@@ -23,14 +25,14 @@ IDENTITY_WEBHOOK = "/accounts/stripe/identity-webhook/"
 
 
 @pytest.fixture
-def identity_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> IdentityStripe:
+def identity_stripe(settings: Any) -> Iterator[IdentityStripe]:
     settings.STRIPE_OFFLINE = False
     settings.STRIPE_SECRET_KEY = SECRET_KEY
     settings.STRIPE_IDENTITY_KEY = IDENTITY_KEY
     settings.STRIPE_API_BASE = STRIPE_TEST_BASE
     fake = IdentityStripe()
-    monkeypatch.setattr("accounts.identity.identity_http_client", lambda: fake)
-    return fake
+    with stripe_transport_override(fake):
+        yield fake
 
 
 def _start(user: User) -> str:
