@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,36 +16,14 @@ from accountability.appeals import appeal_create
 from accountability.models import Appeal, Report, ReportReason, StatementOfReasons
 from accountability.reports import report_file
 from accountability.selectors import appeal_of, statement_get_for_user, statement_list_for_user
+from accounts.authentication import ApiKeyAuthentication
+from accounts.permissions import HasScope
 from core.schema import TEXT_PATTERN, results_of
 
 
-def _authentication_classes() -> list[Any]:
-    from rest_framework.authentication import SessionAuthentication
-
-    classes: list[Any] = []
-    try:
-        from accounts.authentication import ApiKeyAuthentication
-
-        classes.append(ApiKeyAuthentication)
-    except ImportError:  # accounts' API keys not built yet
-        pass
-    return [*classes, SessionAuthentication]
-
-
-def _permission_classes() -> list[Any]:
-    classes: list[Any] = [IsAuthenticated]
-    try:
-        from accounts.permissions import HasScope
-
-        classes.append(HasScope)
-    except ImportError:
-        pass
-    return classes
-
-
 class _AccountabilityApi(APIView):
-    authentication_classes = _authentication_classes()
-    permission_classes = _permission_classes()
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, HasScope]
 
 
 class AppealOutputSerializer(serializers.Serializer):

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.audit import audit_record
-from accountability.contracts import optional_model, require_contract
 from accountability.models import (
     Appeal,
     AppealOutcome,
@@ -25,8 +24,15 @@ from accountability.models import (
     StatementOfReasons,
 )
 from accountability.review import IMAGE_SUBJECT_TYPES, JOB_SUBJECT_TYPES, review_item_open
+from accountability.selectors import statement_get_for_user
+from accounts.models import AccountState
 from accounts.roles import user_is_senior_moderator
+from accounts.services import account_set_state
 from core.errors import ApplicationError, ErrorCode
+from generation.models import GeneratedImage, GenerationJob
+from generation.services import generation_restore
+from moderation.models import Strike
+from moderation.services import strike_recheck_cooldown, strike_revoke
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +89,6 @@ def appeal_create(*, user: Any, statement_id: Any, text: str) -> Appeal:
 
 
 def _own_statement(*, user: Any, statement_id: Any) -> StatementOfReasons:
-    from accountability.selectors import statement_get_for_user
-
     return statement_get_for_user(user=user, statement_id=statement_id)
 
 
@@ -154,52 +158,38 @@ def appeal_decide(
 
 def _job_for_statement(statement: StatementOfReasons) -> Any | None:
     if statement.subject_type in JOB_SUBJECT_TYPES:
-        job_model = optional_model("generation.GenerationJob")
-        return job_model.objects.filter(pk=statement.subject_id).first() if job_model else None
+        return GenerationJob.objects.filter(pk=statement.subject_id).first()
     if statement.subject_type in IMAGE_SUBJECT_TYPES:
-        image_model = optional_model("generation.GeneratedImage")
-        image = image_model.objects.filter(pk=statement.subject_id).first() if image_model else None
+        image = GeneratedImage.objects.filter(pk=statement.subject_id).first()
         return image.job if image is not None else None
     return None
 
 
 def _strikes_for_statement(statement: StatementOfReasons) -> list[Any]:
-    strike_model = optional_model("moderation.Strike")
-    if strike_model is None:
-        return []
-    linked = strike_model.objects.filter(revoked_at__isnull=True, pk__in=statement.strike_ids)
-    by_decision = strike_model.objects.filter(
-        revoked_at__isnull=True, decision__statement_id=str(statement.pk)
-    )
+    linked = Strike.objects.filter(revoked_at__isnull=True, pk__in=statement.strike_ids)
+    by_decision = Strike.objects.filter(revoked_at__isnull=True, decision__statement=statement)
     return list(linked | by_decision)
 
 
 def _reverse(statement: StatementOfReasons, *, moderator: Any, reason: str) -> None:
-    """Undo what the statement restricted, through the owning apps' contracts."""
+    """Undo what the statement restricted, through the owning apps' services."""
     job = _job_for_statement(statement)
     if job is not None:
-        require_contract("generation.services", "generation_restore")(
-            job=job, actor=moderator, reason=reason
-        )
+        generation_restore(job=job, actor=moderator, reason=reason)
     revoked_any = False
     for strike in _strikes_for_statement(statement):
-        require_contract("moderation.services", "strike_revoke")(
-            strike=strike, actor=moderator, reason=reason
-        )
+        strike_revoke(strike=strike, actor=moderator, reason=reason)
         revoked_any = True
     user = statement.user
     if revoked_any and user is not None:
         # A cool-down the revoked strikes caused ends with them.
-        require_contract("moderation.services", "strike_recheck_cooldown")(
-            user=user, actor=moderator, reason=reason
-        )
-    if statement.decision_account and user is not None:
-        from accounts.models import AccountState
-
-        if user.account_state in (AccountState.SUSPENDED, AccountState.BANNED):
-            require_contract("accounts.services", "account_set_state")(
-                user=user, state=AccountState.ACTIVE, reason=reason, actor=moderator
-            )
+        strike_recheck_cooldown(user=user, actor=moderator, reason=reason)
+    if (
+        statement.decision_account
+        and user is not None
+        and user.account_state in (AccountState.SUSPENDED, AccountState.BANNED)
+    ):
+        account_set_state(user=user, state=AccountState.ACTIVE, reason=reason, actor=moderator)
 
 
 def _notify(appeal_id: Any) -> None:

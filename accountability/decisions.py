@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accountability.actions import REVIEW_ACTIONS, Effect, ReviewAction, review_action
 from accountability.audit import audit_record
-from accountability.contracts import contract_function, optional_model, require_contract
 from accountability.models import (
     DecisionGround,
     Report,
@@ -28,7 +27,16 @@ from accountability.review import JOB_SUBJECT_TYPES, _priority_for, review_items
 from accountability.statements import statement_create
 from accountability.tasks import notify_reporters
 from accounts.models import AccountState
+from accounts.services import account_set_state
 from core.errors import ApplicationError, ErrorCode
+from generation.models import GenerationJob
+from generation.services import (
+    generation_approve_held,
+    generation_reject_held,
+    generation_take_down,
+)
+from moderation.models import ModerationDecision
+from moderation.services import strike_add
 
 logger = logging.getLogger(__name__)
 
@@ -62,24 +70,20 @@ def check_reason(*, action: str, reason_template: str, reason_text: str) -> Deci
 
 
 def _job_for(item: ReviewItem) -> Any | None:
-    job_model = optional_model("generation.GenerationJob")
-    if job_model is None:
-        return None
     if item.subject_type in JOB_SUBJECT_TYPES:
         job_id: Any = item.subject_id
     else:
         job_id = item.context.get("job_id")
     if not job_id:
         return None
-    return job_model.objects.filter(pk=job_id).first()
+    return GenerationJob.objects.filter(pk=job_id).first()
 
 
 def _moderation_decision_for(job: Any) -> Any | None:
-    decision_model = optional_model("moderation.ModerationDecision")
     decision_id = getattr(job, "moderation_decision_id", None)
-    if decision_model is None or not decision_id:
+    if not decision_id:
         return None
-    return decision_model.objects.filter(pk=decision_id).first()
+    return ModerationDecision.objects.filter(pk=decision_id).first()
 
 
 def _lock_for_decision(item: ReviewItem, moderator: Any) -> ReviewItem:
@@ -196,9 +200,7 @@ def _approve(
     if item.kind in (ReviewKind.PROMPT, ReviewKind.OUTPUT):
         if job is None:
             raise ApplicationError(ErrorCode.CONFLICT, "The held job no longer exists.")
-        require_contract("generation.services", "generation_approve_held")(
-            job=job, actor=moderator, reason=facts
-        )
+        generation_approve_held(job=job, actor=moderator, reason=facts)
     return None
 
 
@@ -213,9 +215,7 @@ def _restrict(
     if item.kind in (ReviewKind.PROMPT, ReviewKind.OUTPUT):
         if job is None:
             raise ApplicationError(ErrorCode.CONFLICT, "The held job no longer exists.")
-        require_contract("generation.services", "generation_reject_held")(
-            job=job, actor=moderator, reason=facts
-        )
+        generation_reject_held(job=job, actor=moderator, reason=facts)
     elif item.kind == ReviewKind.REPORT:
         _take_down_reported_image(item, moderator=moderator, facts=facts)
 
@@ -237,7 +237,7 @@ def _restrict(
         decision_account=action.statement_account,
     )
     if subject_user is not None and action.strike:
-        strike = require_contract("moderation.services", "strike_add")(
+        strike = strike_add(
             user=subject_user,
             category=item.category or "other",
             severity=item.severity,
@@ -248,7 +248,7 @@ def _restrict(
             statement.strike_ids = [str(strike.pk)]
             statement.save(update_fields=["strike_ids"])
     if subject_user is not None and action.account_state is not None:
-        require_contract("accounts.services", "account_set_state")(
+        account_set_state(
             user=subject_user,
             state=AccountState(action.account_state),
             reason=facts,
@@ -276,17 +276,10 @@ def _close_reports(item: ReviewItem, *, outcome: str) -> None:
 
 
 def _take_down_reported_image(item: ReviewItem, *, moderator: Any, facts: str) -> None:
-    """Remove a reported image from view.
-
-    The architecture names no take-down function; this calls
-    ``generation.services.generation_take_down(*, job, actor, reason)`` and refuses the
-    decision (so no statement claims a removal that did not happen) until it exists.
-    """
+    """Remove a reported image from view (``generation_take_down``); refused when its
+    job is gone, so no statement claims a removal that did not happen."""
     job = _job_for(item)
-    take_down = contract_function("generation.services", "generation_take_down")
-    if take_down is None or job is None:
-        logger.warning("Cannot take down image %s: no generation_take_down", item.subject_id)
-        raise ApplicationError(
-            ErrorCode.CONFLICT, "Taking down a reported image is not available yet."
-        )
-    take_down(job=job, actor=moderator, reason=facts)
+    if job is None:
+        logger.warning("Cannot take down image %s: its job is gone", item.subject_id)
+        raise ApplicationError(ErrorCode.CONFLICT, "The reported image no longer exists.")
+    generation_take_down(job=job, actor=moderator, reason=facts)

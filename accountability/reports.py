@@ -14,11 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accountability.audit import audit_record
-from accountability.contracts import require_contract
 from accountability.models import Report, ReportFiling, ReportReason, ReportStatus, ReviewKind
 from accountability.review import review_item_open
 from core import categories
 from core.errors import ApplicationError, ErrorCode
+from generation.selectors import image_visible_to
 
 NO_ACTION = "no_action"  # the outcome of a report a moderator found unfounded
 REPORT_SEVERITY = {c.key: c.report_priority for c in categories.REPORTABLE} | {
@@ -60,9 +60,7 @@ def report_file(
     )
     if not signed_in:
         reporter = None
-    image = require_contract("generation.selectors", "image_visible_to")(
-        user=reporter, image_id=image_id, share_token=share_token
-    )
+    image = image_visible_to(user=reporter, image_id=image_id, share_token=share_token)
     job = getattr(image, "job", None)
     owner = getattr(job, "user", None)
     now = timezone.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -13,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accountability.audit import audit_record
-from accountability.contracts import optional_model
 from accountability.models import LegalHold
+from generation.models import GeneratedImage
+from moderation.models import PromptLog
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ class PurgeResult:
     cutoff: dt.datetime
 
 
-def held_user_ids() -> set[object]:
+def held_user_ids() -> set[UUID]:
     return set(LegalHold.objects.filter(released_at__isnull=True).values_list("user_id", flat=True))
 
 
@@ -41,30 +43,26 @@ def purge_expired(*, now: dt.datetime | None = None) -> PurgeResult:
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.IMAGEGATE_RETENTION_DAYS)
     held = held_user_ids()
     prompt_logs = 0
-    prompt_log_model = optional_model("moderation.PromptLog")
-    if prompt_log_model is not None:
-        # Prompt logs reference a decision that may still be needed: their decisions keep
-        # scores and the normalised prompt, and point here with SET_NULL.
-        expired = prompt_log_model.objects.filter(created_at__lt=cutoff).exclude(user_id__in=held)
-        prompt_logs, _ = expired.delete()
+    # Prompt logs reference a decision that may still be needed: their decisions keep
+    # scores and the normalised prompt, and point here with SET_NULL.
+    expired = PromptLog.objects.filter(created_at__lt=cutoff).exclude(user_id__in=held)
+    prompt_logs, _ = expired.delete()
     images = 0
-    image_model = optional_model("generation.GeneratedImage")
-    if image_model is not None:
-        expired_images = image_model.objects.filter(
-            created_at__lt=cutoff, purged_at__isnull=True
-        ).exclude(job__user_id__in=held)
-        for image in expired_images.iterator(chunk_size=500):
-            with transaction.atomic():
-                claimed = image_model.objects.filter(pk=image.pk, purged_at__isnull=True).update(
-                    purged_at=timezone.now()
-                )
-                if not claimed:
-                    continue
-                try:
-                    default_storage.delete(image.storage_key)
-                except OSError:
-                    logger.warning("Could not delete image file %s", image.storage_key)
-                images += 1
+    expired_images = GeneratedImage.objects.filter(
+        created_at__lt=cutoff, purged_at__isnull=True
+    ).exclude(job__user_id__in=held)
+    for image in expired_images.iterator(chunk_size=500):
+        with transaction.atomic():
+            claimed = GeneratedImage.objects.filter(pk=image.pk, purged_at__isnull=True).update(
+                purged_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            try:
+                default_storage.delete(image.storage_key)
+            except OSError:
+                logger.warning("Could not delete image file %s", image.storage_key)
+            images += 1
     if prompt_logs or images:
         audit_record(
             actor="system",

@@ -10,7 +10,6 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from accountability.contracts import optional_model
 from accountability.models import (
     Appeal,
     AppealStatus,
@@ -20,6 +19,8 @@ from accountability.models import (
     StatementOfReasons,
 )
 from core.errors import ApplicationError, ErrorCode
+from generation.models import GenerationJob
+from moderation.models import ModerationDecision
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -108,21 +109,17 @@ def appealed_content(statement: Any) -> dict[str, Any]:
     """What the appealed statement was about, so the senior moderator rules on the
     content itself: the prompt, the matched words, and any images of the job."""
     content: dict[str, Any] = {"prompt": "", "negative_prompt": "", "image_ids": [], "job": None}
-    job_model = optional_model("generation.GenerationJob")
-    decision_model = optional_model("moderation.ModerationDecision")
     job = None
     subject_id = _subject_uuid(statement.subject_id)
-    if statement.subject_type.startswith("generation.job") and job_model and subject_id:
-        job = job_model.objects.filter(pk=subject_id).first()
-    decision = None
-    if decision_model is not None:
-        decision = decision_model.objects.filter(statement_id=statement.pk).first()
-        if decision is None and statement.subject_type == "moderation.decision" and subject_id:
-            decision = decision_model.objects.filter(pk=subject_id).first()
-    if job is None and decision is not None and job_model is not None:
+    if statement.subject_type.startswith("generation.job") and subject_id:
+        job = GenerationJob.objects.filter(pk=subject_id).first()
+    decision = ModerationDecision.objects.filter(statement_id=statement.pk).first()
+    if decision is None and statement.subject_type == "moderation.decision" and subject_id:
+        decision = ModerationDecision.objects.filter(pk=subject_id).first()
+    if job is None and decision is not None:
         decision_subject = _subject_uuid(decision.subject_id)
         if str(decision.subject_type).startswith("generation.job") and decision_subject:
-            job = job_model.objects.filter(pk=decision_subject).first()
+            job = GenerationJob.objects.filter(pk=decision_subject).first()
     if job is not None:
         content["job"] = job
         content["prompt"] = job.prompt

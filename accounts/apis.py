@@ -18,87 +18,10 @@ from accounts.identity import age_verification_start
 from accounts.models import ApiKey, ApiScope, User
 from accounts.permissions import HasScope, SessionOnly
 from accounts.privacy import user_export
-from accounts.selectors import (
-    api_key_get,
-    api_key_list,
-    user_effective_account_state,
-    user_email_verified,
-    user_jurisdiction,
-)
+from accounts.selectors import api_key_get, api_key_list
 from accounts.services import api_key_create, api_key_revoke
 from core.errors import ApplicationError, ErrorCode
 from core.schema import results_of
-from moderation.selectors import user_strike_count
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def plan_and_credits(*, user: User) -> tuple[dict[str, Any] | None, dict[str, int]]:
-    """``plan`` and ``credits`` of ``GET /api/v1/me``, from the billing app's contract."""
-    from billing.credits import credits_balance
-    from billing.entitlements import entitlements_for
-
-    entitlements = entitlements_for(user=user)
-    plan = None
-    if entitlements.plan_code:
-        plan = {
-            "code": entitlements.plan_code,
-            "status": entitlements.status,
-            "current_period_end": _iso(entitlements.current_period_end),
-        }
-    balance = credits_balance(user=user)
-    return plan, {"balance": int(balance.balance), "reserved": int(balance.reserved)}
-
-
-def me_payload(*, user: User) -> dict[str, Any]:
-    jurisdiction = user_jurisdiction(user=user)
-    plan, credits = plan_and_credits(user=user)
-    return {
-        "id": str(user.pk),
-        "email": user.email,
-        "email_verified": user_email_verified(user=user),
-        "jurisdiction": {
-            "code": jurisdiction.code,
-            "country": user.country or None,
-            "region": user.region or None,
-            "min_age": jurisdiction.min_age,
-            "disabled_features": list(jurisdiction.disabled_features or []),
-        },
-        "account_state": user_effective_account_state(user=user),
-        "age_verification": {
-            "status": user.age_verification_status,
-            "verified_at": _iso(user.age_verified_at),
-        },
-        "plan": plan,
-        "credits": credits,
-        "strikes": user_strike_count(user=user),
-    }
-
-
-class MeApi(APIView):
-    permission_classes = [IsAuthenticated, HasScope]
-    required_scopes = ["read"]
-
-    @extend_schema(
-        responses=inline_serializer(
-            "Me",
-            {
-                "id": serializers.UUIDField(),
-                "email": serializers.EmailField(),
-                "email_verified": serializers.BooleanField(),
-                "jurisdiction": serializers.DictField(),
-                "account_state": serializers.CharField(),
-                "age_verification": serializers.DictField(),
-                "plan": serializers.DictField(allow_null=True),
-                "credits": serializers.DictField(),
-                "strikes": serializers.IntegerField(),
-            },
-        )
-    )
-    def get(self, request: Request) -> Response:
-        return Response(me_payload(user=request.user))  # type: ignore[arg-type]
 
 
 class MeExportApi(APIView):

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from accounts import upcalls  # noqa: F401  (declares the up-calls billing provides)
+
 
 class AccountsConfig(AppConfig):
     name = "accounts"

@@ -8,21 +8,19 @@ handler reads the date of birth from ``verified_outputs`` (a restricted key,
 and keeps only the outcome, the date, the session id and the method. The date of birth
 read from the document is never stored or logged.
 
-Offline (``settings.STRIPE_OFFLINE``) the same code runs against
-``devstripe.identity``, a stand-in for Stripe's servers behind the real library, which
-the development-only app registers here (``identity_offline_transport_register``).
+The client is the platform's one (``core.stripe_client``). Offline
+(``settings.STRIPE_OFFLINE``) the same code runs against ``devstripe.identity``, a
+stand-in for Stripe's servers behind the real library.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import stripe
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -39,9 +37,11 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import user_email_verified, user_jurisdiction
+from accounts.upcalls import identity_session_created
 from core.errors import ApplicationError, ErrorCode
 from core.http import InvalidJson, json_loads_bounded
 from core.site import site_url
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -58,41 +58,10 @@ TERMINAL_OUTCOMES = frozenset(
 )
 SESSIONS_PER_DAY = 5
 SIGNATURE_TOLERANCE_S = 300
-OFFLINE_API_KEY = "sk_offline_identity"  # the offline stand-in accepts any key
 STRIPE_ACTOR = "stripe_identity"
 
 
-# --- the Stripe client ------------------------------------------------------------------
-
-
-_offline_transport: Callable[[], stripe.HTTPClient] | None = None
-
-
-def identity_offline_transport_register(transport: Callable[[], stripe.HTTPClient]) -> None:
-    """Called by the development-only app ``devstripe`` when it starts."""
-    global _offline_transport
-    _offline_transport = transport
-
-
-def identity_http_client() -> stripe.HTTPClient | None:
-    """The transport: the offline stand-in without Stripe keys, else the library's default."""
-    if settings.STRIPE_OFFLINE:
-        if _offline_transport is None:
-            raise ImproperlyConfigured(
-                "STRIPE_OFFLINE needs the offline stand-in: add 'devstripe' to "
-                "INSTALLED_APPS (development settings) or set STRIPE_SECRET_KEY."
-            )
-        return _offline_transport()
-    return None
-
-
-def stripe_client(*, api_key: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        api_key or OFFLINE_API_KEY,
-        base_addresses={"api": settings.STRIPE_API_BASE},
-        http_client=identity_http_client(),
-        max_network_retries=2,
-    )
+# --- keys (the client is the platform's one, core.stripe_client) ------------------------
 
 
 def _secret_key() -> str:
@@ -165,10 +134,8 @@ def age_verification_start(*, user: User) -> str:
             session_id=session.id,
             min_age=min_age,
         )
-        from billing.redrive import stripe_events_wake
-
-        # An Identity event that reached the billing inbox before this row waits for it.
-        stripe_events_wake(key=f"identity_session:{session.id}")
+        # An Identity event that reached the Stripe inbox before this row waits for it.
+        identity_session_created.handler(session_id=str(session.id))
         if locked.age_verification_status != AgeVerificationStatus.VERIFIED:
             locked.age_verification_status = AgeVerificationStatus.PENDING
             locked.save(update_fields=["age_verification_status"])

@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from accounts.validation import validate_jurisdiction
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -98,6 +100,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.age_verification_status == AgeVerificationStatus.VERIFIED
 
 
+# The jurisdiction table, kept per process by ``accounts.selectors`` (read there,
+# cleared here on every save or delete through the model).
+jurisdiction_rows_cache: dict[str, tuple[float, list[Jurisdiction]]] = {}
+
+
+def jurisdiction_cache_clear() -> None:
+    jurisdiction_rows_cache.clear()
+
+
 class Jurisdiction(models.Model):
     """Rules of one country or one region of it; country "" is the default for everyone else.
 
@@ -135,14 +146,10 @@ class Jurisdiction(models.Model):
         return f"{self.name} ({self.code})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.selectors import jurisdiction_cache_clear
-
         super().save(*args, **kwargs)
         jurisdiction_cache_clear()  # this process sees the change at once
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from accounts.selectors import jurisdiction_cache_clear
-
         result = super().delete(*args, **kwargs)
         jurisdiction_cache_clear()
         return result
@@ -152,8 +159,6 @@ class Jurisdiction(models.Model):
         return self.region or self.country or "default"
 
     def clean(self) -> None:
-        from accounts.validation import validate_jurisdiction
-
         validate_jurisdiction(self)
 
 

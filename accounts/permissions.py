@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from accounts.models import ApiKey
 from accounts.roles import user_holds_staff_permission
 from accounts.selectors import user_has_totp
+from core.api import json_error
 from core.errors import ErrorCode
 
 MFA_REQUIRED_MESSAGE = "Staff accounts must enrol in two-factor authentication (TOTP) first."
@@ -71,8 +72,6 @@ def staff_needs_mfa(user: Any) -> bool:
 def mfa_refusal(request: HttpRequest) -> HttpResponse:
     """Pages redirect to TOTP enrolment; API requests answer 403 ``permission_denied``."""
     if request.path.startswith("/api/"):
-        from core.api import json_error
-
         return json_error(request, ErrorCode.PERMISSION_DENIED, MFA_REQUIRED_MESSAGE)
     from django.contrib import messages
 

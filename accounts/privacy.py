@@ -24,11 +24,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accountability.audit import audit_record
+from accountability.legal_holds import is_under_legal_hold
 from accounts.models import (
     AgeVerification,
     ApiKey,
     User,
 )
+from accounts.personal_data import personal_data_erase, personal_data_export
 from accounts.selectors import user_jurisdiction
 
 ExportSection = Callable[[User], Any]
@@ -133,16 +135,12 @@ def user_export(*, user: User) -> dict[str, Any]:
     }
     for name, section in sorted(_export_sections.items()):
         data[name] = section(user)
-    from accounts.personal_data import personal_data_export
-
     data.update(personal_data_export(user=user))
     return data
 
 
 def user_is_under_legal_hold(*, user: User) -> bool:
     """A legal hold (accountability app) keeps identity data from erasure."""
-    from accountability.legal_holds import is_under_legal_hold
-
     return bool(is_under_legal_hold(user=user))
 
 
@@ -194,8 +192,6 @@ def user_erase(*, user: User) -> ErasureResult:
         for _name, step in sorted(_erasure_steps.items()):
             kept.extend(step(locked, under_hold))
         if not under_hold:
-            from accounts.personal_data import personal_data_erase
-
             personal_data_erase(user=locked)
             _pseudonymise_admin_log(user=locked)
         # Recorded after pseudonymising, so the audit log never holds the old address.

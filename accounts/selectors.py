@@ -11,19 +11,19 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from accounts.models import AgeVerification, ApiKey, Jurisdiction, User
+from accounts.models import (
+    AccountState,
+    AgeVerification,
+    ApiKey,
+    Jurisdiction,
+    User,
+    jurisdiction_rows_cache,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 DEFAULT_MIN_AGE = 18
-
-
-_jurisdiction_cache: dict[str, tuple[float, list[Jurisdiction]]] = {}
-
-
-def jurisdiction_cache_clear() -> None:
-    _jurisdiction_cache.clear()
 
 
 def _jurisdiction_rows() -> list[Jurisdiction] | None:
@@ -34,11 +34,11 @@ def _jurisdiction_rows() -> list[Jurisdiction] | None:
     if ttl <= 0:
         return None
     now = time.monotonic()
-    cached = _jurisdiction_cache.get("rows")
+    cached = jurisdiction_rows_cache.get("rows")
     if cached is not None and now - cached[0] < ttl:
         return cached[1]
     rows = list(Jurisdiction.objects.all())
-    _jurisdiction_cache["rows"] = (now, rows)
+    jurisdiction_rows_cache["rows"] = (now, rows)
     return rows
 
 
@@ -105,8 +105,6 @@ def age_verification_latest(*, user: User) -> AgeVerification | None:
 def user_effective_account_state(*, user: User) -> str:
     """The state as it applies now: a cool-down whose end has passed is ``active``."""
     from django.utils import timezone
-
-    from accounts.models import AccountState
 
     if (
         user.account_state == AccountState.COOLDOWN

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 
 from accounts.countries import COUNTRIES
 from core import categories
 
-if TYPE_CHECKING:
-    from accounts.models import Jurisdiction
+
+class JurisdictionFields(Protocol):
+    """What is validated of a ``Jurisdiction`` row (the model imports this module)."""
+
+    country: str
+    region: str
+    min_age: int
+    disabled_features: Any
+    moderation_overrides: Any
+
 
 REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 FEATURE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -62,7 +70,7 @@ def validate_features(features: Any) -> None:
         )
 
 
-def validate_jurisdiction(jurisdiction: Jurisdiction) -> None:
+def validate_jurisdiction(jurisdiction: JurisdictionFields) -> None:
     jurisdiction.country = jurisdiction.country.upper()
     jurisdiction.region = jurisdiction.region.upper()
     if jurisdiction.country and jurisdiction.country not in COUNTRIES:

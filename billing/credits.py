@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accountability.audit import audit_record
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
 
@@ -224,8 +225,6 @@ def credits_adjust(
     ``reference`` the adjustment happens at most once. Answers ``None`` when nothing
     was left to take.
     """
-    from accountability.audit import audit_record
-
     reason = reason.strip()
     if not reason:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"reason": ["Required."]})

@@ -9,6 +9,8 @@ from django.conf import settings
 
 from billing.entitlements import LIVE_STATUSES
 from billing.models import Customer, Plan, Subscription
+from billing.services import checkout_session_create
+from core.stripe_client import offline_stand_in
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +25,6 @@ def seed_billing(*, users: dict[str, Any]) -> list[str]:
     period's credits) processed by the webhook handlers. Skipped for users who
     already have a live subscription, and entirely when a real Stripe key is set.
     """
-    from billing.services import checkout_session_create
-    from billing.stripe_client import offline_stand_in
-
     if not settings.STRIPE_OFFLINE:
         logger.warning("Demo subscriptions are seeded only with the offline Stripe stand-in.")
         return []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -42,19 +40,6 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from billing.plans import plan_rank_cache_clear
-
-        super().save(*args, **kwargs)
-        plan_rank_cache_clear()  # this process sees a new rank at once
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from billing.plans import plan_rank_cache_clear
-
-        result = super().delete(*args, **kwargs)
-        plan_rank_cache_clear()
-        return result
 
 
 class Customer(models.Model):

@@ -17,14 +17,21 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 from billing.models import Plan
 
 _cache: dict[str, tuple[float, Mapping[str, int]]] = {}
 
 
-def plan_rank_cache_clear() -> None:
+def plan_rank_cache_clear(**_signal: object) -> None:
     _cache.clear()
+
+
+# A saved or deleted plan: this process sees the new ranks at once (connected here, so
+# that the model module needs no import of this one; billing's ready() imports it).
+post_save.connect(plan_rank_cache_clear, sender=Plan, dispatch_uid="billing.plan_ranks.save")
+post_delete.connect(plan_rank_cache_clear, sender=Plan, dispatch_uid="billing.plan_ranks.delete")
 
 
 def plan_ranks() -> Mapping[str, int]:

@@ -25,18 +25,23 @@ import logging
 import time
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import StripeEvent
+from accounts.models import AgeVerification
+from billing.models import Customer, StripeEvent
 
 logger = logging.getLogger(__name__)
 
 REDRIVE_BATCH = 500
 MAX_BACKOFF = dt.timedelta(hours=6)
 # A quick publish or none: a webhook must answer fast, and the re-drive sends it later.
+# The processing task (billing/tasks.py), sent by name.
+PROCESS_TASK = "billing.process_stripe_event"
+PROCESS_QUEUE = "default"
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 
 
@@ -65,22 +70,20 @@ def link_exists(key: str) -> bool:
     """Whether the link a parked event waits for is there now."""
     kind, _, value = key.partition(":")
     if kind == "customer":
-        from billing.models import Customer
-
         return Customer.objects.filter(stripe_customer_id=value).exists()
     if kind == "identity_session":
-        from accounts.models import AgeVerification
-
         return AgeVerification.objects.filter(session_id=value).exists()
     return False
 
 
 def stripe_event_publish(*, event_pk: int) -> bool:
-    """Send one event to the processing task; False (logged) when the broker refused."""
-    from billing.tasks import process_stripe_event
+    """Send one event to the processing task; False (logged) when the broker refused.
 
+    The task is found by name: its module imports this one (a task may import
+    services, never the other way round)."""
+    task = current_app.tasks[PROCESS_TASK]
     try:
-        process_stripe_event.apply_async((event_pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async((event_pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # the broker's errors vary by transport (kombu, redis, OS)
         logger.warning(
             "Stripe event %s not enqueued (%s); the periodic re-drive will send it",
@@ -105,6 +108,12 @@ def stripe_events_wake(*, key: str) -> None:
             stripe_event_publish(event_pk=event_pk)
 
     transaction.on_commit(wake)
+
+
+def identity_session_wake(*, session_id: str) -> None:
+    """An Identity session's row is being committed: wake the events parked on it
+    (provides ``accounts.upcalls.identity_session_created``)."""
+    stripe_events_wake(key=f"identity_session:{session_id}")
 
 
 def stripe_event_release(*, event_pk: int, **fields: Any) -> None:

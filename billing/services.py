@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.audit import audit_record
 from billing.entitlements import LIVE_STATUSES
 from billing.models import (
     BillingReviewFlag,
@@ -19,9 +20,10 @@ from billing.models import (
     StripeEvent,
     Subscription,
 )
-from billing.stripe_client import stripe_client
+from billing.webhooks import stripe_event_enqueue
 from core.errors import ApplicationError, ErrorCode
 from core.site import site_url
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +106,6 @@ def credit_purchase_refund(*, purchase: CreditPurchase, actor: Any, reason: str)
     The credits are clawed back when Stripe's ``charge.refunded`` event arrives, by the
     same rule as a refund made in Stripe's dashboard.
     """
-    from accountability.audit import audit_record
-
     reason = reason.strip()
     if not reason:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"reason": ["Required."]})
@@ -132,8 +132,6 @@ def credit_purchase_refund(*, purchase: CreditPurchase, actor: Any, reason: str)
 @transaction.atomic
 def review_flag_resolve(*, flag: BillingReviewFlag, actor: Any, resolution: str) -> None:
     """Close a review flag; generation unfreezes once no open flag is left (audited)."""
-    from accountability.audit import audit_record
-
     resolution = resolution.strip()
     if not resolution:
         raise ApplicationError(ErrorCode.INVALID_REQUEST, details={"resolution": ["Required."]})
@@ -157,9 +155,6 @@ def review_flag_resolve(*, flag: BillingReviewFlag, actor: Any, resolution: str)
 
 def stripe_event_replay(*, event: StripeEvent, actor: Any) -> None:
     """Process a stored event again (handlers are idempotent), audited."""
-    from accountability.audit import audit_record
-    from billing.webhooks import stripe_event_enqueue
-
     with transaction.atomic():
         StripeEvent.objects.filter(pk=event.pk).update(processed_at=None, claimed_at=None, error="")
         audit_record(

@@ -4,15 +4,15 @@ import stripe
 from celery import shared_task
 from django.db import OperationalError
 
-from billing.redrive import stripe_events_redrive
+from billing.redrive import PROCESS_QUEUE, PROCESS_TASK, stripe_events_redrive
 from billing.webhooks import stripe_event_process
 
 TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, OperationalError)
 
 
 @shared_task(
-    name="billing.process_stripe_event",
-    queue="default",
+    name=PROCESS_TASK,
+    queue=PROCESS_QUEUE,
     ignore_result=True,
     autoretry_for=TRANSIENT_ERRORS,
     max_retries=5,

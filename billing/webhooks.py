@@ -35,6 +35,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accountability.audit import audit_record
+from accounts.identity import IdentitySessionNotYetKnown, identity_event_apply
+from accounts.models import User
 from billing.credits import credits_adjust, credits_grant
 from billing.models import (
     BillingReviewFlag,
@@ -56,8 +59,8 @@ from billing.redrive import (
     stripe_events_wake,
 )
 from billing.redrive import stripe_event_enqueue as stripe_event_enqueue
-from billing.stripe_client import stripe_client
 from core.errors import ApplicationError, ErrorCode
+from core.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +188,6 @@ def _timestamp(value: Any) -> dt.datetime | None:
 
 
 def _user_from_metadata(metadata: dict[str, Any] | None) -> Any:
-    from accounts.models import User
-
     user_id = (metadata or {}).get("user_id")
     if not user_id:
         return None
@@ -436,8 +437,6 @@ def handle_invoice_payment_failed(event: StripeEvent) -> str:
 
 def handle_checkout_completed(event: StripeEvent) -> str:
     """Link the customer; a paid credit-pack session grants its credits once."""
-    from accounts.models import User
-
     session = _object(event)
     metadata = session.get("metadata") or {}
     user_id = session.get("client_reference_id") or metadata.get("user_id")
@@ -527,8 +526,6 @@ def handle_charge_refunded(event: StripeEvent) -> str:
 
 def handle_dispute_created(event: StripeEvent) -> str:
     """A dispute freezes generation and flags the account for billing review."""
-    from accountability.audit import audit_record
-
     dispute = _object(event)
     charge = dispute.get("charge")
     if not isinstance(charge, dict):
@@ -567,8 +564,6 @@ def handle_identity_event(event: StripeEvent) -> str:
     """An Identity event delivered to this inbox: the same handling as the Identity
     webhook (each event id once, across both endpoints); a session whose row is not
     committed yet parks the event until ``age_verification_start`` commits it."""
-    from accounts.identity import IdentitySessionNotYetKnown, identity_event_apply
-
     try:
         return f"identity: {identity_event_apply(event=event.payload, wait_for_session=True)}"
     except IdentitySessionNotYetKnown as exc:

@@ -16,14 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from accounts.permissions import mfa_refusal, staff_needs_mfa
 from accounts.roles import user_can_review, user_is_senior_moderator
 
 
 def _mfa_refusal(request: HttpRequest) -> HttpResponse | None:
-    try:
-        from accounts.permissions import mfa_refusal, staff_needs_mfa
-    except ImportError:  # accounts' MFA rule not built yet
-        return None
     return mfa_refusal(request) if staff_needs_mfa(request.user) else None
 
 

@@ -1,7 +1,7 @@
 """Reads for the console: item details, user history and timeline, dashboard figures.
 
-Other apps' models are read when they exist (``optional_model``), so the console works
-from ``ReviewItem.context`` alone and shows more as the other apps land.
+The console sits above every app and reads their models directly; an item's stored
+``ReviewItem.context`` is overlaid with what the job and its decision say now.
 """
 
 from __future__ import annotations
@@ -14,19 +14,22 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from accountability.audit import actor_display
-from accountability.contracts import contract_function, optional_model
 from accountability.models import (
     Appeal,
     AuditLogEntry,
     Report,
+    ReportFiling,
     ReviewItem,
     ReviewKind,
     ReviewStatus,
     StatementOfReasons,
 )
 from accountability.review import PRIORITY_LABELS, review_items_for
+from billing.entitlements import entitlements_for
 from core import categories
 from core.categories import category_label
+from generation.models import GenerationJob
+from moderation.models import ModerationDecision, Strike
 
 
 def queue_for(*, moderator: Any, kind: str | None = None) -> QuerySet[ReviewItem]:
@@ -52,23 +55,21 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
         "policy_version": context.get("policy_version"),
     }
     job = None
-    job_model = optional_model("generation.GenerationJob")
     job_id = item.subject_id if item.subject_type.startswith("generation.job") else None
     job_id = job_id or context.get("job_id")
-    if job_model is not None and job_id:
-        job = job_model.objects.filter(pk=job_id).first()
+    if job_id:
+        job = GenerationJob.objects.filter(pk=job_id).first()
     if job is not None:
         details["prompt"] = details["prompt"] or job.prompt
         details["negative_prompt"] = details["negative_prompt"] or job.negative_prompt
         details["job"] = job
         if not details["image_ids"] and hasattr(job, "images"):
             details["image_ids"] = [str(pk) for pk in job.images.values_list("pk", flat=True)]
-    decision_model = optional_model("moderation.ModerationDecision")
     decision_id = context.get("moderation_decision_id") or getattr(
         job, "moderation_decision_id", None
     )
-    if decision_model is not None and decision_id:
-        decision = decision_model.objects.filter(pk=decision_id).first()
+    if decision_id:
+        decision = ModerationDecision.objects.filter(pk=decision_id).first()
         if decision is not None:
             details["normalized_prompt"] = (
                 getattr(decision, "normalized_prompt", "") or details["normalized_prompt"]
@@ -92,8 +93,6 @@ def item_details(item: ReviewItem) -> dict[str, Any]:
 
 def report_filings(report_id: Any) -> list[dict[str, Any]]:
     """What each reporter said (reason and note), oldest first, for the item view."""
-    from accountability.models import ReportFiling
-
     if not report_id:
         return []
     rows = ReportFiling.objects.filter(report_id=report_id).order_by("created_at")[:50]
@@ -141,8 +140,7 @@ def user_history(user: Any) -> dict[str, Any]:
     """Earlier decisions, strikes and the account state of the item's user."""
     if user is None:
         return {"user": None}
-    strike_model = optional_model("moderation.Strike")
-    strikes = list(strike_model.objects.filter(user=user)[:20]) if strike_model else []
+    strikes = list(Strike.objects.filter(user=user)[:20])
     return {
         "user": user,
         "statements": list(StatementOfReasons.objects.filter(user=user)[:20]),
@@ -162,16 +160,14 @@ def user_timeline(user: Any) -> list[dict[str, Any]]:
     Billing shows plan and status only: never card data.
     """
     events: list[dict[str, Any]] = []
-    job_model = optional_model("generation.GenerationJob")
-    if job_model is not None:
-        for job in job_model.objects.filter(user=user).order_by("-created_at")[:50]:
-            events.append(
-                {
-                    "at": job.created_at,
-                    "kind": "generation",
-                    "text": f"Generation {job.status}: {job.prompt[:80]}",
-                }
-            )
+    for job in GenerationJob.objects.filter(user=user).order_by("-created_at")[:50]:
+        events.append(
+            {
+                "at": job.created_at,
+                "kind": "generation",
+                "text": f"Generation {job.status}: {job.prompt[:80]}",
+            }
+        )
     for statement in StatementOfReasons.objects.filter(user=user)[:50]:
         events.append(
             {
@@ -188,17 +184,15 @@ def user_timeline(user: Any) -> list[dict[str, Any]]:
                 "text": f"Review {item.kind} {item.decision} by {item.decided_by or 'unknown'}",
             }
         )
-    strike_model = optional_model("moderation.Strike")
-    if strike_model is not None:
-        for strike in strike_model.objects.filter(user=user)[:50]:
-            revoked = " (revoked)" if strike.revoked_at else ""
-            events.append(
-                {
-                    "at": strike.created_at,
-                    "kind": "strike",
-                    "text": f"Strike {strike.category} ×{strike.severity}{revoked}",
-                }
-            )
+    for strike in Strike.objects.filter(user=user)[:50]:
+        revoked = " (revoked)" if strike.revoked_at else ""
+        events.append(
+            {
+                "at": strike.created_at,
+                "kind": "strike",
+                "text": f"Strike {strike.category} ×{strike.severity}{revoked}",
+            }
+        )
     for entry in AuditLogEntry.objects.filter(
         target_type="accounts.user", target_id=str(user.pk)
     ).order_by("-id")[:50]:
@@ -210,19 +204,17 @@ def user_timeline(user: Any) -> list[dict[str, Any]]:
                 f"{entry.reason[:120]}",
             }
         )
-    entitlements_for = contract_function("billing.entitlements", "entitlements_for")
-    if entitlements_for is not None:
-        entitlements = entitlements_for(user=user)
-        events.append(
-            {
-                "at": timezone.now(),
-                "kind": "billing",
-                "text": (
-                    f"Plan {entitlements.plan_code or 'none'}, status {entitlements.status or '—'}"
-                    f", active {entitlements.is_active}"
-                ),
-            }
-        )
+    entitlements = entitlements_for(user=user)
+    events.append(
+        {
+            "at": timezone.now(),
+            "kind": "billing",
+            "text": (
+                f"Plan {entitlements.plan_code or 'none'}, status {entitlements.status or '—'}"
+                f", active {entitlements.is_active}"
+            ),
+        }
+    )
     events.sort(key=lambda event: event["at"], reverse=True)
     return events
 
@@ -283,18 +275,16 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
     """Share of moderation decisions that blocked, per category and day, over 30 days."""
     since = (now - dt.timedelta(days=29)).date()
     days = [since + dt.timedelta(days=n) for n in range(30)]
-    decision_model = optional_model("moderation.ModerationDecision")
     totals: dict[dt.date, int] = defaultdict(int)
     blocks: dict[tuple[str, dt.date], int] = defaultdict(int)
-    if decision_model is not None:
-        rows = decision_model.objects.filter(created_at__date__gte=since).values_list(
-            "created_at", "decision", "category"
-        )
-        for created_at, decision, category in rows.iterator(chunk_size=2000):
-            day = created_at.date()
-            totals[day] += 1
-            if decision == "block":
-                blocks[(category or "none", day)] += 1
+    rows = ModerationDecision.objects.filter(created_at__date__gte=since).values_list(
+        "created_at", "decision", "category"
+    )
+    for created_at, decision, category in rows.iterator(chunk_size=2000):
+        day = created_at.date()
+        totals[day] += 1
+        if decision == "block":
+            blocks[(category or "none", day)] += 1
     series = []
     for category in (c.key for c in categories.CATEGORIES):
         values = [
@@ -309,15 +299,13 @@ def _block_rate(now: dt.datetime) -> dict[str, Any]:
 def _score_distribution(now: dt.datetime) -> dict[str, Any]:
     """Histogram (tenths) of the highest classifier score per decision, last 7 days."""
     bins = [0] * 10
-    decision_model = optional_model("moderation.ModerationDecision")
-    if decision_model is not None:
-        scores = decision_model.objects.filter(
-            created_at__gte=now - dt.timedelta(days=7)
-        ).values_list("scores", flat=True)[:5000]
-        for score_map in scores:
-            top = _max_score(score_map)
-            if top is not None:
-                bins[min(int(top * 10), 9)] += 1
+    scores = ModerationDecision.objects.filter(
+        created_at__gte=now - dt.timedelta(days=7)
+    ).values_list("scores", flat=True)[:5000]
+    for score_map in scores:
+        top = _max_score(score_map)
+        if top is not None:
+            bins[min(int(top * 10), 9)] += 1
     return {"labels": [f"{n / 10:.1f}–{(n + 1) / 10:.1f}" for n in range(10)], "values": bins}
 
 

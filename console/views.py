@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accountability.actions import actions_for
 from accountability.appeals import APPEAL_REASON_TEMPLATES, appeal_decide
 from accountability.audit import audit_record
-from accountability.contracts import contract_function, optional_model
 from accountability.csam import csam_case_close, csam_case_mark_reported, csam_report_package
 from accountability.decisions import review_decide
 from accountability.legal_holds import legal_hold_place, legal_hold_release
@@ -52,6 +51,9 @@ from console.selectors import (
 )
 from core.errors import ApplicationError, ErrorCode
 from core.http import json_loads_bounded
+from generation.models import GeneratedImage
+from moderation.models import PolicyVersion
+from moderation.policy import policy_current, policy_document_errors, policy_publish
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -211,10 +213,7 @@ def _decision_refusal(*, item: ReviewItem, moderator: Any, fallback: str) -> str
 @require_GET
 def image_file(request: HttpRequest, image_id: str) -> HttpResponseBase:
     """Moderators may see held images; served inline, blurred by the page until revealed."""
-    image_model = optional_model("generation.GeneratedImage")
-    if image_model is None:
-        raise Http404
-    image = image_model.objects.filter(pk=image_id, purged_at__isnull=True).first()
+    image = GeneratedImage.objects.filter(pk=image_id, purged_at__isnull=True).first()
     if image is None:
         raise Http404
     try:
@@ -417,13 +416,7 @@ def csam_case_package(request: HttpRequest, case_id: str) -> HttpResponse:
 def policy_editor(request: HttpRequest) -> HttpResponse:
     """Senior moderators edit thresholds and term lists; publishing creates a new,
     audited policy version (``moderation.policy.policy_publish``)."""
-    current_fn = contract_function("moderation.policy", "policy_current")
-    publish_fn = contract_function("moderation.policy", "policy_publish")
-    policy_errors_fn = contract_function("moderation.policy", "policy_document_errors")
-    version_model = optional_model("moderation.PolicyVersion")
-    if current_fn is None or publish_fn is None or version_model is None:
-        return render(request, "console/policy.html", {"unavailable": True, "nav": "policy"})
-    current = current_fn()
+    current = policy_current()
     document_text = json.dumps(current.document, indent=2, sort_keys=True)
     current_text = document_text
     reason = ""
@@ -442,12 +435,12 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
                 # Show what would change, line by line, before anything is published.
                 proposed = json.dumps(document, indent=2, sort_keys=True)
                 diff = policy_diff(current_text, proposed) or [(" ", "No changes.")]
-                errors = policy_errors_fn(document) if policy_errors_fn else []
-                context = _policy_context(current, version_model, document_text, reason)
+                errors = policy_document_errors(document)
+                context = _policy_context(current, document_text, reason)
                 context.update({"errors": errors, "diff": diff})
                 return render(request, "console/policy.html", context)
             try:
-                version = publish_fn(actor=request.user, document=document, reason=reason)
+                version = policy_publish(actor=request.user, document=document, reason=reason)
             except ApplicationError as exc:
                 details = exc.details or {}
                 errors = [str(m) for value in details.values() for m in value] or [exc.message]
@@ -455,16 +448,16 @@ def policy_editor(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Policy version {version.number} published.")
                 return redirect("console:policy")
         status = 400
-    context = _policy_context(current, version_model, document_text, reason)
+    context = _policy_context(current, document_text, reason)
     context["errors"] = errors
     return render(request, "console/policy.html", context, status=status)
 
 
-def _policy_context(current: Any, version_model: Any, document_text: str, reason: str) -> dict:
+def _policy_context(current: Any, document_text: str, reason: str) -> dict:
     categories = current.document.get("categories", {})
     return {
         "current": current,
-        "versions": version_model.objects.order_by("-number")[:20],
+        "versions": PolicyVersion.objects.order_by("-number")[:20],
         "categories": sorted(categories.items()) if isinstance(categories, dict) else [],
         "document_text": document_text,
         "reason": reason,

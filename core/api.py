@@ -14,7 +14,8 @@ from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from core.errors import DEFAULT_MESSAGES, ApplicationError, ErrorCode, error_body
+from core.errors import DEFAULT_MESSAGES, STATUS_FOR_CODE, ApplicationError, ErrorCode, error_body
+from core.outages import is_outage, outage_error
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ def _bad_input_body(exc: Exception) -> dict[str, Any] | None:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every refusal answers ``{"error": {code, message, details}}``."""
-    from core.outages import is_outage, outage_error
-
     if is_outage(exc):
         logger.warning("dependency unavailable: %s", exc)
         exc = outage_error()
@@ -114,8 +113,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def json_error(request: HttpRequest, code: ErrorCode, message: str | None = None) -> JsonResponse:
-    from core.errors import STATUS_FOR_CODE
-
     return JsonResponse(
         error_body(code, message or DEFAULT_MESSAGES[code]), status=STATUS_FOR_CODE[code]
     )

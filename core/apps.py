@@ -1,4 +1,10 @@
+from celery import signals
 from django.apps import AppConfig
+from django.core import checks
+
+from core import stripe_client  # noqa: F401  (declares its up-call, checked below)
+from core.logging import job_context_end, job_context_start
+from core.upcalls import check_upcalls_provided
 
 
 class CoreConfig(AppConfig):
@@ -7,9 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Logging context only (no business logic): a job's task logs carry its id.
-        from celery import signals
-
-        from core.logging import job_context_end, job_context_start
-
         signals.task_prerun.connect(job_context_start, weak=False)
         signals.task_postrun.connect(job_context_end, weak=False)
+        # Every up-call a lower app declares has its handler (core/upcalls.py).
+        checks.register(check_upcalls_provided)

@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.errors import DEFAULT_MESSAGES, ErrorCode, error_body
+from core.http import wants_json
+from core.outages import outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +76,6 @@ def content_policy(request: HttpRequest) -> HttpResponse:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    from core.http import wants_json
-
     return wants_json(request)
 
 
@@ -106,8 +106,6 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    from core.outages import outage_response
-
     outage = outage_response(request, json=_wants_json(request))
     if outage is not None:
         return outage

@@ -1,5 +1,5 @@
 """The offline Stripe stand-in (SPEC §10), used only when ``STRIPE_OFFLINE``, in the
-development-only app ``devstripe`` (which registers it with ``billing.stripe_client``).
+development-only app ``devstripe`` (which registers it with ``core.stripe_client``).
 
 ``OfflineStripeTransport`` is a ``stripe.HTTPClient``: the real ``stripe`` library
 talks to it instead of the network, and it answers the few endpoints Imagegate uses
@@ -28,8 +28,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from billing.models import Plan
-from billing.stripe_client import decode_form
+from billing.webhooks import stripe_event_process, stripe_event_receive
 from core.site import site_url
+from core.stripe_client import decode_form
 from devstripe.models import OfflineStripeObject
 
 API_VERSION = "2026-10-28.endive"
@@ -211,8 +212,6 @@ def offline_deliver(events: list[dict[str, Any]], *, process_now: bool = False) 
     ``process_now`` also runs the handler in this process (seeding); otherwise the
     ``billing.process_stripe_event`` task does, as in production.
     """
-    from billing.webhooks import stripe_event_process, stripe_event_receive
-
     for event in events:
         payload = json.dumps(event)
         header = sign_payload(payload, secret=settings.STRIPE_WEBHOOK_SECRET)

@@ -25,6 +25,7 @@ import stripe
 from django.db import transaction
 from django.urls import reverse
 
+from accounts.identity import _webhook_secret, identity_webhook_receive
 from core.site import site_url
 from devstripe.models import OfflineIdentitySession
 
@@ -159,8 +160,6 @@ def offline_identity_complete(
     The event goes through ``identity_webhook_receive``, the handler behind the HTTP
     webhook, which checks the signature exactly as for Stripe's own deliveries.
     """
-    from accounts.identity import _webhook_secret, identity_webhook_receive
-
     if outcome not in OfflineOutcome.ALL:
         raise ValueError(outcome)
     if outcome == OfflineOutcome.VERIFIED and date_of_birth is None:

@@ -18,10 +18,13 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasScope
 from accounts.roles import user_can_review
+from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
+from core.ratelimit import provenance_verify_limit
 from core.schema import results_of
 from generation import selectors, services
 from generation.catalog import models_for
+from generation.engine.provenance import InvalidImage, inspect_image
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
 from generation.services import GenerationRequest
 
@@ -71,8 +74,6 @@ class ModelListApi(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        from billing.entitlements import entitlements_for
-
         entitlements = entitlements_for(user=request.user)
         return Response(
             {
@@ -207,9 +208,6 @@ class ProvenanceVerifyApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        from core.ratelimit import provenance_verify_limit
-        from generation.engine.provenance import InvalidImage, inspect_image
-
         # Decoding is CPU work: limited per key and per client IP before any is done.
         provenance_verify_limit(request)
         upload = request.FILES.get("image")

@@ -5,9 +5,28 @@ class GenerationConfig(AppConfig):
     name = "generation"
 
     def ready(self) -> None:
+        """Fill the lower apps' registries (core/upcalls.py, accounts.privacy) and
+        register the tasks that the services find by name, in every process. The
+        imports are here: these modules import models, not loaded before ready()."""
         from accounts.privacy import erasure_step_register, export_section_register
-        from generation import checks  # noqa: F401  (registers the system checks)
+        from generation import (
+            checks,  # noqa: F401  (registers the system checks)
+            tasks,  # noqa: F401  (registers generation.run_job & co.)
+        )
         from generation.privacy import generation_erase_for_user, generation_export_for_user
+        from generation.services import (
+            generation_block,
+            generation_enqueue_gpu,
+            generation_hold_for_review,
+        )
+        from moderation.upcalls import (
+            prompt_check_allowed,
+            prompt_check_blocked,
+            prompt_check_unsure,
+        )
 
         export_section_register("generations", generation_export_for_user)
         erasure_step_register("generations", generation_erase_for_user)
+        prompt_check_allowed.provide(generation_enqueue_gpu)
+        prompt_check_unsure.provide(generation_hold_for_review)
+        prompt_check_blocked.provide(generation_block)

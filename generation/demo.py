@@ -6,8 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
+from accountability.review import review_item_open
+from billing.credits import credits_balance, credits_reserve
+from billing.pricing import generation_cost
 from generation.catalog import default_model_id
 from generation.models import GenerationJob, HoldStage, JobStatus
+from generation.services import review_context
 
 DEMO_KEY = "demo-held-prompt"
 DEMO_PROMPT = "a knight with a bloody sword standing over the fallen after the battle"
@@ -16,11 +20,6 @@ DEMO_PROMPT = "a knight with a bloody sword standing over the fallen after the b
 @transaction.atomic
 def seed_review_items(*, user: Any) -> GenerationJob | None:
     """Hold one prompt of ``user`` for review, once; its credits are reserved as usual."""
-    from accountability.review import review_item_open
-    from billing.credits import credits_balance, credits_reserve
-    from billing.pricing import generation_cost
-    from generation.services import review_context
-
     if GenerationJob.objects.filter(user=user, idempotency_key=DEMO_KEY).exists():
         return None
     cost = generation_cost(width=256, height=256, steps=20, num_images=1)

@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from generation.engine.provenance import apply_provenance
 from generation.models import GeneratedImage, GenerationJob
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ def c2pa_credentials() -> tuple[bytes | None, bytes | None]:
 
 def store_images(job: GenerationJob, images: list[Any]) -> list[GeneratedImage]:
     """Apply provenance and store each image (call inside the job's transaction)."""
-    from generation.engine.provenance import apply_provenance
-
     cert, key = c2pa_credentials()
     stored: list[GeneratedImage] = []
     saved_keys: list[str] = []

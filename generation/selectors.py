@@ -15,9 +15,12 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Min, QuerySet
 
+from accounts.models import User
 from accounts.roles import user_can_review
+from billing.models import BillingReviewFlag, CreditAccount
 from core.errors import ApplicationError, ErrorCode
 from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
+from moderation.models import Strike
 
 
 def _as_uuid(value: Any) -> UUID | None:
@@ -164,10 +167,6 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
     and building it through the ORM cost more CPU than the database spends on it.
     """
     from allauth.account.models import EmailAddress
-
-    from accounts.models import User
-    from billing.models import BillingReviewFlag, CreditAccount
-    from moderation.models import Strike
 
     def column(model: Any, field: str) -> str:
         return str(model._meta.get_field(field).column)

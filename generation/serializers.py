@@ -9,10 +9,12 @@ from rest_framework import serializers
 
 from core.schema import TEXT_PATTERN
 from generation.models import GeneratedImage, GenerationJob
+from generation.selectors import queue_position
 
 # The moderation engine's limit (a pure module, cheap to import): longer prompts are
 # refused with 400, never truncated.
 from moderation.engine.normalize import MAX_PROMPT_CHARS
+from moderation.models import ModerationDecision
 
 # What a queued job waiting for the deep check (moderation queue) says it is doing.
 CHECKING_NOTE = "Checking the prompt against the content policy before it is queued."
@@ -103,8 +105,6 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
     def get_queue_position(self, job: GenerationJob) -> int | None:
         """Given by the caller (``context["queue_position"]``, a status read) or read here;
         ``False`` in the context skips it (the submit answer: not computed on that path)."""
-        from generation.selectors import queue_position
-
         if "queue_position" in self.context:
             given = self.context["queue_position"]
             return None if given is False else given
@@ -148,8 +148,6 @@ class GenerationOutputSerializer(serializers.ModelSerializer[GenerationJob]):
 def _regional_rule(statement_id: Any) -> dict[str, Any] | None:
     """The regional rule that held a job (one query, only for jobs held with a statement):
     the scores of the decision that gave the statement (the request's or the deep check's)."""
-    from moderation.models import ModerationDecision
-
     scores = (
         ModerationDecision.objects.filter(statement_id=statement_id)
         .values_list("scores", flat=True)

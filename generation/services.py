@@ -16,21 +16,40 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accountability.audit import audit_record
+from accountability.review import review_item_open
+from accounts import gates as account_gates
+from accounts.selectors import user_jurisdiction
+from billing.credits import credits_commit, credits_release, credits_reserve
+from billing.entitlements import entitlements_for
+from billing.gates import gate_plan_active
+from billing.pricing import generation_cost
 from core.errors import ApplicationError, ErrorCode
 from core.ratelimit import rate_limit_hit
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
-from moderation.selectors import generation_requests_per_minute
+from generation.selectors import queue_seq_next, submit_facts
+from moderation import openai_adapter
+from moderation.selectors import generation_requests_per_minute, strike_window_start
+from moderation.services import (
+    prompt_check_async_enqueue,
+    prompt_moderate,
+    prompt_needs_async_check,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 logger = logging.getLogger(__name__)
+
+# The GPU task (generation/tasks.py), found by name: the task module's side of the job
+# state machine (generation.attempts) imports this module.
+GPU_TASK = "generation.run_job"
 
 MIN_SIDE = 64
 SIDE_MULTIPLE = 8
@@ -128,8 +147,6 @@ def _check_parameters(request: GenerationRequest, entitlements: Any) -> str:
 
 
 def generation_cost_for(request: GenerationRequest) -> int:
-    from billing.pricing import generation_cost
-
     return generation_cost(
         width=request.width,
         height=request.height,
@@ -157,14 +174,6 @@ def generation_submit(
     the reservation, a conditional ``UPDATE`` that holds the account's row lock only
     until this commit. The queue position is not computed here.
     """
-    from accounts import gates as account_gates
-    from accounts.selectors import user_jurisdiction
-    from billing.credits import credits_reserve
-    from billing.entitlements import entitlements_for
-    from billing.gates import gate_plan_active
-    from generation.selectors import submit_facts
-    from moderation.selectors import strike_window_start
-
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
         if existing is not None:
@@ -266,16 +275,12 @@ def generation_submit(
 
 
 def _moderation_calls_out_inline() -> bool:
-    from moderation import openai_adapter
-
     return openai_adapter.is_enabled() and not getattr(settings, "MODERATION_OPENAI_ASYNC", True)
 
 
 def _prompt_moderate(
     *, user: User, request: GenerationRequest, jurisdiction: Any, ip_hash: str, job: Any
 ) -> Any:
-    from moderation.services import prompt_moderate
-
     return prompt_moderate(
         user=user,
         prompt=request.prompt,
@@ -298,9 +303,6 @@ def _job_create(
     ip_hash: str,
     idempotency_key: str | None,
 ) -> GenerationJob:
-    from generation.selectors import queue_seq_next
-    from moderation.services import prompt_needs_async_check
-
     held = decision.decision == "review"
     needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
@@ -346,8 +348,6 @@ def _job_hand_on(job: GenerationJob, decision: Any) -> None:
     and the moderator sees the classifier's scores; it does not wait for it
     (``awaiting_check`` stays off: a moderator's approval stands in for the check).
     """
-    from moderation.services import prompt_check_async_enqueue, prompt_needs_async_check
-
     if job.status == JobStatus.HELD_FOR_REVIEW:
         _open_review(job, kind="prompt", decision=decision)
         if prompt_needs_async_check(decision=decision):
@@ -377,8 +377,6 @@ def review_context(job: GenerationJob, decision: Any) -> dict[str, Any]:
 
 
 def _open_review(job: GenerationJob, *, kind: str, decision: Any) -> None:
-    from accountability.review import review_item_open
-
     review_item_open(
         kind=kind,
         subject_type="generation.job",
@@ -397,13 +395,10 @@ def generation_enqueue_on_commit(job: GenerationJob) -> None:
     the dispatch reconciler (``generation.attempts.jobs_redispatch``) sends it later, so
     the caller answers what happened rather than a 500 for a job that will run.
     """
-    from generation.tasks import run_generation
-
     job_id = str(job.pk)
     priority = job.queue_priority
-    transaction.on_commit(
-        lambda: run_generation.apply_async((job_id,), priority=priority), robust=True
-    )
+    task = current_app.tasks[GPU_TASK]
+    transaction.on_commit(lambda: task.apply_async((job_id,), priority=priority), robust=True)
 
 
 def generation_enqueue_gpu(*, job_id: UUID | str) -> None:
@@ -418,14 +413,10 @@ def generation_enqueue_gpu(*, job_id: UUID | str) -> None:
 
 
 def _settle_release(job: GenerationJob, reason: str) -> None:
-    from billing.credits import credits_release
-
     credits_release(reference=job.credit_reference, reason=reason)
 
 
 def _settle_commit(job: GenerationJob) -> None:
-    from billing.credits import credits_commit
-
     credits_commit(reference=job.credit_reference)
 
 
@@ -479,8 +470,6 @@ def generation_approve_held(*, job: GenerationJob, actor: Any, reason: str) -> G
         before = {"status": job.status, "hold_stage": job.hold_stage}
         now = timezone.now()
         if job.hold_stage == HoldStage.PROMPT:
-            from generation.selectors import queue_seq_next
-
             job.status = JobStatus.QUEUED
             job.queued_at = job.dispatched_at = now
             job.awaiting_check = False  # a moderator's approval stands in for the check

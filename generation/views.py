@@ -10,22 +10,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accountability.models import StatementOfReasons
+from accounts import gates as account_gates
+from billing.credits import credits_balance
+from billing.entitlements import entitlements_for
+from billing.gates import gate_plan_active
+from core.categories import category_label
 from core.errors import ApplicationError, ErrorCode
 from generation import selectors, services
+from generation.apis import etag_matches, image_response
 from generation.catalog import models_for
 from generation.models import GeneratedImage, JobStatus, ShareLink
+from generation.selectors import job_etag, queue_position
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
 from generation.services import GenerationRequest
+from moderation.models import ModerationDecision, Strike
+from moderation.policy import policy_compiled
+from moderation.services.enforcement import strike_weight_active
 
 SIDES = (256, 384, 512, 640, 768, 896, 1024)
 
 
 def _readiness(user: Any) -> ApplicationError | None:
     """The first gate this user fails before any parameters are looked at, if any."""
-    from accounts import gates as account_gates
-    from billing.entitlements import entitlements_for
-    from billing.gates import gate_plan_active
-
     try:
         account_gates.gate_email_verified(user=user)
         account_gates.gate_age_verified(user=user)
@@ -48,9 +55,6 @@ NEXT_STEP = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def studio(request: HttpRequest) -> HttpResponse:
-    from billing.credits import credits_balance
-    from billing.entitlements import entitlements_for
-
     user = request.user
     entitlements = entitlements_for(user=user)
     form_values: dict[str, Any] = {
@@ -111,18 +115,11 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
     """Everything the studio says about a blocked prompt: the category and words, the
     statement to read and appeal, whether it added a strike, how close the account is
     to a cool-down, and when a cool-down it caused ends."""
-    from accountability.models import StatementOfReasons
-    from core.categories import category_label
-    from moderation.policy import policy_compiled
-    from moderation.services.enforcement import strike_weight_active
-
     statement = (
         StatementOfReasons.objects.filter(pk=details["statement_id"], user=user).first()
         if details.get("statement_id")
         else None
     )
-    from moderation.models import Strike
-
     strikes = policy_compiled().document["strikes"]
     weight = strike_weight_active(user=user)
     added = list(
@@ -152,8 +149,6 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
 def recent_attempts(*, user: Any, jobs: list[Any]) -> list[dict[str, Any]]:
     """The studio's Recent list: jobs and blocked prompts (which make no job), newest
     first, each blocked one with its statement."""
-    from moderation.models import ModerationDecision
-
     blocked = (
         ModerationDecision.objects.filter(user=user, stage="prompt", decision="block")
         .select_related("prompt_log")
@@ -250,9 +245,7 @@ def job_stage(
 
 
 def _job_context(job: Any, queue_position: Any = None) -> dict[str, Any]:
-    from generation.selectors import queue_position as position_of
-
-    position = position_of(job=job) if queue_position is None else queue_position
+    position = selectors.queue_position(job=job) if queue_position is None else queue_position
     data = GenerationOutputSerializer(job, context={"queue_position": position}).data
     step = int(data["progress"]["step"] or 0)
     total = int(data["progress"]["total"] or job.steps or 1)
@@ -281,9 +274,6 @@ def job_progress(request: HttpRequest, job_id: str) -> HttpResponse:
 
     Answers 304 to ``If-None-Match`` while nothing shown has changed (htmx swaps nothing).
     """
-    from generation.apis import etag_matches
-    from generation.selectors import job_etag, queue_position
-
     job = _job_or_404(request, job_id)
     position = queue_position(job=job)
     etag = job_etag(job=job, queue_position=position)
@@ -372,8 +362,6 @@ def shared_image_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_image_file(request: HttpRequest, token: str) -> Any:
-    from generation.apis import image_response
-
     try:
         image = selectors.image_for_share_token(token=token)
     except ApplicationError:

@@ -27,8 +27,13 @@ from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from accountability.models import ReviewItem, ReviewStatus
+from accountability.review import PRIORITY_LABELS
+from billing.models import StripeEvent
 from core.api import json_error
 from core.errors import ErrorCode
+from generation.models import GenerationJob, JobStatus
+from moderation.models import ModerationDecision
 
 REQUEST_SECONDS = Histogram(
     "imagegate_http_request_duration_seconds",
@@ -65,8 +70,6 @@ class DatabaseCollector(Collector):
 
 
 def _jobs() -> Iterator[Metric]:
-    from generation.models import GenerationJob, JobStatus
-
     jobs = GaugeMetricFamily(
         "imagegate_generation_jobs", "Generation jobs by status.", labels=["status"]
     )
@@ -95,8 +98,6 @@ def _generation_time() -> Iterator[Metric]:
     ``rate(sum) / rate(count)`` is the mean over any window."""
     from django.db import connection
 
-    from generation.models import GenerationJob, JobStatus
-
     table = GenerationJob._meta.db_table
     if connection.vendor == "postgresql":
         seconds = "EXTRACT(EPOCH FROM finished_at - started_at)"
@@ -118,8 +119,6 @@ def _generation_time() -> Iterator[Metric]:
 
 
 def _moderation() -> Iterator[Metric]:
-    from moderation.models import ModerationDecision
-
     decisions = CounterMetricFamily(
         "imagegate_moderation_decisions",
         "Moderation decisions by stage (prompt/output), decision, category and layer.",
@@ -136,9 +135,6 @@ def _moderation() -> Iterator[Metric]:
 
 def _review_queue() -> Iterator[Metric]:
     """The open review queue as the moderators' dashboard shows it (same rows)."""
-    from accountability.models import ReviewItem, ReviewStatus
-    from accountability.review import PRIORITY_LABELS
-
     pending = ReviewItem.objects.exclude(status=ReviewStatus.DECIDED)
     open_items = GaugeMetricFamily(
         "imagegate_review_items_open", "Open review items by kind.", labels=["kind"]
@@ -165,8 +161,6 @@ def _review_queue() -> Iterator[Metric]:
 
 def _webhooks() -> Iterator[Metric]:
     """Stripe events stored but not processed yet, and how long the oldest has waited."""
-    from billing.models import StripeEvent
-
     waiting = StripeEvent.objects.filter(processed_at__isnull=True)
     yield GaugeMetricFamily(
         "imagegate_webhook_events_unprocessed",

@@ -11,7 +11,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
-from imagegate import metrics
+from imagegate import me, metrics
 
 admin.site.site_header = "Imagegate back office"
 admin.site.site_title = "Imagegate admin"
@@ -39,6 +39,8 @@ urlpatterns = [
         # The offline Stripe stand-ins' pages: development and test settings only.
         [path("", include("devstripe.urls"))] if apps.is_installed("devstripe") else []
     ),
+    # GET /api/v1/me reads accounts, billing and moderation: composed up here.
+    path("api/v1/me", me.MeApi.as_view(), name="api-me"),
     path("api/v1/", include("accounts.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),

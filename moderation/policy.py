@@ -38,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accountability.audit import audit_record
 from accounts.roles import user_is_senior_moderator
 from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
@@ -49,6 +50,7 @@ from moderation.engine.pipeline import (
     TextModerator,
 )
 from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
+from moderation.engine.text_classifier import TextClassifier, TextHead
 from moderation.models import PolicyVersion
 
 logger = logging.getLogger(__name__)
@@ -91,8 +93,6 @@ DEFAULT_EXTERNAL_THRESHOLD = {"allow": 0.5, "block": 0.9}
 def _head_thresholds() -> dict[str, dict[str, float]]:
     """Thresholds tuned with the shipped classifier head, if the head file exists."""
     try:
-        from moderation.engine.text_classifier import TextHead
-
         head = TextHead.load()
     except (OSError, ValueError, KeyError):
         return {}
@@ -360,8 +360,6 @@ def policy_refresh_builtin() -> PolicyVersion | None:
 
 
 def _publish(*, actor: Any, document: Mapping[str, Any], reason: str) -> PolicyVersion:
-    from accountability.audit import audit_record
-
     clean = copy.deepcopy(dict(document))
     for _attempt in range(5):
         try:
@@ -395,8 +393,6 @@ def _changed_sections(previous: PolicyVersion | None, document: Mapping[str, Any
 
 
 def _policy_create_default() -> PolicyVersion:
-    from accountability.audit import audit_record
-
     try:
         with transaction.atomic():
             version = PolicyVersion.objects.create(
@@ -565,8 +561,6 @@ def text_classifier() -> Scorer | None:
             if "scorer" not in _classifier:
                 scorer: Scorer | None
                 try:
-                    from moderation.engine.text_classifier import TextClassifier
-
                     scorer = TextClassifier.load(
                         path=settings.IMAGEGATE_MODEL_DIR,
                         multilingual=getattr(settings, "MODERATION_MULTILINGUAL_HEAD", True),

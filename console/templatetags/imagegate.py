@@ -1,6 +1,8 @@
 from django import template
 
+from accountability.review import PRIORITY_LABELS
 from core.categories import category_label as _category_label
+from generation.catalog import TEST_MODEL_ID, all_models
 
 register = template.Library()
 
@@ -14,8 +16,6 @@ def category_label(key: str | None) -> str:
 @register.filter
 def is_test_model(model_id: str | None) -> bool:
     """True for images made by the tiny random-weight test model: they are noise."""
-    from generation.catalog import TEST_MODEL_ID, all_models
-
     if not model_id:
         return False
     spec = all_models().get(str(model_id))
@@ -25,6 +25,4 @@ def is_test_model(model_id: str | None) -> bool:
 @register.filter
 def priority_label(priority: int | None) -> str:
     """Review priority in words (4 is the most urgent): ``critical``, ``high``…"""
-    from accountability.review import PRIORITY_LABELS
-
     return PRIORITY_LABELS.get(int(priority or 0), "normal")

@@ -35,20 +35,20 @@ What a block does (strikes, statements, account states, the CSAM lock) lives in
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
+from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
-from moderation import openai_adapter
+from moderation import openai_adapter, upcalls
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
 from moderation.models import Decision, Layer, ModerationDecision, PromptLog, Stage
@@ -81,21 +81,14 @@ logger = logging.getLogger(__name__)
 
 JOB_SUBJECT_TYPE = "generation.job"
 STAGE_QUEUE, STAGE_REQUEST = "queue", "request"
+# The deep check's task (moderation/tasks.py), sent by name.
+CHECK_PROMPT_TASK = "moderation.check_prompt_async"
+CHECK_PROMPT_QUEUE = "moderation"
 # Subject names shared with the generation and accountability apps.
 SUBJECT_TYPE_NAMES = {"generation.generationjob": JOB_SUBJECT_TYPE}
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A function of another app that may not be written yet (None if it is absent).
-
-    Only a missing module or name counts as absent: an error inside it propagates.
-    """
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)
 
 
 def _subject_ref(subject: object | None) -> tuple[str, str]:
@@ -118,9 +111,6 @@ def _jurisdiction_codes(jurisdiction: Any, user: Any) -> set[str]:
 
 
 def _plan_code(user: Any) -> str | None:
-    entitlements_for = _optional("billing.entitlements", "entitlements_for")
-    if entitlements_for is None:
-        return None
     entitlements = entitlements_for(user=user)
     return entitlements.plan_code if entitlements.is_active else None
 
@@ -352,12 +342,12 @@ def prompt_needs_async_check(*, decision: ModerationDecision | None = None) -> b
 
 def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> None:
     """Send the job to the deep check once the caller's transaction commits."""
-    from moderation.tasks import check_prompt_async
-
     job, source = str(job_id), str(decision.pk)
     # robust: a failed publish must not turn the committed submit into an error; the
     # dispatch reconciler re-sends the check (generation.attempts.jobs_redispatch).
-    transaction.on_commit(lambda: check_prompt_async.delay(job, source), robust=True)
+    # By name: the task module imports this one (a task may import services).
+    task = current_app.tasks[CHECK_PROMPT_TASK]
+    transaction.on_commit(lambda: task.delay(job, source), robust=True)
 
 
 def prompt_check_async(*, decision_id: str, job_id: str) -> ModerationDecision | None:
@@ -475,19 +465,12 @@ def _external_check(source: ModerationDecision, job_id: str) -> ModerationDecisi
 
 
 def _hand_job_on(*, job_id: str, decision: ModerationDecision) -> None:
-    names = {
-        Decision.ALLOW: "generation_enqueue_gpu",
-        Decision.REVIEW: "generation_hold_for_review",
-        Decision.BLOCK: "generation_block",
-    }
-    handler = _optional("generation.services", names[Decision(decision.decision)])
-    if handler is None:
-        logger.error("generation.services.%s is missing", names[Decision(decision.decision)])
-        return
     if decision.decision == Decision.ALLOW:
-        handler(job_id=job_id)
+        upcalls.prompt_check_allowed.handler(job_id=job_id)
+    elif decision.decision == Decision.REVIEW:
+        upcalls.prompt_check_unsure.handler(job_id=job_id, decision=decision)
     else:
-        handler(job_id=job_id, decision=decision)
+        upcalls.prompt_check_blocked.handler(job_id=job_id, decision=decision)
 
 
 # --- outputs -------------------------------------------------------------------------

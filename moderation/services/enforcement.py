@@ -14,6 +14,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accountability.audit import audit_record
+from accountability.csam import csam_case_open
+from accountability.legal_holds import legal_hold_place
+from accountability.models import DecisionAccount, DecisionGround
+from accountability.statements import statement_create
+from accounts.models import AccountState
+from accounts.services import account_set_state
 from core.errors import ApplicationError, ErrorCode
 from moderation.models import Decision, ModerationDecision, Stage, Strike
 from moderation.policy import CompiledPolicy, policy_compiled
@@ -68,9 +74,6 @@ def apply_consequences(
 def _statement_for(
     record: ModerationDecision, *, strike: Strike | None, locks_account: bool
 ) -> None:
-    from accountability.models import DecisionAccount, DecisionGround
-    from accountability.statements import statement_create
-
     what = "prompt" if record.stage == Stage.PROMPT else "generated image"
     facts = (
         f"The {what} was blocked by the automated {record.get_layer_display().lower()} layer "
@@ -108,9 +111,6 @@ def _statement_for(
 
 def _statement_for_regional_hold(record: ModerationDecision) -> None:
     """A statement for a prompt held only by a stricter regional threshold (no strike)."""
-    from accountability.models import DecisionGround
-    from accountability.statements import statement_create
-
     regional = record.scores["regional"]
     where = regional.get("jurisdiction") or "the user's jurisdiction"
     limits = regional.get("limits", {})
@@ -140,11 +140,6 @@ def _statement_for_regional_hold(record: ModerationDecision) -> None:
 
 def _lock_for_csam(record: ModerationDecision, evidence: Mapping[str, Any]) -> None:
     """Lock the account, hold its data, open a CSAM case with the evidence."""
-    from accountability.csam import csam_case_open
-    from accountability.legal_holds import legal_hold_place
-    from accounts.models import AccountState
-    from accounts.services import account_set_state
-
     user = record.user
     if user is None:  # the account is gone; the decision itself is the record
         logger.critical("sexual_minors decision %s has no account to lock", record.pk)
@@ -230,11 +225,6 @@ def strike_add(
 def _strike_thresholds(
     *, user: Any, total: int, strikes: Mapping[str, Any], category: str, actor: Any
 ) -> None:
-    from accountability.models import DecisionGround
-    from accountability.statements import statement_create
-    from accounts.models import AccountState
-    from accounts.services import account_set_state
-
     window = f"within {strikes['window_days']} days"
     if total >= strikes["suspend_at"]:
         state, until = AccountState.SUSPENDED, None
@@ -284,9 +274,6 @@ def strike_recheck_cooldown(*, user: Any, actor: Any, reason: str) -> bool:
     Only a cool-down is lifted: a suspension or ban is always a deliberate decision.
     Returns whether the account was restored.
     """
-    from accounts.models import AccountState
-    from accounts.services import account_set_state
-
     user.refresh_from_db(fields=["account_state"])
     if user.account_state != AccountState.COOLDOWN:
         return False

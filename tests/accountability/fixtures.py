@@ -1,4 +1,4 @@
-"""Users in every role, held jobs and stand-ins for contracts that are not built yet.
+"""Users in every role and held jobs.
 
 Imported by the conftest of tests/accountability and tests/console.
 """

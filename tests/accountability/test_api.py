@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 
 from accountability.models import Appeal, Report, ReportFiling, ReviewItem
 from accountability.statements import statement_create
-from core.errors import ApplicationError
 from tests.accountability.fixtures import make_held_job
 
 
@@ -154,17 +153,6 @@ def test_deciding_a_report(subscriber, other_user) -> None:
     )
     item = ReviewItem.objects.get(kind="report")
     assert item.user == subscriber
-    from accountability.contracts import contract_function
-
-    if contract_function("generation.services", "generation_take_down") is None:
-        # The architecture names no take-down function yet: rejecting is refused.
-        with pytest.raises(ApplicationError, match="not available yet"):
-            review_decide(
-                item=item, moderator=moderator, action="reject", reason_template="graphic",
-                reason_text="x",
-            )  # fmt: skip
-        item.refresh_from_db()
-        assert (item.status, Report.objects.get().status) == ("open", "open")
     review_decide(
         item=item, moderator=moderator, action="approve", reason_template="report_unfounded",
         reason_text="A cartoon.",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -11,6 +11,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from core.stripe_client import stripe_transport_override
 from tests.accounts.factories import AdultFactory, UserFactory
 
 STRIPE_TEST_BASE = "https://stripe.test"
@@ -143,7 +144,7 @@ class FakeStripe(stripe.HTTPClient):
 
 
 @pytest.fixture
-def fake_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
+def fake_stripe(settings: Any) -> Iterator[FakeStripe]:
     """Online mode, with only the stripe library's HTTP transport replaced."""
     settings.STRIPE_OFFLINE = False
     settings.STRIPE_SECRET_KEY = SECRET_KEY
@@ -151,8 +152,8 @@ def fake_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     settings.STRIPE_API_BASE = STRIPE_TEST_BASE
     settings.STRIPE_IDENTITY_WEBHOOK_SECRET = WEBHOOK_SECRET
     fake = FakeStripe()
-    monkeypatch.setattr("accounts.identity.identity_http_client", lambda: fake)
-    return fake
+    with stripe_transport_override(fake):
+        yield fake
 
 
 def signed_event(

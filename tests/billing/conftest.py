@@ -24,7 +24,7 @@ from django.test import Client
 
 from accounts.models import User
 from billing.models import Customer, Plan
-from billing.stripe_client import decode_form, stripe_transport_override
+from core.stripe_client import decode_form, stripe_transport_override
 from devstripe.billing import sign_payload
 
 _ids = itertools.count(1)

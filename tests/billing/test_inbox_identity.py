@@ -4,15 +4,19 @@ dropped (SPEC §9: one inbox for billing and Identity alike)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import stripe
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import AgeVerification, IdentityEvent, User
 from billing.models import StripeEvent
 from billing.webhooks import stripe_event_process, stripe_event_receive
+from core.stripe_client import stripe_transport_override
 from tests.accounts.conftest import IDENTITY_KEY, SECRET_KEY, STRIPE_TEST_BASE
 from tests.accounts.conftest import FakeStripe as IdentityStripe
 from tests.accounts.factories import UserFactory
@@ -23,14 +27,14 @@ IDENTITY_WEBHOOK = "/accounts/stripe/identity-webhook/"
 
 
 @pytest.fixture
-def identity_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> IdentityStripe:
+def identity_stripe(settings: Any) -> Iterator[IdentityStripe]:
     settings.STRIPE_OFFLINE = False
     settings.STRIPE_SECRET_KEY = SECRET_KEY
     settings.STRIPE_IDENTITY_KEY = IDENTITY_KEY
     settings.STRIPE_API_BASE = STRIPE_TEST_BASE
     fake = IdentityStripe()
-    monkeypatch.setattr("accounts.identity.identity_http_client", lambda: fake)
-    return fake
+    with stripe_transport_override(fake):
+        yield fake
 
 
 def _start(user: User) -> str:
@@ -111,3 +115,45 @@ def test_an_unhandled_identity_type_is_stored_and_acknowledged(client: Client) -
     stored = StripeEvent.objects.get(stripe_event_id=payload["id"])
     assert stripe_event_process(event_pk=stored.pk) == "ignored: not a handled type"
     assert not IdentityEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_library_signed_identity_event_at_the_inbox_verifies_once_and_replays_change_nothing(
+    client: Client,
+    settings: Any,
+    identity_stripe: IdentityStripe,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Signed by the stripe library's own scheme (``generate_signature_header``), as
+    Stripe signs deliveries; the replay is stored once and applied once."""
+    user = UserFactory.create(date_of_birth=dt.date(1990, 5, 17))
+    session_id = _start(user)
+    identity_stripe.settle(session_id, "verified", dob=(1990, 5, 17))
+    body = json.dumps(event(VERIFIED, _session(session_id)))
+    header = stripe.WebhookSignature.generate_signature_header(body, settings.STRIPE_WEBHOOK_SECRET)
+
+    def deliver() -> Any:
+        with django_capture_on_commit_callbacks(execute=False):
+            return client.post(
+                "/billing/stripe/webhook/",
+                body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=header,
+            )
+
+    first = deliver()
+    assert (first.status_code, first.json()) == (200, {"received": True, "duplicate": False})
+    stored = StripeEvent.objects.get()
+    assert stripe_event_process(event_pk=stored.pk) == "identity: verified"
+    user.refresh_from_db()
+    verified_at = user.age_verified_at
+    assert user.is_age_verified and verified_at is not None
+
+    replay = deliver()
+    assert (replay.status_code, replay.json()) == (200, {"received": True, "duplicate": True})
+    assert stripe_event_process(event_pk=stored.pk) is None  # processed: nothing to claim
+    user.refresh_from_db()
+    assert user.age_verified_at == verified_at
+    assert StripeEvent.objects.count() == 1
+    assert list(IdentityEvent.objects.values_list("result", flat=True)) == ["verified"]
+    assert AgeVerification.objects.get(user=user).outcome == "verified"

@@ -177,8 +177,8 @@ def test_repeated_reservation_answers_the_first_even_when_the_balance_is_short(
 def test_jurisdictions_are_kept_per_process_and_a_save_is_seen_at_once(
     settings, django_assert_num_queries
 ) -> None:
-    from accounts.models import Jurisdiction
-    from accounts.selectors import jurisdiction_cache_clear, jurisdiction_for
+    from accounts.models import Jurisdiction, jurisdiction_cache_clear
+    from accounts.selectors import jurisdiction_for
 
     settings.IMAGEGATE_REFERENCE_CACHE_SECONDS = 60
     jurisdiction_cache_clear()

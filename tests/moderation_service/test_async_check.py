@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from accounts.models import User
+from moderation import upcalls
 from moderation.models import ModerationDecision, PolicyVersion, Strike
 from moderation.services import (
     prompt_check_async,
@@ -18,10 +21,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("classifier_in_requ
 
 
 @pytest.fixture
-def handoff(monkeypatch) -> list[tuple[str, str, str]]:
-    """Records the calls the task makes to the generation app."""
+def handoff() -> Iterator[list[tuple[str, str, str]]]:
+    """Records the up-calls the task makes to the generation app (moderation/upcalls.py)."""
     calls: list[tuple[str, str, str]] = []
-    import generation.services as generation_services
 
     def enqueue(*, job_id):
         calls.append(("gpu", job_id, ""))
@@ -32,10 +34,12 @@ def handoff(monkeypatch) -> list[tuple[str, str, str]]:
     def block(*, job_id, decision):
         calls.append(("block", job_id, decision.category))
 
-    monkeypatch.setattr(generation_services, "generation_enqueue_gpu", enqueue)
-    monkeypatch.setattr(generation_services, "generation_hold_for_review", hold)
-    monkeypatch.setattr(generation_services, "generation_block", block)
-    return calls
+    with (
+        upcalls.prompt_check_allowed.replaced(enqueue),
+        upcalls.prompt_check_unsure.replaced(hold),
+        upcalls.prompt_check_blocked.replaced(block),
+    ):
+        yield calls
 
 
 def test_the_task_has_an_explicit_name_and_the_moderation_queue() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import Jurisdiction
 from moderation.engine.evaluate import evaluate, format_report, read_jsonl
 from moderation.engine.pipeline import TextModerator
 from moderation.engine.text_classifier import ModelNotBuiltError, TextClassifier
@@ -70,8 +71,6 @@ class Command(BaseCommand):
 
 def _jurisdiction_table(moderator: TextModerator) -> dict[str, dict[str, dict[str, float]]]:
     """Every row of the jurisdictions table: its code and its limits over the engine's."""
-    from accounts.models import Jurisdiction
-
     return {
         row.code: jurisdiction_limits(moderator.thresholds, row.moderation_overrides)
         for row in Jurisdiction.objects.all()

@@ -1,13 +1,15 @@
-"""The one place a Stripe client is made.
+"""The one Stripe client of the platform (billing and Identity alike).
 
 Everything that talks to Stripe calls ``stripe_client()``: the real ``stripe`` library,
-pointed at ``STRIPE_API_BASE``. Only its HTTP transport ever changes: the offline
-stand-in when ``STRIPE_OFFLINE``, or a test's fake installed with
+pointed at ``STRIPE_API_BASE``, with the secret key or the key it is given (the
+restricted Identity key reads verified outputs). Only its HTTP transport ever changes:
+the offline stand-in when ``STRIPE_OFFLINE``, or a test's fake installed with
 ``stripe_transport_override``.
 
-The offline stand-in lives in the development-only app ``devstripe`` (never installed
-under the production settings), which registers itself here when it starts
-(``offline_stand_in_register``); billing never imports it.
+The offline stand-ins (billing's and Identity's, behind one transport) live in the
+development-only app ``devstripe`` (never installed under the production settings),
+which registers itself here when it starts (``offline_stand_in_register``); without it
+``STRIPE_OFFLINE`` is refused as a misconfiguration. Nothing below imports it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from urllib.parse import parse_qsl
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+OFFLINE_API_KEY = "sk_test_offline"  # the offline stand-ins accept any key
 
 _transport_override: stripe.HTTPClient | None = None
 
@@ -66,9 +70,10 @@ def stripe_http_client() -> stripe.HTTPClient | None:
     return None  # the library's own (requests, or urllib)
 
 
-def stripe_client() -> stripe.StripeClient:
+def stripe_client(*, api_key: str = "") -> stripe.StripeClient:
+    """A client with ``api_key``, else ``STRIPE_SECRET_KEY``."""
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY or "sk_test_offline",
+        api_key or settings.STRIPE_SECRET_KEY or OFFLINE_API_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE},
         http_client=stripe_http_client(),
         max_network_retries=2,
