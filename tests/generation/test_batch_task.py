@@ -162,3 +162,33 @@ def test_an_error_after_generation_costs_only_that_job_an_attempt(
     assert broken.error == "ConnectionError: classifier host unreachable"
     assert settled_kinds(broken) == ["reserve"]
     assert sent == [((str(broken.pk),), {"priority": broken.queue_priority, "countdown": 5})]
+
+
+def test_a_batch_whose_jobs_are_all_canceled_stops_between_steps(
+    queued: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generation.services import generation_cancel
+
+    jobs = queued(2)
+    real = backend.generate_batch
+    steps_run: list[int] = []
+
+    def users_cancel_at_step_two(cache: Any, spec: Any, items: list[Any], **kw: Any) -> Any:
+        on_step = kw.pop("on_step")
+
+        def step(index: int, total: int) -> None:
+            steps_run.append(index)
+            if index == 2:
+                for job in jobs:
+                    generation_cancel(user=job.user, job_id=job.pk)
+            on_step(index, total)
+
+        return real(cache, spec, items, on_step=step, **kw)
+
+    monkeypatch.setattr(backend, "generate_batch", users_cancel_at_step_two)
+    assert run_generation(str(jobs[0].pk)) == JobStatus.CANCELED
+    assert steps_run == [1, 2]  # the pipeline stopped: steps 3 and 4 never ran
+    for job in fresh(jobs):
+        assert (job.status, job.images.count(), job.credits_charged) == (JobStatus.CANCELED, 0, 0)
+        assert settled_kinds(job) == ["release", "reserve"]
+    assert_books_balance()
