@@ -47,6 +47,8 @@ from generation.attempts import (
     leases_kept,
     with_fresh_connection,
 )
+from generation.catalog import all_models
+from generation.engine import backend  # torch and diffusers load lazily, inside it
 from generation.files import orphan_files_delete, store_images
 from generation.models import GenerationJob, JobStatus
 
@@ -130,13 +132,6 @@ class _Batch:
 
 
 def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
-    from generation.catalog import all_models
-    from generation.engine.backend import (
-        BatchItem,
-        GenerationCanceled,
-        default_cache,
-        generate_batch,
-    )
 
     lead_job = GenerationJob.objects.select_related("user").get(pk=lead.job_id)
     batch = _Batch(lead, lead_job)
@@ -144,7 +139,7 @@ def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
     started = time.monotonic()
     try:
         spec = all_models()[lead_job.model_id]
-        cache = default_cache(settings.IMAGEGATE_TORCH_THREADS)
+        cache = backend.default_cache(settings.IMAGEGATE_TORCH_THREADS)
         load_started = time.monotonic()
         with lease_kept(lead) as lost:
             cache.get(spec)
@@ -160,7 +155,7 @@ def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
             )
         )
         items = [
-            BatchItem(
+            backend.BatchItem(
                 prompt=job.prompt,
                 seed=job.seed,
                 negative_prompt=job.negative_prompt,
@@ -176,7 +171,7 @@ def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
         logger.info("batch %s: jobs %s", timings["batch"]["id"], [a.job_id for a in batch.attempts])
         batch.on_step(0, lead_job.steps)  # a cancel asked during the model load
         gen_started = time.monotonic()
-        rendered = generate_batch(
+        rendered = backend.generate_batch(
             cache,
             spec,
             items,
@@ -195,7 +190,7 @@ def _run_batch(task: Any, lead: Attempt, worker: str) -> str:
             ended = attempt_fail(attempt=attempt, error="Timed out.", timings=dict(timings))
             batch.drop(attempt, JobStatus.FAILED if ended else "stale")
         return batch.outcomes.get(lead.job_id, JobStatus.FAILED)
-    except GenerationCanceled:
+    except backend.GenerationCanceled:
         # Every job of the batch was canceled (concluded at its step) or lost.
         return batch.outcomes.get(lead.job_id, JobStatus.CANCELED)
     except Exception as exc:

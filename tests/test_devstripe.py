@@ -15,8 +15,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from billing import stripe_client
-from devstripe.billing import OfflineStripeTransport
+from core import stripe_client
+from devstripe.transport import OfflineTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,9 +107,11 @@ def test_the_test_and_development_settings_install_the_stand_ins() -> None:
     assert base.stdout.split() == ["True", "True"]
 
 
-def test_billing_reaches_the_stand_in_only_through_its_registration(settings, monkeypatch) -> None:
+def test_the_client_reaches_the_stand_in_only_through_its_registration(
+    settings, monkeypatch
+) -> None:
     settings.STRIPE_OFFLINE = True
-    assert isinstance(stripe_client.stripe_http_client(), OfflineStripeTransport)
+    assert isinstance(stripe_client.stripe_http_client(), OfflineTransport)
     monkeypatch.setattr(stripe_client, "_offline", None)  # as if devstripe were not installed
     with pytest.raises(ImproperlyConfigured, match="devstripe"):
         stripe_client.stripe_http_client()

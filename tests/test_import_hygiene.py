@@ -44,8 +44,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("generation/attempts.py", "jobs_recover_expired", "generation.services"): WORKER_FILES,
     ("generation/attempts.py", "jobs_redispatch", "generation.services"): WORKER_FILES,
     ("generation/attempts.py", "_resend_prompt_check", "moderation.tasks"): WORKER_FILES,
-    ("generation/tasks.py", "_run_attempt", "generation.catalog"): WORKER_FILES,
-    ("generation/tasks.py", "_run_attempt", "generation.engine.backend"): WORKER_FILES,
     ("generation/tasks.py", "_moderate_and_store", "moderation.services"): WORKER_FILES,
 }
 

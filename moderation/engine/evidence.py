@@ -10,7 +10,7 @@ Rules:
   ``MIN_CLASSIFIER_BLOCK_WORDS`` words of two letters or more (normalised text, any
   script; two CJK characters count one word); with fewer it holds for human
   review at most. Rule hits and ``sexual_minors`` are not affected.
-- Measured on /work/shared/eval (docs/moderation.md): recall is unchanged, since a
+- Measured on the shared evaluation set (docs/moderation.md): recall is unchanged, since a
   held prompt still counts as flagged.
 """
 

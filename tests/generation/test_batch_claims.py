@@ -25,6 +25,11 @@ SMALL: dict[str, Any] = {"prompt": "a lighthouse at dawn", "width": 64, "height"
 CLOSED_BROKER = "redis://127.0.0.1:6409/0"  # nothing listens there
 
 
+# The prompt classifiers run in the request here: these jobs go straight to the GPU
+# queue, as they do after the deep check (tests/moderation_service/test_deep_check.py).
+pytestmark = pytest.mark.usefixtures("classifier_in_request")
+
+
 def submit(user: Any, **changes: Any) -> GenerationJob:
     return generation_submit(user=user, request=GenerationRequest(**{**SMALL, **changes}))
 

@@ -20,7 +20,12 @@ from generation.tasks import run_generation
 from tests.faults.harness import assert_books_balance, settled_kinds, web_process_broker
 from tests.generation.conftest import make_adult, subscribe
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The prompt classifiers run in the request here: these jobs go straight to the GPU
+# queue, as they do after the deep check (tests/moderation_service/test_deep_check.py).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("classifier_in_request"),
+]
 
 SMALL: dict[str, Any] = {"prompt": "a lighthouse at dawn", "width": 64, "height": 64, "steps": 4}
 CLOSED_BROKER = "redis://127.0.0.1:6409/0"  # nothing listens there

@@ -12,7 +12,13 @@ from tests.faults.harness import assert_books_balance, settled_kinds, wait_until
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.worker import running_worker
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# The prompt classifiers run in the request here: these jobs go straight to the GPU
+# queue, as they do after the deep check (tests/moderation_service/test_deep_check.py).
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("classifier_in_request"),
+]
 
 REQUEST: dict[str, Any] = {
     "prompt": "a watercolour lighthouse at dawn",

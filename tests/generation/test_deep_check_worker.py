@@ -46,7 +46,9 @@ def _wait(job_id: str, done, timeout: float = 180) -> GenerationJob:
 
 def test_a_classifier_only_block_is_decided_by_the_moderation_worker(api_for) -> None:
     rules_only = text_moderator(policy_compiled(), classifiers=False).check(UNSAFE)
-    assert (rules_only.decision, rules_only.scores["rules"]) == ("allow", [])
+    # The rules decide nothing here (at most an indicator term, which never blocks alone).
+    assert rules_only.decision == "allow"
+    assert {hit["action"] for hit in rules_only.scores["rules"]} <= {"indicator"}
     user = make_adult()
     subscribe(user)
     client = api_for(user)

@@ -59,7 +59,7 @@ def submit(client: APIClient, prompt: str) -> tuple[dict, list[str]]:
 def reference_caches(settings) -> Iterator[None]:
     """The per-process reference caches on, as in production (jurisdictions and which
     policy version is newest; the test settings keep them off)."""
-    from accounts.selectors import jurisdiction_cache_clear
+    from accounts.models import jurisdiction_cache_clear
     from moderation.policy import policy_newest_forget
 
     settings.IMAGEGATE_REFERENCE_CACHE_SECONDS = 60
