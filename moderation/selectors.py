@@ -25,9 +25,9 @@ def user_strike_count(*, user: Any) -> int:
     """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
     strikes inside the current policy's window, the number the cool-down and
     suspension thresholds compare with (SPEC §3)."""
-    from moderation.policy import policy_current
+    from moderation.policy import policy_compiled
 
-    window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
+    window_days = policy_compiled().policy.strikes.window_days
     return strike_weight_active(user=user, window_days=window_days)
 
 
@@ -36,7 +36,7 @@ def generation_requests_per_minute(*, user: Any, plan_limit: int) -> int:
     strikes (SPEC §3): at most ``GENERATION_RATE_PER_MINUTE_WITH_STRIKES``."""
     from moderation.policy import policy_compiled
 
-    window_days = int(policy_compiled().document["strikes"]["window_days"])
+    window_days = policy_compiled().policy.strikes.window_days
     if strike_weight_active(user=user, window_days=window_days) <= 0:
         return plan_limit
     return max(1, min(plan_limit, int(settings.GENERATION_RATE_PER_MINUTE_WITH_STRIKES)))
