@@ -79,11 +79,23 @@ class AdultContent:
 
 @dataclass(frozen=True)
 class ImagePolicy:
-    nsfw: Threshold
-    exposed: Threshold
+    nsfw: Threshold  # open_nsfw probability
+    exposed: Threshold  # the highest NudeNet score among ``exposed_classes``
     exposed_classes: tuple[str, ...]
+    # With a minor indicator in the prompt (held for senior review, or blocked).
     minor_escalation_nsfw: Threshold
     minor_escalation_exposed: Threshold
+
+    @classmethod
+    def parse(cls, images: Mapping[str, Any]) -> ImagePolicy:
+        escalation = images["minor_escalation"]
+        return cls(
+            nsfw=Threshold.parse(images["nsfw"]),
+            exposed=Threshold.parse(images["exposed"]),
+            exposed_classes=tuple(images.get("exposed_classes", ())),
+            minor_escalation_nsfw=Threshold.parse(escalation["nsfw"]),
+            minor_escalation_exposed=Threshold.parse(escalation["exposed"]),
+        )
 
 
 def _thresholds(section: Mapping[str, Any]) -> Mapping[str, Threshold]:
@@ -108,8 +120,6 @@ class PolicyDocument:
     def parse(cls, document: Mapping[str, Any]) -> PolicyDocument:
         strikes = document["strikes"]
         adult = document["adult_content"]
-        images = document["images"]
-        escalation = images["minor_escalation"]
         minor_sexual = document.get("minor_sexual")
         regional = document.get("regional_min_unsafe")
         return cls(
@@ -130,13 +140,7 @@ class PolicyDocument:
                 plans=frozenset(adult.get("plans", [])),
                 jurisdictions=frozenset(adult.get("jurisdictions", [])),
             ),
-            images=ImagePolicy(
-                nsfw=Threshold.parse(images["nsfw"]),
-                exposed=Threshold.parse(images["exposed"]),
-                exposed_classes=tuple(images["exposed_classes"]),
-                minor_escalation_nsfw=Threshold.parse(escalation["nsfw"]),
-                minor_escalation_exposed=Threshold.parse(escalation["exposed"]),
-            ),
+            images=ImagePolicy.parse(document["images"]),
             external=_thresholds(document.get("external", {})),
             max_prompt_chars=int(document.get("max_prompt_chars", MAX_PROMPT_CHARS)),
         )

@@ -209,3 +209,23 @@ def test_the_compiled_policy_carries_the_parsed_document_of_its_version() -> Non
     assert compiled.policy == PolicyDocument.parse(compiled.version.document)
     assert compiled.thresholds() == compiled.version.document["categories"]
     assert compiled.document == compiled.version.document  # the stored JSON, unchanged
+
+
+def test_images_are_decided_the_same_from_the_typed_section_or_the_document() -> None:
+    from moderation.images import ImageScores, combine_output_scores
+
+    scores = [
+        ImageScores(nsfw=0.1, exposed=0.0, detections=[]),
+        ImageScores(nsfw=0.6, exposed=0.5, detections=[]),
+    ]
+    typed = PolicyDocument.parse(BASE).images
+    for indicators in ([], ["minors"]):
+        from_typed = combine_output_scores(scores, indicators, typed)
+        from_document = combine_output_scores(scores, indicators, BASE)
+        assert from_typed == from_document
+        assert from_typed.scores["thresholds"] == {
+            "nsfw": BASE["images"]["nsfw"],
+            "exposed": BASE["images"]["exposed"],
+            "minor_escalation": BASE["images"]["minor_escalation"],
+        }
+    assert combine_output_scores(scores, [], typed).decision == "review"
