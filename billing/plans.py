@@ -6,8 +6,8 @@ ranks are read from the ``Plan`` rows (one small query) and kept per process for
 ``IMAGEGATE_PLAN_RANK_CACHE_SECONDS`` (0: not kept): a save or delete through the model
 clears them in this process at once, other processes see a change within that time.
 The submit path reads them on every request, so they are not read from the database
-each time; unlike the jurisdictions, the test settings keep them too, since no test
-changes a plan's rank other than through ``Plan.save``.
+each time; unlike the jurisdictions, the test settings keep them too (within one
+test: ``tests/conftest.py`` clears them before each).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -35,8 +36,7 @@ from devstripe.models import OfflineStripeObject
 
 API_VERSION = "2026-10-28.endive"
 PERIOD = dt.timedelta(days=30)
-OFFLINE_AMOUNTS = {"premium": 1200, "pro": 3000}  # minor units (EUR); packs below
-OFFLINE_PACK_AMOUNT = 500
+DEFAULT_AMOUNT = 1000  # minor units, for a price no plan has
 CURRENCY = "eur"
 
 
@@ -65,10 +65,13 @@ def store_load(object_id: str) -> dict[str, Any] | None:
 
 
 def price_amount(price_id: str) -> int:
+    """What the stand-in charges for a Price, in minor units: the amount the plan's
+    ``price_display`` shows (``€12 / month`` → 1200), so a new plan needs no entry here."""
     plan = Plan.objects.filter(stripe_price_id=price_id).first()
-    if plan is None:
-        return 1000
-    return OFFLINE_AMOUNTS.get(plan.code, OFFLINE_PACK_AMOUNT)
+    shown = re.search(r"\d+(?:[.,]\d{1,2})?", plan.price_display) if plan else None
+    if shown is None:
+        return DEFAULT_AMOUNT
+    return round(float(shown.group().replace(",", ".")) * 100)
 
 
 # --- The transport -------------------------------------------------------------------

@@ -120,7 +120,7 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
         if details.get("statement_id")
         else None
     )
-    strikes = policy_compiled().document["strikes"]
+    strikes = policy_compiled().policy.strikes
     weight = strike_weight_active(user=user)
     added = list(
         Strike.objects.filter(pk__in=statement.strike_ids if statement else []).values_list(
@@ -137,11 +137,11 @@ def blocked_prompt_answer(*, user: Any, details: dict[str, Any]) -> dict[str, An
         "statement": statement,
         "added_strike": bool(statement is not None and statement.strike_ids),
         "strike_weight": weight,
-        "cooldown_at": int(strikes["cooldown_at"]),
-        "cooldown_hours": int(strikes["cooldown_hours"]),
+        "cooldown_at": strikes.cooldown_at,
+        "cooldown_hours": strikes.cooldown_hours,
         # Another block like this one would start the cool-down: say so now.
-        "next_block_cools": bool(added) and weight + max(added) >= int(strikes["cooldown_at"]),
-        "window_days": int(strikes["window_days"]),
+        "next_block_cools": bool(added) and weight + max(added) >= strikes.cooldown_at,
+        "window_days": strikes.window_days,
         "cooldown_until": user.cooldown_until if cooling else None,
     }
 

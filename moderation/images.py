@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.categories import DECISION_RANK
+from moderation.policy_document import ImagePolicy, Threshold
 
 MINOR_INDICATORS = frozenset({"minors"})
 PERSON_INDICATORS = frozenset({"proper_name"})
@@ -100,10 +101,10 @@ def classify_image(data: bytes, *, exposed_classes: Iterable[str]) -> ImageScore
     return ImageScores(nsfw=round(nsfw, 4), exposed=round(float(exposed), 4), detections=detections)
 
 
-def _level(value: float, limits: Mapping[str, float]) -> int:
-    if value >= limits["block"]:
+def _level(value: float, limits: Threshold) -> int:
+    if value >= limits.block:
         return 2
-    if value >= limits["allow"]:
+    if value >= limits.allow:
         return 1
     return 0
 
@@ -111,30 +112,28 @@ def _level(value: float, limits: Mapping[str, float]) -> int:
 def combine_output_scores(
     image_scores: Sequence[ImageScores],
     prompt_indicators: Iterable[str],
-    policy: Mapping[str, Any],
+    policy: ImagePolicy | Mapping[str, Any],
     *,
     adult_content_allowed: bool = False,
 ) -> OutputVerdict:
     """Decide on a job's images from their scores and the prompt's indicators (pure).
 
-    ``policy`` is a policy document (its ``images`` section is used).
+    ``policy`` is the policy's ``ImagePolicy`` (``CompiledPolicy.policy.images``), or a
+    policy document whose ``images`` section is parsed here.
     """
-    images = policy["images"]
+    images = policy if isinstance(policy, ImagePolicy) else ImagePolicy.parse(policy["images"])
     indicators = set(prompt_indicators)
     has_minor = bool(indicators & MINOR_INDICATORS)
     names_person = bool(indicators & PERSON_INDICATORS)
-    escalation = images["minor_escalation"]
     best: tuple[str, str, int | None] = ("allow", "", None)
     for index, scores in enumerate(image_scores):
         if scores.error:
             candidate: tuple[str, str, int | None] = ("review", "", index)
         else:
-            level = max(
-                _level(scores.nsfw, images["nsfw"]), _level(scores.exposed, images["exposed"])
-            )
+            level = max(_level(scores.nsfw, images.nsfw), _level(scores.exposed, images.exposed))
             minor_level = max(
-                _level(scores.nsfw, escalation["nsfw"]),
-                _level(scores.exposed, escalation["exposed"]),
+                _level(scores.nsfw, images.minor_escalation_nsfw),
+                _level(scores.exposed, images.minor_escalation_exposed),
             )
             if has_minor and minor_level:
                 decision = "block" if minor_level == 2 else "review"
@@ -159,9 +158,12 @@ def combine_output_scores(
             "prompt_indicators": sorted(indicators),
             "adult_content_allowed": adult_content_allowed,
             "thresholds": {
-                "nsfw": dict(images["nsfw"]),
-                "exposed": dict(images["exposed"]),
-                "minor_escalation": {k: dict(v) for k, v in escalation.items()},
+                "nsfw": images.nsfw.as_dict(),
+                "exposed": images.exposed.as_dict(),
+                "minor_escalation": {
+                    "nsfw": images.minor_escalation_nsfw.as_dict(),
+                    "exposed": images.minor_escalation_exposed.as_dict(),
+                },
             },
         },
     )

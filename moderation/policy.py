@@ -31,7 +31,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +52,17 @@ from moderation.engine.pipeline import (
 from moderation.engine.rules import CATEGORIES, RuleSet, load_ruleset_dict
 from moderation.engine.text_classifier import TextClassifier, TextHead
 from moderation.models import PolicyVersion
+from moderation.policy_document import (  # noqa: F401  (policy_document_errors: a contract)
+    MAX_STRIKE_WEIGHT,
+    STRIKE_LIMITS,
+    THRESHOLD_CATEGORIES,
+    PolicyDocument,
+    policy_document_errors,
+)
 
 logger = logging.getLogger(__name__)
 
 BUILTIN_REASON = "Built-in default policy"
-# Categories a score threshold applies to (``minors`` is an indicator, not a violation).
-THRESHOLD_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c != "minors")
 DEFAULT_STRIKES: dict[str, Any] = {
     "window_days": 180,
     "cooldown_at": 3,
@@ -129,164 +134,6 @@ def default_policy_document() -> dict[str, Any]:
         | {"sexual_minors": {"allow": 0.2, "block": 0.5}},
         "max_prompt_chars": MAX_PROMPT_CHARS,
     }
-
-
-def _check_threshold(errors: list[str], where: str, value: Any) -> None:
-    if not isinstance(value, Mapping):
-        errors.append(f"{where}: expected {{'allow': number, 'block': number}}")
-        return
-    allow, block = value.get("allow"), value.get("block")
-    for name, bound in (("allow", allow), ("block", block)):
-        if not isinstance(bound, int | float) or isinstance(bound, bool) or not 0 <= bound <= 1:
-            errors.append(f"{where}.{name}: expected a number from 0 to 1")
-            return
-    assert isinstance(allow, int | float) and isinstance(block, int | float)
-    if allow > block:
-        errors.append(f"{where}: allow must not exceed block")
-
-
-def _is_stricter_or_equal(first: Any, second: Any) -> bool | None:
-    """Whether thresholds ``first`` are at most ``second`` (None if either is malformed)."""
-    try:
-        return bool(first["allow"] <= second["allow"] and first["block"] <= second["block"])
-    except (TypeError, KeyError):
-        return None
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def policy_document_errors(document: Any) -> list[str]:
-    """Everything wrong with a policy document, as messages; empty when it is valid."""
-    if not isinstance(document, Mapping):
-        return ["the policy must be a JSON object"]
-    errors: list[str] = []
-    for key in ("categories", "rules", "strikes", "adult_content", "images"):
-        if key not in document:
-            errors.append(f"{key}: missing")
-    if errors:
-        return errors
-    categories = document["categories"]
-    if not isinstance(categories, Mapping):
-        errors.append("categories: expected an object")
-    else:
-        for category, limits in categories.items():
-            if category not in THRESHOLD_CATEGORIES and category != UNSAFE:
-                errors.append(f"categories.{category}: unknown category")
-            _check_threshold(errors, f"categories.{category}", limits)
-    minor_sexual = document.get("minor_sexual")
-    if minor_sexual is not None and (
-        not isinstance(minor_sexual, int | float) or not 0 <= minor_sexual <= 1
-    ):
-        errors.append("minor_sexual: expected null or a number from 0 to 1")
-    regional_min = document.get("regional_min_unsafe")
-    if regional_min is not None and (
-        not isinstance(regional_min, int | float)
-        or isinstance(regional_min, bool)
-        or not 0 <= regional_min <= 1
-    ):
-        errors.append("regional_min_unsafe: expected null or a number from 0 to 1")
-    try:
-        RuleSet.from_dict({"version": "check", **document["rules"]})
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        errors.append(f"rules: {exc}")
-    strikes = document["strikes"]
-    if not isinstance(strikes, Mapping):
-        errors.append("strikes: expected an object")
-    else:
-        for key in ("window_days", "cooldown_at", "cooldown_hours", "suspend_at"):
-            if not _is_count(strikes.get(key)):
-                errors.append(f"strikes.{key}: expected a positive whole number")
-        if (
-            _is_count(strikes.get("cooldown_at"))
-            and _is_count(strikes.get("suspend_at"))
-            and strikes["cooldown_at"] > strikes["suspend_at"]
-        ):
-            errors.append("strikes: cooldown_at must not exceed suspend_at")
-        weights = strikes.get("weights", {})
-        if not isinstance(weights, Mapping) or any(
-            c not in CATEGORIES or not isinstance(w, int) or isinstance(w, bool) or w < 0
-            for c, w in weights.items()
-        ):
-            errors.append("strikes.weights: expected {category: whole number >= 0}")
-    adult = document["adult_content"]
-    if not isinstance(adult, Mapping) or any(
-        not isinstance(adult.get(key, []), list)
-        or not all(isinstance(item, str) for item in adult.get(key, []))
-        for key in ("plans", "jurisdictions")
-    ):
-        errors.append("adult_content: expected {'plans': [code], 'jurisdictions': [code]}")
-    images = document["images"]
-    if not isinstance(images, Mapping):
-        errors.append("images: expected an object")
-    else:
-        _check_threshold(errors, "images.nsfw", images.get("nsfw"))
-        _check_threshold(errors, "images.exposed", images.get("exposed"))
-        classes = images.get("exposed_classes")
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            errors.append("images.exposed_classes: expected a list of NudeNet class names")
-        escalation = images.get("minor_escalation")
-        if not isinstance(escalation, Mapping):
-            errors.append("images.minor_escalation: expected {'nsfw': {...}, 'exposed': {...}}")
-        else:
-            for key in ("nsfw", "exposed"):
-                _check_threshold(errors, f"images.minor_escalation.{key}", escalation.get(key))
-                if _is_stricter_or_equal(escalation.get(key), images.get(key)) is False:
-                    errors.append(
-                        f"images.minor_escalation.{key}: must not be looser than images.{key}"
-                    )
-    external = document.get("external", {})
-    if not isinstance(external, Mapping):
-        errors.append("external: expected an object")
-    else:
-        for category, limits in external.items():
-            if category not in THRESHOLD_CATEGORIES:
-                errors.append(f"external.{category}: unknown category")
-            _check_threshold(errors, f"external.{category}", limits)
-    max_chars = document.get("max_prompt_chars", MAX_PROMPT_CHARS)
-    if not _is_count(max_chars) or max_chars > MAX_PROMPT_CHARS:
-        errors.append(f"max_prompt_chars: expected a whole number from 1 to {MAX_PROMPT_CHARS}")
-    errors.extend(_storable_errors(document))
-    return errors
-
-
-# --- storable ranges (security, issue 13) ------------------------------------------
-# Upper bounds for the strike numbers: the window and the cool-down become timedeltas
-# (a huge value overflows them on every blocked prompt), and the database stores
-# counts in 64-bit columns. Text must not hold NUL, which PostgreSQL cannot store.
-STRIKE_LIMITS = {"window_days": 3650, "cooldown_at": 10_000, "cooldown_hours": 87_600}
-STRIKE_LIMITS["suspend_at"] = STRIKE_LIMITS["cooldown_at"]
-MAX_STRIKE_WEIGHT = 1000
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
-def _storable_errors(document: Mapping[str, Any]) -> list[str]:
-    errors: list[str] = []
-    strikes = document.get("strikes")
-    if isinstance(strikes, Mapping):
-        for key, limit in STRIKE_LIMITS.items():
-            if _is_count(strikes.get(key)) and strikes[key] > limit:
-                errors.append(f"strikes.{key}: at most {limit}")
-        weights = strikes.get("weights")
-        if isinstance(weights, Mapping) and any(
-            isinstance(w, int) and w > MAX_STRIKE_WEIGHT for w in weights.values()
-        ):
-            errors.append(f"strikes.weights: at most {MAX_STRIKE_WEIGHT} each")
-    if any("\x00" in text for text in _strings(document)):
-        errors.append("the policy must not contain NUL characters")
-    return errors
 
 
 def jurisdiction_limits(
@@ -420,8 +267,11 @@ def _policy_create_default() -> PolicyVersion:
 
 @dataclass(frozen=True)
 class CompiledPolicy:
+    """A published version, its document parsed (``policy``) and its rules compiled."""
+
     version: PolicyVersion
-    document: dict[str, Any]
+    document: Mapping[str, Any]  # the stored JSON, as the editor and the API show it
+    policy: PolicyDocument
     ruleset: RuleSet
     adult_ruleset: RuleSet
 
@@ -431,11 +281,11 @@ class CompiledPolicy:
 
     @property
     def max_prompt_chars(self) -> int:
-        return int(self.document.get("max_prompt_chars", MAX_PROMPT_CHARS))
+        return self.policy.max_prompt_chars
 
     def thresholds(self) -> dict[str, dict[str, float]]:
         """The policy's classifier thresholds (``unsafe``: on the summed probability)."""
-        return {k: dict(v) for k, v in self.document["categories"].items()}
+        return self.policy.thresholds()
 
     def jurisdiction_limits(
         self, overrides: Mapping[str, Mapping[str, float]] | None
@@ -444,16 +294,11 @@ class CompiledPolicy:
         return jurisdiction_limits(self.thresholds(), overrides)
 
     def strike_weight(self, category: str, fallback: int) -> int:
-        weights = self.document.get("strikes", {}).get("weights", {})
-        return int(weights.get(category, fallback))
+        return self.policy.strikes.weight(category, fallback)
 
     def adult_content_allowed(self, *, plan_code: str | None, jurisdiction_code: str) -> bool:
-        adult = self.document.get("adult_content", {})
-        return bool(
-            plan_code
-            and jurisdiction_code
-            and plan_code in adult.get("plans", [])
-            and jurisdiction_code in adult.get("jurisdictions", [])
+        return self.policy.adult_content.allows(
+            plan_code=plan_code, jurisdiction_code=jurisdiction_code
         )
 
 
@@ -480,6 +325,7 @@ def _compile(version: PolicyVersion) -> CompiledPolicy:
     return CompiledPolicy(
         version=version,
         document=document,
+        policy=PolicyDocument.parse(document),
         ruleset=RuleSet.from_dict({**document["rules"], "version": name}),
         adult_ruleset=RuleSet.from_dict({**_adult_rules(document["rules"]), "version": name}),
     )
@@ -612,9 +458,6 @@ def text_moderator(
     if moderator is not None:
         return moderator
     thresholds = compiled.thresholds()
-    minor_sexual = compiled.document.get("minor_sexual")
-    if minor_sexual is None:
-        minor_sexual = DEFAULT_MINOR_SEXUAL
     if adult_content_allowed:
         # Adult scores never decide (minor_sexual, fixed above, still escalates). An
         # ``unsafe`` sum would count them, so it becomes per-category limits here.
@@ -627,9 +470,9 @@ def text_moderator(
         compiled.adult_ruleset if adult_content_allowed else compiled.ruleset,
         scorer,
         thresholds,
-        minor_sexual=float(minor_sexual),
+        minor_sexual=compiled.policy.minor_sexual,
         max_chars=compiled.max_prompt_chars,
-        regional_min_unsafe=compiled.document.get("regional_min_unsafe"),
+        regional_min_unsafe=compiled.policy.regional_min_unsafe,
         classifier_deferred=not classifiers,
     )
     with _lock:

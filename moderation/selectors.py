@@ -10,7 +10,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from moderation.models import ModerationDecision, PolicyVersion, PromptLog, Stage, Strike
-from moderation.policy import policy_compiled, policy_current
+from moderation.policy import policy_compiled
 
 
 def policy_version_list() -> QuerySet[PolicyVersion]:
@@ -63,13 +63,13 @@ def user_strike_count(*, user: Any) -> int:
     """The weight of the user's active strikes, shown in ``GET /api/v1/me``: unrevoked
     strikes inside the current policy's window, the number the cool-down and
     suspension thresholds compare with (SPEC §3)."""
-    window_days = int(policy_current().document.get("strikes", {}).get("window_days", 180))
+    window_days = policy_compiled().policy.strikes.window_days
     return strike_weight_active(user=user, window_days=window_days)
 
 
 def strike_window_start() -> datetime:
     """Where the current policy's strike window starts: strikes created since count."""
-    window_days = int(policy_compiled().document["strikes"]["window_days"])
+    window_days = policy_compiled().policy.strikes.window_days
     return timezone.now() - timedelta(days=window_days)
 
 
@@ -82,7 +82,7 @@ def generation_requests_per_minute(
     ``strike_weight``: the active weight when the caller has read it already (the
     submit reads it with its other facts, ``generation.selectors.submit_facts``)."""
     if strike_weight is None:
-        window_days = int(policy_compiled().document["strikes"]["window_days"])
+        window_days = policy_compiled().policy.strikes.window_days
         strike_weight = strike_weight_active(user=user, window_days=window_days)
     if strike_weight <= 0:
         return plan_limit

@@ -36,6 +36,15 @@ def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> N
         reseed_reference_data()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_plan_ranks() -> None:
+    """Plan ranks are kept per process (billing/plans.py); a rank one test saved and its
+    rollback undid must not reach the next test."""
+    from billing.plans import plan_rank_cache_clear
+
+    plan_rank_cache_clear()
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None) -> Iterator[WorkerProcess]:
     """A real Celery worker process on every queue, against this test's database."""

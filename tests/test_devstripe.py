@@ -117,3 +117,22 @@ def test_the_client_reaches_the_stand_in_only_through_its_registration(
         stripe_client.stripe_http_client()
     settings.STRIPE_OFFLINE = False
     assert stripe_client.stripe_http_client() is None
+
+
+@pytest.mark.django_db
+def test_the_stand_in_charges_what_each_plan_shows() -> None:
+    from billing.models import Plan, PlanKind
+    from devstripe.billing import DEFAULT_AMOUNT, price_amount
+
+    amounts = {p.code: price_amount(p.stripe_price_id) for p in Plan.objects.all()}
+    assert amounts == {"premium": 1200, "pro": 3000, "credits-500": 500}
+    studio = Plan.objects.create(
+        code="studio",
+        name="Studio",
+        kind=PlanKind.SUBSCRIPTION,
+        stripe_price_id="price_studio",
+        price_display="€49.50 / month",
+        credits_per_period=9000,
+    )
+    assert price_amount(studio.stripe_price_id) == 4950
+    assert price_amount("price_nobody_has") == DEFAULT_AMOUNT

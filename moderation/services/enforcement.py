@@ -23,6 +23,7 @@ from accounts.services import account_set_state
 from core.errors import ApplicationError, ErrorCode
 from moderation.models import Decision, ModerationDecision, Stage, Strike
 from moderation.policy import CompiledPolicy, policy_compiled
+from moderation.policy_document import StrikePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +192,7 @@ def strike_add(
 ) -> Strike:
     """Add a strike; active weight in the window at the policy's thresholds first cools
     the account down, then suspends it pending review (never loosens a stricter state)."""
-    document = policy_compiled().document
-    strikes = document["strikes"]
+    strikes = policy_compiled().policy.strikes
     with transaction.atomic():
         strike = Strike.objects.create(
             user=user,
@@ -208,7 +208,7 @@ def strike_add(
             after={"user": str(user.pk), "category": category, "severity": strike.severity},
             reason=f"decision {decision.pk}" if decision else "",
         )
-        since = timezone.now() - timedelta(days=int(strikes["window_days"]))
+        since = timezone.now() - timedelta(days=strikes.window_days)
         total = (
             Strike.objects.filter(
                 user=user, revoked_at__isnull=True, created_at__gte=since
@@ -223,21 +223,21 @@ def strike_add(
 
 
 def _strike_thresholds(
-    *, user: Any, total: int, strikes: Mapping[str, Any], category: str, actor: Any
+    *, user: Any, total: int, strikes: StrikePolicy, category: str, actor: Any
 ) -> None:
-    window = f"within {strikes['window_days']} days"
-    if total >= strikes["suspend_at"]:
+    window = f"within {strikes.window_days} days"
+    if total >= strikes.suspend_at:
         state, until = AccountState.SUSPENDED, None
         reason = (
             f"Suspended pending review: strike weight {total} {window} "
-            f"reached {strikes['suspend_at']}."
+            f"reached {strikes.suspend_at}."
         )
-    elif total >= strikes["cooldown_at"]:
+    elif total >= strikes.cooldown_at:
         state = AccountState.COOLDOWN
-        until = timezone.now() + timedelta(hours=int(strikes["cooldown_hours"]))
+        until = timezone.now() + timedelta(hours=strikes.cooldown_hours)
         reason = (
-            f"Cooling down for {strikes['cooldown_hours']} hours: strike weight {total} "
-            f"{window} reached {strikes['cooldown_at']}."
+            f"Cooling down for {strikes.cooldown_hours} hours: strike weight {total} "
+            f"{window} reached {strikes.cooldown_at}."
         )
     else:
         return
@@ -258,8 +258,8 @@ def _strike_thresholds(
 
 def strike_weight_active(*, user: Any) -> int:
     """The weight of the user's unrevoked strikes inside the policy's window."""
-    strikes = policy_compiled().document["strikes"]
-    since = timezone.now() - timedelta(days=int(strikes["window_days"]))
+    window_days = policy_compiled().policy.strikes.window_days
+    since = timezone.now() - timedelta(days=window_days)
     return int(
         Strike.objects.filter(user=user, revoked_at__isnull=True, created_at__gte=since).aggregate(
             total=Sum("severity")
@@ -277,7 +277,7 @@ def strike_recheck_cooldown(*, user: Any, actor: Any, reason: str) -> bool:
     user.refresh_from_db(fields=["account_state"])
     if user.account_state != AccountState.COOLDOWN:
         return False
-    threshold = int(policy_compiled().document["strikes"]["cooldown_at"])
+    threshold = policy_compiled().policy.strikes.cooldown_at
     if strike_weight_active(user=user) >= threshold:
         return False
     account_set_state(user=user, state=AccountState.ACTIVE, reason=reason, actor=actor)

@@ -10,7 +10,7 @@ from django.core.management.base import SystemCheckError
 
 from billing.entitlements import entitlements_for
 from billing.models import Plan, PlanKind
-from billing.plans import plan_rank, plan_rank_cache_clear
+from billing.plans import plan_rank
 from generation import catalog
 from tests.generation.conftest import make_adult, subscribe
 
@@ -20,13 +20,6 @@ STUDIO_MODELS = (
     '{"basic": {"path": "/nonexistent/basic"}, '
     '"studio": {"path": "/nonexistent/studio", "min_plan": "studio"}}'
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ranks():
-    plan_rank_cache_clear()
-    yield
-    plan_rank_cache_clear()
 
 
 def _studio_plan(rank: int = 3) -> Plan:
