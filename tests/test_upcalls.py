@@ -9,12 +9,13 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.upcalls import identity_session_created
+from accounts.upcalls import generations_erase, generations_export, identity_session_created
 from billing.offline_transport import offline_transport
 from billing.redrive import identity_session_wake
 from core import upcalls as core_upcalls
 from core.stripe_client import offline_stripe_transport
 from core.upcalls import UpCall, UpCallMissingError, check_upcalls_provided, upcalls_declared
+from generation.privacy import generation_erase_for_user, generation_export_for_user
 from generation.services import generation_block, generation_enqueue_gpu, generation_hold_for_review
 from moderation import upcalls as moderation_upcalls
 
@@ -22,6 +23,8 @@ from moderation import upcalls as moderation_upcalls
 def test_every_declared_upcall_is_provided_by_the_app_it_names() -> None:
     declared = {upcall.name: upcall for upcall in upcalls_declared()}
     assert set(declared) == {
+        "accounts.generations_erase",
+        "accounts.generations_export",
         "accounts.identity_session_created",
         "core.offline_stripe_transport",
         "moderation.prompt_check_allowed",
@@ -32,6 +35,8 @@ def test_every_declared_upcall_is_provided_by_the_app_it_names() -> None:
     assert moderation_upcalls.prompt_check_unsure.handler is generation_hold_for_review
     assert moderation_upcalls.prompt_check_blocked.handler is generation_block
     assert identity_session_created.handler is identity_session_wake
+    assert generations_export.handler is generation_export_for_user
+    assert generations_erase.handler is generation_erase_for_user
     assert offline_stripe_transport.handler is offline_transport
     assert check_upcalls_provided() == []
     assert "core.E001" not in {message.id for message in checks.run_checks()}
