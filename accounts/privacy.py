@@ -1,20 +1,15 @@
 """Data export and account erasure (GDPR Art. 15, 17 and 20).
 
-Other apps add their own data to the export and their own clean-up to erasure by
-registering a section in their ``AppConfig.ready``::
-
-    from accounts.privacy import export_section_register, erasure_step_register
-    export_section_register("generations", generation_export_for_user)
-    erasure_step_register("generations", generation_erase_for_user)
-
-A section is ``(user) -> JSON-able``; an erasure step is ``(user, under_legal_hold)
--> list[str]`` of what it kept and why, shown to the user.
+The generation app's data (jobs and images) is exported and erased through the
+up-calls ``accounts.upcalls.generations_export`` / ``generations_erase``, which it
+provides in its ``AppConfig.ready`` (checked at start-up, core/upcalls.py). A section
+is ``(user) -> JSON-able``; an erasure step is ``(user, under_legal_hold) ->
+list[str]`` of what it kept and why, shown to the user.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +27,8 @@ from accounts.models import (
 )
 from accounts.personal_data import personal_data_erase, personal_data_export
 from accounts.selectors import user_jurisdiction
-
-ExportSection = Callable[[User], Any]
-ErasureStep = Callable[[User, bool], list[str]]
-
-_export_sections: dict[str, ExportSection] = {}
-_erasure_steps: dict[str, ErasureStep] = {}
+from accounts.upcalls import generations_erase, generations_export
+from core.stripe_client import offline_stand_in_erase
 
 # What erasure always keeps, and why: shown to the user before and after.
 KEPT_ALWAYS = [
@@ -60,14 +51,6 @@ KEPT_UNDER_LEGAL_HOLD = (
     "the authorities (such as child-safety reports), with the prompts, images and "
     "account data it holds."
 )
-
-
-def export_section_register(name: str, section: ExportSection) -> None:
-    _export_sections[name] = section
-
-
-def erasure_step_register(name: str, step: ErasureStep) -> None:
-    _erasure_steps[name] = step
 
 
 def _iso(value: Any) -> Any:
@@ -133,8 +116,7 @@ def user_export(*, user: User) -> dict[str, Any]:
             for authenticator in Authenticator.objects.filter(user=user).order_by("created_at")
         ],
     }
-    for name, section in sorted(_export_sections.items()):
-        data[name] = section(user)
+    data["generations"] = generations_export.handler(user)
     data.update(personal_data_export(user=user))
     return data
 
@@ -189,8 +171,8 @@ def user_erase(*, user: User) -> ErasureResult:
         else:
             kept.append(KEPT_UNDER_LEGAL_HOLD)
         locked.save(update_fields=fields)
-        for _name, step in sorted(_erasure_steps.items()):
-            kept.extend(step(locked, under_hold))
+        kept.extend(generations_erase.handler(locked, under_hold))
+        offline_stand_in_erase(locked)  # development and test settings only
         if not under_hold:
             personal_data_erase(user=locked)
             _pseudonymise_admin_log(user=locked)

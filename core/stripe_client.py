@@ -32,11 +32,13 @@ _transport_override: stripe.HTTPClient | None = None
 
 @dataclass(frozen=True)
 class OfflineStandIn:
-    """What the offline stand-in gives billing: its transport, and completing a
-    Checkout Session as the user would (``seed_demo`` subscribes the demo users so)."""
+    """What the offline stand-in gives: its transport, completing a Checkout Session as
+    the user would (``seed_demo`` subscribes the demo users so), and erasing what it
+    keeps about a user (its Identity sessions hold a date of birth, as Stripe's would)."""
 
     transport: Callable[[], stripe.HTTPClient]
     checkout_complete: Callable[..., dict[str, Any]]
+    erase_for_user: Callable[[Any], None]
 
 
 _offline: OfflineStandIn | None = None
@@ -46,10 +48,20 @@ def offline_stand_in_register(
     *,
     transport: Callable[[], stripe.HTTPClient],
     checkout_complete: Callable[..., dict[str, Any]],
+    erase_for_user: Callable[[Any], None],
 ) -> None:
     """Called by ``devstripe`` when it starts (development and test settings)."""
     global _offline
-    _offline = OfflineStandIn(transport=transport, checkout_complete=checkout_complete)
+    _offline = OfflineStandIn(
+        transport=transport, checkout_complete=checkout_complete, erase_for_user=erase_for_user
+    )
+
+
+def offline_stand_in_erase(user: Any) -> None:
+    """Erase what the stand-in keeps about ``user``; nothing where there is none
+    (production)."""
+    if _offline is not None:
+        _offline.erase_for_user(user)
 
 
 def offline_stand_in() -> OfflineStandIn:

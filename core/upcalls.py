@@ -8,7 +8,7 @@ the higher app provides the handler in its ``AppConfig.ready()``::
 
     # moderation/upcalls.py (the lower app declares what it calls)
     class JobAllowed(Protocol):
-        def __call__(self, *, job_id: str) -> None: ...
+        def __call__(self, *, job_id: str) -> object: ...
 
     prompt_check_allowed: UpCall[JobAllowed] = UpCall(
         "moderation.prompt_check_allowed", provided_by="generation"

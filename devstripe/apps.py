@@ -15,13 +15,13 @@ class DevStripeConfig(AppConfig):
             raise ImproperlyConfigured(
                 "The offline Stripe stand-ins (devstripe) are never installed in production."
             )
-        from accounts.privacy import erasure_step_register
         from core.stripe_client import offline_stand_in_register
         from devstripe.billing import offline_checkout_complete
         from devstripe.identity import offline_identity_erase_for_user
         from devstripe.transport import offline_transport
 
         offline_stand_in_register(
-            transport=offline_transport, checkout_complete=offline_checkout_complete
+            transport=offline_transport,
+            checkout_complete=offline_checkout_complete,
+            erase_for_user=offline_identity_erase_for_user,
         )
-        erasure_step_register("offline_identity_sessions", offline_identity_erase_for_user)

@@ -195,8 +195,8 @@ def offline_identity_complete(
     return identity_webhook_receive(payload=payload.encode(), signature=signature)
 
 
-def offline_identity_erase_for_user(user: Any, under_legal_hold: bool) -> list[str]:
-    """Erasure (``accounts.privacy``): the stand-in's sessions hold a date of birth, as
-    Stripe's would; they go whatever the legal hold, like the other identity data."""
+def offline_identity_erase_for_user(user: Any) -> None:
+    """Erasure (``accounts.privacy.user_erase``): the stand-in's sessions hold a date of
+    birth, as Stripe's would; they go whatever the legal hold, like the other identity
+    data."""
     OfflineIdentitySession.objects.filter(client_reference_id=str(user.pk)).delete()
-    return []

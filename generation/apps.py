@@ -5,10 +5,10 @@ class GenerationConfig(AppConfig):
     name = "generation"
 
     def ready(self) -> None:
-        """Fill the lower apps' registries (core/upcalls.py, accounts.privacy) and
+        """Provide the lower apps' up-calls (core/upcalls.py) and
         register the tasks that the services find by name, in every process. The
         imports are here: these modules import models, not loaded before ready()."""
-        from accounts.privacy import erasure_step_register, export_section_register
+        from accounts.upcalls import generations_erase, generations_export
         from generation import (
             checks,  # noqa: F401  (registers the system checks)
             tasks,  # noqa: F401  (registers generation.run_job & co.)
@@ -25,8 +25,8 @@ class GenerationConfig(AppConfig):
             prompt_check_unsure,
         )
 
-        export_section_register("generations", generation_export_for_user)
-        erasure_step_register("generations", generation_erase_for_user)
+        generations_export.provide(generation_export_for_user)
+        generations_erase.provide(generation_erase_for_user)
         prompt_check_allowed.provide(generation_enqueue_gpu)
         prompt_check_unsure.provide(generation_hold_for_review)
         prompt_check_blocked.provide(generation_block)

@@ -9,12 +9,13 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.upcalls import identity_session_created
+from accounts.upcalls import generations_erase, generations_export, identity_session_created
 from billing.redrive import identity_session_wake
 from core import upcalls as core_upcalls
 from core.stripe_client import offline_stand_in
 from core.upcalls import UpCall, UpCallMissingError, check_upcalls_provided, upcalls_declared
 from devstripe.transport import offline_transport
+from generation.privacy import generation_erase_for_user, generation_export_for_user
 from generation.services import generation_block, generation_enqueue_gpu, generation_hold_for_review
 from moderation import upcalls as moderation_upcalls
 
@@ -22,6 +23,8 @@ from moderation import upcalls as moderation_upcalls
 def test_every_declared_upcall_is_provided_by_the_app_it_names() -> None:
     declared = {upcall.name: upcall for upcall in upcalls_declared()}
     assert set(declared) == {
+        "accounts.generations_erase",
+        "accounts.generations_export",
         "accounts.identity_session_created",
         "moderation.prompt_check_allowed",
         "moderation.prompt_check_unsure",
@@ -31,6 +34,8 @@ def test_every_declared_upcall_is_provided_by_the_app_it_names() -> None:
     assert moderation_upcalls.prompt_check_unsure.handler is generation_hold_for_review
     assert moderation_upcalls.prompt_check_blocked.handler is generation_block
     assert identity_session_created.handler is identity_session_wake
+    assert generations_export.handler is generation_export_for_user
+    assert generations_erase.handler is generation_erase_for_user
     # The offline Stripe stand-in is not an up-call: the development-only app devstripe
     # registers it (tests run with it installed), and production never has it.
     assert offline_stand_in().transport is offline_transport
