@@ -12,7 +12,7 @@ Rules:
   the category the classifier gives ("bloody massacre": the term lists vouch that the
   words are real); otherwise it holds for human review at most. Rule hits and
   ``sexual_minors`` are not affected.
-- Measured on /work/shared/eval (docs/moderation.md): recall is unchanged, since a
+- Measured on the evaluation set (docs/moderation.md): recall is unchanged, since a
   held prompt still counts as flagged.
 """
 
