@@ -8,9 +8,11 @@ Rules:
   unsafe side, often near 1.0.
 - So a classifier-only verdict may block (a strike) only when the prompt has at least
   ``MIN_CLASSIFIER_BLOCK_WORDS`` words of two letters or more (normalised text, any
-  script; two CJK characters count one word); with fewer it holds for human
-  review at most. Rule hits and ``sexual_minors`` are not affected.
-- Measured on the shared evaluation set (docs/moderation.md): recall is unchanged, since a
+  script; two CJK characters count one word), or when a rule hit of any action names
+  the category the classifier gives ("bloody massacre": the term lists vouch that the
+  words are real); otherwise it holds for human review at most. Rule hits and
+  ``sexual_minors`` are not affected.
+- Measured on the evaluation set (docs/moderation.md): recall is unchanged, since a
   held prompt still counts as flagged.
 """
 

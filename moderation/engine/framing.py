@@ -8,7 +8,7 @@ Rules:
 - A jailbreak wrapper ("ignore previous instructions", "you are in developer mode",
   "without any restrictions") is dropped the same way, so the scene behind it is
   scored as itself; the rules list these wrappers as the ``jailbreak`` indicator, which
-  with any category's hit holds the prompt for review (``rules.json`` combinations).
+  with a non-sexual category's hit holds the prompt for review (``rules.json`` combinations).
 - Only leading framing is removed, one phrase after another (at most ``MAX_STRIPS``),
   on the normalised text (lower case, weights and accents gone); a prompt that is
   nothing but framing is kept as it is. The work is linear in the prompt's length.

@@ -46,6 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress
 
 MAX_PROMPT_CHARS = 2000
 
@@ -604,10 +605,19 @@ def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
             run_start = probe
             while probe < count and chars[probe] in _SPACING_SEPARATORS:
                 probe += 1
-            run = chars[run_start:probe]
-            if not run or len(run) > 2 or len(set(run) - {" "}) > 1:
-                break
-            kind = "".join(sorted(set(run)))
+            length = probe - run_start
+            if length == 1:
+                kind = chars[run_start]
+            elif length == 2:
+                first, second = chars[run_start], chars[run_start + 1]
+                if first == second:
+                    kind = first
+                elif " " in (first, second):  # one space and one other mark
+                    kind = " " + (second if first == " " else first)
+                else:
+                    break  # two different marks
+            else:
+                break  # no separator, or more than two
             if separator and kind != separator:
                 break
             if probe < count and _is_single_letter(chars, probe):
@@ -624,10 +634,11 @@ def _join_spaced_letters(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
             index = letters[-1] + 1
     if not any(drop):
         return buffer
+    keep = [not dropped for dropped in drop]
     out = _Buffer()
-    for position in range(count):
-        if not drop[position]:
-            out.add(chars[position], buffer.starts[position], buffer.ends[position])
+    out.chars = list(compress(chars, keep))
+    out.starts = list(compress(buffer.starts, keep))
+    out.ends = list(compress(buffer.ends, keep))
     return out
 
 

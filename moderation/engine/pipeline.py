@@ -16,9 +16,9 @@ Rules:
   categories is compared and the likeliest category named; otherwise each category's
   score is compared with its own thresholds. Below ``allow`` allows, at or above
   ``block`` blocks, in between holds for review. On a prompt of fewer than
-  ``evidence.MIN_CLASSIFIER_BLOCK_WORDS`` words the classifier alone holds for review
-  at most, never blocks (its scores on a few words that describe nothing are
-  extrapolation; see ``evidence``).
+  ``evidence.MIN_CLASSIFIER_BLOCK_WORDS`` words the classifier blocks only when a rule
+  hit (any action) names the same category; otherwise it holds for review at most (its
+  scores on a few words that describe nothing are extrapolation; see ``evidence``).
 - A minor indicator (rules) together with a sexual classifier score at or above
   ``minor_sexual`` is ``sexual_minors``. The default, ``DEFAULT_MINOR_SEXUAL``, is
   far below the ordinary thresholds (zero tolerance) and calibrated on third-party
@@ -280,7 +280,9 @@ class TextModerator:
         for category, score, limits in checks:
             if score < limits["allow"]:
                 continue
-            decision = "block" if score >= limits["block"] and may_block else "review"
+            # Few words block only when the rules found a word of the same category.
+            supported = may_block or any(m.category == category for m in matches)
+            decision = "block" if score >= limits["block"] and supported else "review"
             if category in ZERO_TOLERANCE:
                 decision = "block"
             candidates.append(

@@ -15,7 +15,9 @@ Rules:
   word's edge, ``1`` as ``i`` or ``l``, the other script of a mixed word, a run of
   spaced letters split into words) is tried too, with its neighbouring words, so
   ``53x``, ``corp53`` and ``a n u d e woman`` hit like ``sex``, ``corpse`` and
-  ``nude``.
+  ``nude``. Splits of spaced letters are enumerated here, only from known words; a
+  fully spaced run cut at its wider gaps (``NormalizedPrompt.segmented``) is read like
+  the prompt's own words.
 - Matching is a dictionary lookup per word (no regular-expression backtracking):
   the work is linear in the number of words times the longest phrase.
 - A hit inside an exception phrase (``suicide squad``) is dropped.

@@ -84,6 +84,17 @@ def test_classifier_only_block_needs_enough_words():
     assert (blocked.decision, blocked.category, blocked.layer) == ("block", "hate", "classifier")
 
 
+def test_a_rule_word_of_the_same_category_lets_few_words_block():
+    thresholds = {"unsafe": {"allow": 0.5, "block": 0.9}}
+    # "robbery" is an illegal word that decides nothing alone (corroborate).
+    moderator = TextModerator(classifier=FixedScores(illegal=0.99), thresholds=thresholds)
+    verdict = moderator.check("armed robbery")
+    assert (verdict.decision, verdict.category) == ("block", "illegal")
+    other = TextModerator(classifier=FixedScores(hate=0.99), thresholds=thresholds)
+    held = other.check("armed robbery")  # the rule word is not of the classifier's category
+    assert (held.decision, held.category, held.layer) == ("review", "hate", "classifier")
+
+
 def test_rule_blocks_and_zero_tolerance_do_not_need_words():
     thresholds = {"unsafe": {"allow": 0.5, "block": 0.9}}
     rules = TextModerator(classifier=FixedScores(sexual=0.0), thresholds=thresholds)
