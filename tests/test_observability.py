@@ -20,6 +20,8 @@ from core.logging import (
     job_context_end,
     job_context_start,
 )
+from generation.models import GenerationJob
+from moderation.services import prompt_check_async
 from tests.generation.conftest import make_adult, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,9 @@ def sample(text: str, name: str, **labels: str) -> float:
 @pytest.mark.usefixtures("classifier_in_request")  # held at once, not by the deep check
 def test_metrics_expose_jobs_queue_moderation_latency_and_webhooks(settings) -> None:
     settings.METRICS_TOKEN = TOKEN
+    # HELD is held by the classifier: in the request, so that one submit makes one
+    # decision of each kind here (the deep check on the queue: test_deep_check.py).
+    settings.MODERATION_CLASSIFIER_STAGE = "request"
     user = make_adult(country="JP")
     subscribe(user)
     api = APIClient()
@@ -105,11 +110,17 @@ def test_metrics_review_queue_agrees_with_the_moderators_dashboard(settings) -> 
     subscribe(user)
     api = APIClient()
     api.force_authenticate(user)
-    api.post(
+    submitted = api.post(
         "/api/v1/generations",
         {"prompt": HELD, "width": 256, "height": 256, "steps": 4},
         format="json",
     )
+    # The classifier holds it in the deep check (run here; a moderation worker in
+    # production), which opens the review item.
+    job = GenerationJob.objects.get(pk=submitted.json()["id"])
+    prompt_check_async(decision_id=str(job.moderation_decision_id), job_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.status == "held_for_review"
     text = scrape(Client())
     dashboard = dashboard_metrics()
     by_priority = dict(

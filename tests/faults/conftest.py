@@ -17,3 +17,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("faults") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _classifiers_in_the_request(settings, monkeypatch) -> None:
+    """The fault suite is about GPU workers, brokers and the books: most of its workers
+    serve ``gpu`` alone, so the prompt classifiers run in the request here (the test
+    process and any web or worker process it starts). The deep check on the moderation
+    queue is tested in tests/moderation_service/test_deep_check.py and, with a real
+    worker, tests/generation/test_deep_check_worker.py."""
+    settings.MODERATION_CLASSIFIER_STAGE = "request"
+    monkeypatch.setenv("MODERATION_CLASSIFIER_STAGE", "request")

@@ -32,3 +32,8 @@ def test_a_queued_job_says_where_it_waits() -> None:
         "tone": "warn",
         "label": "Waiting for a worker — position 3 in the queue.",
     }
+
+
+def test_a_queued_job_waiting_for_the_deep_check_says_it_checks_the_prompt() -> None:
+    stage = job_stage(status=JobStatus.QUEUED, step=0, total=8, queue_position=3, checking=True)
+    assert stage == {"badge": "Queued", "tone": "warn", "label": "Checking the prompt…"}

@@ -380,3 +380,54 @@ def test_a_text_block_on_the_queue_does_not_call_the_external_api(
     assert ModerationDecision.objects.filter(follows_id=job.moderation_decision_id).count() == 1
     job.refresh_from_db()
     assert job.status == JobStatus.BLOCKED
+
+
+def test_a_job_held_by_the_rules_is_still_blocked_by_the_deep_check(
+    policy: PolicyVersion,
+    subscriber: User,
+    scorer: FakeScorer,
+    gpu_sends: list[str],
+    check_sends: list[tuple[str, str]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    """A review rule holds the job at once (no waiting for the check); the deep check
+    still runs, and a classifier block blocks the held job: strike, statement, released."""
+    response = _submit(subscriber, "a nazi rally, 1936", django_capture_on_commit_callbacks)
+    assert response.status_code == 202, response.json()
+    job = GenerationJob.objects.get(pk=response.json()["id"])
+    assert (job.status, job.awaiting_check) == (JobStatus.HELD_FOR_REVIEW, False)
+    assert check_sends == [(str(job.pk), str(job.moderation_decision_id))]
+    assert ReviewItem.objects.filter(subject_id=str(job.pk)).count() == 1
+    scorer.next_scores = {"hate": 0.95}  # the policy's block is 0.9
+
+    deep = _check(job, django_capture_on_commit_callbacks)
+
+    assert deep is not None and (deep.decision, deep.category) == ("block", "hate")
+    job.refresh_from_db()
+    assert job.status == JobStatus.BLOCKED
+    assert job.statement_id == deep.statement_id is not None
+    assert Strike.objects.filter(user=subscriber).count() == 1
+    assert balance(subscriber) == (100, 0)
+    assert gpu_sends == []
+
+
+def test_a_held_job_stays_held_when_the_deep_check_finds_nothing_more(
+    policy: PolicyVersion,
+    subscriber: User,
+    scorer: FakeScorer,
+    gpu_sends: list[str],
+    check_sends: list[tuple[str, str]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    response = _submit(subscriber, "a nazi rally, 1936", django_capture_on_commit_callbacks)
+    job = GenerationJob.objects.get(pk=response.json()["id"])
+
+    deep = _check(job, django_capture_on_commit_callbacks)
+
+    assert deep is not None and deep.follows_id == job.moderation_decision_id
+    assert (deep.decision, deep.category, deep.layer) == ("review", "hate", "rules")
+    job.refresh_from_db()
+    assert job.status == JobStatus.HELD_FOR_REVIEW  # a moderator decides
+    assert ReviewItem.objects.filter(subject_id=str(job.pk)).count() == 1
+    assert gpu_sends == []
+    assert balance(subscriber) == (99, 1)
