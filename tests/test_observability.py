@@ -46,7 +46,6 @@ def sample(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"no sample {name} {labels}")
 
 
-@pytest.mark.usefixtures("classifier_in_request")  # held at once, not by the deep check
 def test_metrics_expose_jobs_queue_moderation_latency_and_webhooks(settings) -> None:
     settings.METRICS_TOKEN = TOKEN
     # HELD is held by the classifier: in the request, so that one submit makes one
@@ -101,7 +100,6 @@ def test_metrics_expose_jobs_queue_moderation_latency_and_webhooks(settings) -> 
     )
 
 
-@pytest.mark.usefixtures("classifier_in_request")  # held at once, not by the deep check
 def test_metrics_review_queue_agrees_with_the_moderators_dashboard(settings) -> None:
     from console.selectors import dashboard_metrics
 
