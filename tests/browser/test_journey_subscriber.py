@@ -110,6 +110,7 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
     assert seen, "the progress fragment was never seen"
     for badge, label, _value in seen:
         assert (badge, label.split(":")[0].split(" —")[0]) in {
+            ("Queued", "Checking the prompt…"),  # the deep check on the moderation queue
             ("Queued", "Waiting for a worker."),
             ("Queued", "Waiting for a worker"),
             ("Running", "Loading the model…"),
