@@ -37,7 +37,11 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils import timezone
 
+from accountability.review import review_item_open
+from billing.credits import credits_commit, credits_release
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus
+from generation.services import generation_enqueue_on_commit, review_context
+from moderation.tasks import check_prompt_async
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +315,6 @@ def leases_kept(attempts: Sequence[Attempt]) -> Iterator[dict[str, threading.Eve
 
 
 def _release(job: GenerationJob, reason: str) -> None:
-    from billing.credits import credits_release
 
     credits_release(reference=job.credit_reference, reason=reason)
 
@@ -430,7 +433,6 @@ def attempt_conclude(
     meanwhile wins: canceled, released, no images. StaleAttempt if the job was taken
     away: nothing is stored or settled.
     """
-    from billing.credits import credits_commit
 
     now = timezone.now()
     with transaction.atomic():
@@ -464,8 +466,6 @@ def attempt_conclude(
                 timings=timings,
                 **ended,
             )
-            from accountability.review import review_item_open
-            from generation.services import review_context
 
             review_item_open(
                 kind="output",
@@ -495,7 +495,6 @@ def attempt_conclude(
 def jobs_recover_expired(*, now: datetime | None = None) -> dict[str, int]:
     """Running jobs whose lease ran out: taken from their worker (token cleared), then
     re-queued while attempts remain, canceled if the user asked, else failed."""
-    from generation.services import generation_enqueue_on_commit
 
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0, "canceled": 0}
@@ -543,7 +542,6 @@ def jobs_redispatch(*, now: datetime | None = None, batch: int = 500) -> dict[st
     its place. A job waiting for the asynchronous prompt check gets that check again,
     never the GPU. A duplicate message is harmless: the claim takes a job once.
     """
-    from generation.services import generation_enqueue_on_commit
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=dispatch_resend_seconds())
@@ -573,7 +571,6 @@ def jobs_redispatch(*, now: datetime | None = None, batch: int = 500) -> dict[st
 
 
 def _resend_prompt_check(job: GenerationJob) -> None:
-    from moderation.tasks import check_prompt_async
 
     if job.moderation_decision_id is None:
         logger.error("job %s waits for a prompt check but has no decision", job.pk)

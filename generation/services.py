@@ -164,21 +164,46 @@ def generation_submit(
 ) -> GenerationJob:
     """Accept a generation request only when every gate of SPEC §1 holds, in order.
 
-    The same ``idempotency_key`` returns the same job and charges once. A blocked
-    prompt raises 422 ``prompt_blocked`` and charges nothing (the moderation service
-    has already recorded the decision, strike and statement).
+    Two steps: ``_submit_check`` runs the gates and writes nothing (only the rate
+    limit's counter moves), ``_submit_write`` records the prompt decision and, unless it
+    blocks, the job and its reservation. The same ``idempotency_key`` returns the same
+    job and charges once. A blocked prompt raises 422 ``prompt_blocked`` and charges
+    nothing (the moderation service has already recorded the decision, strike and
+    statement).
 
-    Cost (docs/benchmarks.md): the gates' facts are read once (the email, billing-flag
-    and credit facts in one statement, the jurisdiction once), and an allowed prompt is
-    written in one transaction: prompt log and decision (naming the job), the job, and
-    the reservation, a conditional ``UPDATE`` that holds the account's row lock only
-    until this commit. The queue position is not computed here.
+    Cost (docs/benchmarks.md): the gates' facts are read once (the email, billing-flag,
+    credit and strike facts in one statement, the jurisdiction once), and an allowed
+    prompt is written in one transaction: prompt log and decision (naming the job), the
+    job, and the reservation, a conditional ``UPDATE`` that holds the account's row lock
+    only until this commit. The queue position is not computed here.
     """
     if idempotency_key:
         existing = _existing_for_key(user, idempotency_key, request)
         if existing is not None:
             return existing
+    plan = _submit_check(user=user, request=request, idempotency_key=idempotency_key, ip=ip)
+    return _submit_write(plan)
 
+
+@dataclass(frozen=True)
+class SubmitPlan:
+    """What the checks of a submit settled: every gate passed; nothing written yet."""
+
+    user: User
+    request: GenerationRequest
+    idempotency_key: str | None
+    model_id: str
+    cost: int
+    entitlements: Any
+    jurisdiction: Any
+    ip_hash: str
+
+
+def _submit_check(
+    *, user: User, request: GenerationRequest, idempotency_key: str | None, ip: str
+) -> SubmitPlan:
+    """Gates 1–8 of SPEC §1 in order (docs/architecture.md, "Gate order"); each raises
+    its ``ApplicationError``. Reads only, except the rate limit's counter."""
     facts = submit_facts(user=user, strikes_since=strike_window_start())
     jurisdiction = user_jurisdiction(user=user)
     account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
@@ -216,16 +241,29 @@ def generation_submit(
             ErrorCode.QUOTA_EXHAUSTED,
             details={"required": cost, "available": facts.credit_balance},
         )
+    return SubmitPlan(
+        user=user,
+        request=request,
+        idempotency_key=idempotency_key,
+        model_id=model_id,
+        cost=cost,
+        entitlements=entitlements,
+        jurisdiction=jurisdiction,
+        ip_hash=hash_ip(ip),
+    )
 
-    ip_hash = hash_ip(ip)
+
+def _submit_write(plan: SubmitPlan) -> GenerationJob:
+    """Gate 9 and the writes: the prompt decision, then (unless it blocks) the job, its
+    reservation and its hand-on, in one transaction; a block answers 422."""
     job_id = uuid.uuid4()
 
     def moderate() -> Any:
         return _prompt_moderate(
-            user=user,
-            request=request,
-            jurisdiction=jurisdiction,
-            ip_hash=ip_hash,
+            user=plan.user,
+            request=plan.request,
+            jurisdiction=plan.jurisdiction,
+            ip_hash=plan.ip_hash,
             job=GenerationJob(pk=job_id),
         )
 
@@ -241,20 +279,20 @@ def generation_submit(
             else:
                 job = _job_create(
                     job_id=job_id,
-                    user=user,
-                    request=request,
-                    model_id=model_id,
-                    cost=cost,
-                    entitlements=entitlements,
+                    user=plan.user,
+                    request=plan.request,
+                    model_id=plan.model_id,
+                    cost=plan.cost,
+                    entitlements=plan.entitlements,
                     decision=decision,
-                    ip_hash=ip_hash,
-                    idempotency_key=idempotency_key,
+                    ip_hash=plan.ip_hash,
+                    idempotency_key=plan.idempotency_key,
                 )
-                credits_reserve(user=user, amount=cost, reference=job.credit_reference)
+                credits_reserve(user=plan.user, amount=plan.cost, reference=job.credit_reference)
                 _job_hand_on(job, decision)
     except IntegrityError:
-        if idempotency_key:  # a concurrent request with the same key won: its job
-            existing = _existing_for_key(user, idempotency_key, request)
+        if plan.idempotency_key:  # a concurrent request with the same key won: its job
+            existing = _existing_for_key(plan.user, plan.idempotency_key, plan.request)
             if existing is not None:
                 return existing
         raise

@@ -18,6 +18,7 @@ out and re-sends queued jobs whose message may have been lost (``generation.atte
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
@@ -51,6 +52,7 @@ from generation.catalog import all_models
 from generation.engine import backend  # torch and diffusers load lazily, inside it
 from generation.files import orphan_files_delete, store_images
 from generation.models import GenerationJob, JobStatus
+from moderation import services as moderation_services
 
 logger = logging.getLogger(__name__)
 
@@ -230,10 +232,6 @@ def _moderate_and_store(
 ) -> str:
     """Check the job's own images with its own prompt's indicators, then store them and
     settle the job in its own transaction."""
-    import io
-
-    from moderation.services import output_moderate
-
     raw: list[bytes] = []
     for img in images:
         buffer = io.BytesIO()
@@ -241,7 +239,7 @@ def _moderate_and_store(
         raw.append(buffer.getvalue())
     attempt_renew(attempt=attempt, stage="checking")
     moderation_started = time.monotonic()
-    decision = output_moderate(job=job, images=raw)
+    decision = moderation_services.output_moderate(job=job, images=raw)
     if lost.is_set():
         raise StaleAttempt(f"job {attempt.job_id} was taken away during output moderation")
     timings["output_moderation_s"] = round(time.monotonic() - moderation_started, 3)

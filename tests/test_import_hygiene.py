@@ -30,22 +30,8 @@ PROJECT = (
     "imagegate",
 )
 
-WORKER_FILES = (
-    "debt: generation/tasks.py and generation/attempts.py belong to the batch rework "
-    "(wip/batch); to be moved to the top at merge"
-)
-
 # (file, function, imported module) -> why it stays inside the function.
-ALLOWED: dict[tuple[str, str, str], str] = {
-    ("generation/attempts.py", "_release", "billing.credits"): WORKER_FILES,
-    ("generation/attempts.py", "attempt_conclude", "billing.credits"): WORKER_FILES,
-    ("generation/attempts.py", "attempt_conclude", "accountability.review"): WORKER_FILES,
-    ("generation/attempts.py", "attempt_conclude", "generation.services"): WORKER_FILES,
-    ("generation/attempts.py", "jobs_recover_expired", "generation.services"): WORKER_FILES,
-    ("generation/attempts.py", "jobs_redispatch", "generation.services"): WORKER_FILES,
-    ("generation/attempts.py", "_resend_prompt_check", "moderation.tasks"): WORKER_FILES,
-    ("generation/tasks.py", "_moderate_and_store", "moderation.services"): WORKER_FILES,
-}
+ALLOWED: dict[tuple[str, str, str], str] = {}
 
 
 def _is_project(module: str) -> bool:
