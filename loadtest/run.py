@@ -303,8 +303,8 @@ def write_doc(summary: dict[str, Any], args: argparse.Namespace, doc: Path) -> N
         "### Load test: measured",
         "",
         f"Measured {summary['date']} with `{command}` on {summary['machine']} "
-        f"(load average {summary['load_average']} at the start: other work shared the "
-        "cores). 256×256, 4 steps, the tiny test model; one GPU worker, one "
+        f"(load average {summary['load_average']} at the start). "
+        "256×256, 4 steps, the tiny test model; one GPU worker, one "
         "default/moderation worker, gunicorn with "
         f"{args.web_workers} workers, beat, a Redis of its own. Faults: "
         + ("; ".join(summary["faults"]) or "none")
