@@ -115,20 +115,22 @@ def report_create(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise Http404 from None
-        if exc.code == ErrorCode.RATE_LIMITED:
-            response = render(
-                request, "accountability/report_refused.html", {"back": back}, status=429
-            )
+        # Refused: a 4xx page that says why and leads back; nothing was stored.
+        limited = exc.code == ErrorCode.RATE_LIMITED
+        response = render(
+            request,
+            "accountability/report_refused.html",
+            {"back": back, "rate_limited": limited, "problems": _report_problems(exc)},
+            status=exc.status,
+        )
+        if limited:
             response["Retry-After"] = exc.headers.get("Retry-After", "60")
-            return response
-        messages.error(request, _report_error_text(exc))
-    else:
-        messages.success(request, "Thank you. A moderator will look at this image.")
+        return response
+    messages.success(request, "Thank you. A moderator will look at this image.")
     return redirect(back)
 
 
-def _report_error_text(exc: ApplicationError) -> str:
-    if exc.code != ErrorCode.INVALID_REQUEST:
-        return exc.message
-    fields = exc.details or {}
-    return " ".join(str(m) for texts in fields.values() for m in texts) or exc.message
+def _report_problems(exc: ApplicationError) -> list[str]:
+    fields = exc.details if exc.code == ErrorCode.INVALID_REQUEST else {}
+    problems = [str(m) for texts in (fields or {}).values() for m in texts]
+    return problems or [exc.message]

@@ -102,11 +102,10 @@ def test_a_signed_out_report_without_what_the_law_asks_is_refused_and_nothing_ke
     shared, fields, message
 ) -> None:
     image, token = shared
-    client = Client()
-    response = _report(client, image, token, **fields)
-    assert response.status_code == 302
-    page = client.get(response["Location"]).content.decode()
-    assert message in page
+    response = _report(Client(), image, token, **fields)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Report not sent" in page and message in page and f"/s/{token}/" in page
     assert Report.objects.count() == 0 and ReportFiling.objects.count() == 0
     assert ReviewItem.objects.count() == 0
 
@@ -147,6 +146,7 @@ def test_signed_out_reports_are_limited_per_address(shared) -> None:
     refused = _report(Client(), image, token, notifier_name="N", notifier_email="x@example.org")
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert "Too many reports" in refused.content.decode()
+    assert "Report not sent" not in refused.content.decode()
     assert ReportFiling.objects.count() == 2 and Report.objects.get().report_count == 2
 
 
@@ -209,3 +209,15 @@ def reports_pending_after(seconds: int) -> int:
     from accountability.reports import reports_notify_pending
 
     return reports_notify_pending(older_than_seconds=seconds)
+
+
+def test_a_signed_in_report_with_an_unknown_reason_is_a_400_and_nothing_kept(
+    shared, subscriber
+) -> None:
+    image, token = shared
+    viewer = Client()
+    viewer.force_login(make_adult())
+    response = _report(viewer, image, token, reason="not-a-reason")
+    assert response.status_code == 400
+    assert "Choose a reason from the list." in response.content.decode()
+    assert Report.objects.count() == 0 and ReviewItem.objects.count() == 0
