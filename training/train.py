@@ -58,6 +58,7 @@ import hashlib
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,51 @@ def load_checkset() -> list[dict[str, Any]]:
             with open(path, encoding="utf-8") as handle:
                 rows.extend(json.loads(line) for line in handle if line.strip())
     return rows
+
+
+@dataclass(frozen=True)
+class TrainingRows:
+    """The training rows and their arrays (see the module's rules): ``count`` originals
+    (evaluation rows, then prototypes), their style copies, then the synthetic rows."""
+
+    rows: list[dict[str, Any]]
+    count: int
+    synthetic: list[dict[str, Any]]
+    texts: list[str]  # normalised, as the web path sees them
+    origin: np.ndarray  # index of each row's original (a style copy shares it)
+    is_original: np.ndarray
+    y: np.ndarray
+    families: np.ndarray
+    weights: np.ndarray
+    is_eval: np.ndarray  # original evaluation rows: the only ones thresholds and scores use
+
+
+def training_rows(eval_dir: Path, *, synthetic: bool = True) -> TrainingRows:
+    originals = load_rows(eval_dir) + load_prototypes()
+    rng = np.random.default_rng(SEED)
+    augmented = [dict(r, prompt=augment_style(r["prompt"], rng)) for r in originals]
+    generated = load_synthetic() if synthetic else []
+    rows = originals + augmented + generated
+    count = len(originals)
+    origin = np.concatenate(
+        [np.arange(count), np.arange(count), 2 * count + np.arange(len(generated))]
+    )
+    is_original = origin == np.arange(len(rows))
+    families = np.array([source_family(r["source"]) for r in rows])
+    source_weight = {"prototypes": PROTOTYPE_WEIGHT, "synthetic": SYNTH_WEIGHT}
+    weights = np.array([source_weight.get(f, 1.0) for f in families])
+    return TrainingRows(
+        rows=rows,
+        count=count,
+        synthetic=generated,
+        texts=[normalize(r["prompt"]).text for r in rows],
+        origin=origin,
+        is_original=is_original,
+        y=np.array([CLASSES.index(r["scope"]) for r in rows]),
+        families=families,
+        weights=weights * np.where(is_original, 1.0, AUG_WEIGHT),
+        is_eval=~np.isin(families, list(TRAINING_ONLY)) & is_original,
+    )
 
 
 def data_hash(paths: list[Path]) -> str:
@@ -315,22 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     eval_dir = Path(args.eval_dir)
-    originals = load_rows(eval_dir) + load_prototypes()
-    rng = np.random.default_rng(SEED)
-    augmented = [dict(r, prompt=augment_style(r["prompt"], rng)) for r in originals]
-    synthetic = [] if args.no_synthetic else load_synthetic()
-    rows = originals + augmented + synthetic
-    count = len(originals)
-    origin = np.concatenate(
-        [np.arange(count), np.arange(count), 2 * count + np.arange(len(synthetic))]
-    )
-    is_original = origin == np.arange(len(rows))
-    y = np.array([CLASSES.index(r["scope"]) for r in rows])
-    families = np.array([source_family(r["source"]) for r in rows])
-    source_weight = {"prototypes": PROTOTYPE_WEIGHT, "synthetic": SYNTH_WEIGHT}
-    weights = np.array([source_weight.get(f, 1.0) for f in families])
-    weights = weights * np.where(is_original, 1.0, AUG_WEIGHT)
-    is_eval = ~np.isin(families, list(TRAINING_ONLY)) & is_original
+    data = training_rows(eval_dir, synthetic=not args.no_synthetic)
+    rows, count, synthetic = data.rows, data.count, data.synthetic
+    origin, is_original, y = data.origin, data.is_original, data.y
+    families, weights, is_eval = data.families, data.weights, data.is_eval
     hashed = data_hash(
         [
             eval_dir / "dev_unsafe.jsonl",
@@ -340,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             *sorted(SYNTHETIC_DIR.glob("*.py")),
         ]
     )
-    texts = [normalize(r["prompt"]).text for r in rows]
+    texts = data.texts
     allow_now = (
         TextHead.load(args.out).thresholds["unsafe"]["allow"] if Path(args.out).exists() else None
     )
