@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -206,6 +207,20 @@ class _Found:
     end: int
 
 
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive index ranges sorted and merged where they overlap."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+_BARRIER = "\x00"  # closes each window of ``Ruleset._scan_windows``: no term uses it
+
+
 def _spanned(hit: _Hit, spans: list[tuple[int, int]]) -> _Found:
     return _Found(hit.group, hit.term, spans[hit.first][0], spans[hit.last][1])
 
@@ -294,13 +309,22 @@ class _Matcher:
         # Their first MIN_PREFIX letters: most words start otherwise and need no lookups.
         self.prefix_heads = frozenset(p[:MIN_PREFIX] for p in self.single_prefix)
 
-    def find(self, words: list[str], first: int = 0, last: int | None = None) -> list[_Hit]:
+    def find(
+        self,
+        words: list[str],
+        first: int = 0,
+        last: int | None = None,
+        ranges: Iterable[tuple[int, int]] | None = None,
+    ) -> list[_Hit]:
         """Hits whose first word is at an index from ``first`` to ``last`` (inclusive;
-        default: every word), in the order of their first word, then of the lists."""
+        default: every word), or in one of ``ranges`` (``(first, last)`` pairs, in
+        order), in the order of their first word, then of the lists."""
         hits: list[_Hit] = []
         count = len(words)
-        stop = count if last is None else min(count, last + 1)
-        for index in range(max(0, first), stop):
+        if ranges is None:
+            ranges = ((first, count - 1 if last is None else last),)
+        spans = [range(max(0, lo), min(count, hi + 1)) for lo, hi in ranges]
+        for index in spans[0] if len(spans) == 1 else itertools.chain.from_iterable(spans):
             word = words[index]
             if word in self.first_words:
                 matched = [
@@ -317,7 +341,7 @@ class _Matcher:
                             matched.append((position, entry, index + 1))
                 if len(matched) > 1:
                     matched.sort(key=lambda item: item[0])
-                hits.extend(_Hit(e.group, e.term, index, end) for _, e, end in matched)
+                hits.extend([_Hit(e.group, e.term, index, end) for _, e, end in matched])
             if word[:MIN_PREFIX] not in self.prefix_heads:
                 continue
             for size in self.prefix_sizes:
@@ -405,6 +429,7 @@ class RuleSet:
         self._exceptions = _Matcher(exception_entries)
         self._known: dict[str, bool] = {}
         self._worth: dict[str, bool] = {}
+        self._splits: dict[str, tuple[str, ...]] = {}
         self._context_words = max((len(e.words) for e in entries), default=1) + 3
         # Every word some term, exception or age phrase uses: a reading that splits a
         # run of spaced letters into other words is not worth reading.
@@ -527,42 +552,27 @@ class RuleSet:
         matches.sort(key=lambda m: (m.start, m.end, m.group))
         return _dedupe(matches)
 
-    def _scan(
-        self,
-        words: list[str],
-        spans: list[tuple[int, int]],
-        touching: tuple[int, int] | None = None,
-    ) -> list[_Found]:
-        """Term hits (less exceptions) and detector hits in a list of words.
-
-        ``touching`` (first, last word index): only hits that include one of those
-        words are wanted, so phrases are looked up only where such a hit can start
-        (the words around still count for phrases and exceptions).
-        """
-        if touching is None:
-            hits = self._matcher.find(words)
-        else:
-            hits = self._matcher.find(words, touching[0] - (self._matcher.longest - 1), touching[1])
-        if hits and self.exceptions:
-            covered = [False] * len(words)
-            # Only exceptions that can cover a hit's words are looked up.
-            lowest = min(h.first for h in hits) - (self._exceptions.longest - 1)
-            highest = max(h.last for h in hits)
-            for exception in self._exceptions.find(words, lowest, highest):
-                for position in range(exception.first, exception.last + 1):
-                    covered[position] = True
-            hits = [
-                h
-                for h in hits
-                if not all(covered[h.first : h.last + 1]) or self._is_context(h.group)
-            ]
+    def _scan(self, words: list[str], spans: list[tuple[int, int]]) -> list[_Found]:
+        """Term hits (less exceptions) and detector hits in the prompt's words."""
+        hits = self._drop_excepted(words, self._matcher.find(words))
         if "age_under_18" in self.detectors:
-            # An age hit found at word i spans words i - 1 to i + 3 at most.
-            around = None if touching is None else (touching[0] - 3, touching[1] + 1)
-            hits.extend(_age_hits(words, self.detectors["age_under_18"], around))
-        if touching is not None:
-            hits = [h for h in hits if h.first <= touching[1] and h.last >= touching[0]]
+            hits.extend(_age_hits(words, self.detectors["age_under_18"]))
         return [_spanned(h, spans) for h in hits]
+
+    def _drop_excepted(self, words: list[str], hits: list[_Hit]) -> list[_Hit]:
+        """``hits`` less those whose every word an exception phrase covers (context
+        groups are kept). Only exceptions that can cover a hit's words are looked up."""
+        if not hits or not self.exceptions:
+            return hits
+        covered = [False] * len(words)
+        reach = self._exceptions.longest - 1
+        wanted = _merged([(h.first - reach, h.last) for h in hits])
+        for exception in self._exceptions.find(words, ranges=wanted):
+            for position in range(exception.first, exception.last + 1):
+                covered[position] = True
+        return [
+            h for h in hits if not all(covered[h.first : h.last + 1]) or self._is_context(h.group)
+        ]
 
     def _scan_readings(
         self,
@@ -582,6 +592,9 @@ class RuleSet:
         if len(worth) > 50_000:
             worth.clear()
         covered: dict[tuple[int, int], tuple[int, int]] = {}
+        all_words: list[str] = []
+        all_spans: list[tuple[int, int]] = []
+        segments: list[tuple[tuple[int, int], int, int, int]] = []
         for start, end, reading in readings:
             # Most readings (the splits of a spaced run) are not worth reading: decided
             # once per distinct reading, before anything else.
@@ -609,34 +622,92 @@ class RuleSet:
                 *_piece_spans(start, end, pieces),
                 *spans[last + 1 : last + 1 + context],
             ]
-            own = (first - before, first - before + len(pieces) - 1)  # the reading's words
-            for hit in self._scan(window, window_spans, touching=own):
-                if hit.start < end and hit.end > start:  # touches the other reading
-                    found.append(hit)
+            offset = len(all_words)
+            own = (offset + first - before, offset + first - before + len(pieces) - 1)
+            all_words.extend(window)
+            segments.append((own, start, end, len(all_words)))
+            all_words.append(_BARRIER)
+            all_spans.extend(window_spans)
+            all_spans.append((end, end))
+        if segments:
+            found.extend(self._scan_windows(all_words, all_spans, segments))
+        return found
+
+    def _scan_windows(
+        self,
+        words: list[str],
+        spans: list[tuple[int, int]],
+        segments: list[tuple[tuple[int, int], int, int, int]],
+    ) -> list[_Found]:
+        """``_scan`` of many readings' windows at once: ``words`` holds the windows one
+        after another, each closed by ``_BARRIER`` (a word no term, exception or age
+        pattern uses, so no hit spans two windows). Each segment is (the reading's own
+        word indexes, its start, its end, the index of its barrier). Answers, window by
+        window, the hits that include one of the reading's own words and touch its
+        characters, in the order ``_scan`` gives them (term hits, then age hits)."""
+        # As in ``_scan``: phrases only where a hit with the reading's words can start.
+        reach = self._matcher.longest - 1
+        hits = self._matcher.find(
+            words, ranges=_merged([(own[0] - reach, own[1]) for own, *_ in segments])
+        )
+        hits = self._drop_excepted(words, hits)
+        ages: list[_Hit] = []
+        if "age_under_18" in self.detectors:
+            target = self.detectors["age_under_18"]
+            # An age hit found at word i spans i - 1 to i + 3.
+            for around in _merged([(own[0] - 3, own[1] + 1) for own, *_ in segments]):
+                ages.extend(_age_hits(words, target, around))
+        # Hits never cross a barrier: each belongs to the window its first word is in.
+        barriers = [segment[3] for segment in segments]
+        by_window: list[list[_Hit]] = [[] for _ in segments]
+        for hit in hits:
+            by_window[bisect.bisect_left(barriers, hit.first)].append(hit)
+        aged: list[list[_Hit]] = [[] for _ in segments]
+        for hit in ages:
+            aged[bisect.bisect_left(barriers, hit.first)].append(hit)
+        found: list[_Found] = []
+        for index, ((first, last), start, end, _) in enumerate(segments):
+            for hit in (*by_window[index], *aged[index]):
+                if hit.first <= last and hit.last >= first:
+                    piece = _spanned(hit, spans)
+                    if piece.start < end and piece.end > start:  # touches the other reading
+                        found.append(piece)
         return found
 
     def _worth_splits(self, joined: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """The readings of joined spaced letters as two or three words (in the order of
-        ``normalize.splits``) that ``_worth_reading`` would keep, found without building
-        the others: a three-word reading whose first word is unknown is skipped whole."""
-        known = self._known_word
+        ``normalize.splits``) that ``_worth_reading`` would keep."""
+        splits = self._splits
+        if len(splits) > 50_000:
+            splits.clear()
         readings: list[tuple[int, int, str]] = []
         for start, end, value in joined:
-            size = len(value)
-            for cut in range(1, size):
-                head, tail = value[:cut], value[cut:]
-                if (cut > 1 and known(head)) or (size - cut > 1 and known(tail)):
-                    readings.append((start, end, f"{head} {tail}"))
-            for first in range(1, size - 1):
-                head = value[:first]
-                if first > 1 and not known(head):
-                    continue
-                for second in three_way_seconds(size, first):
-                    middle, tail = value[first:second], value[second:]
-                    longer = [p for p in (head, middle, tail) if len(p) > 1]
-                    if longer and all(known(p) for p in longer):
-                        readings.append((start, end, f"{head} {middle} {tail}"))
+            kept = splits.get(value)
+            if kept is None:
+                kept = splits[value] = self._splits_of(value)
+            readings.extend((start, end, reading) for reading in kept)
         return readings
+
+    def _splits_of(self, value: str) -> tuple[str, ...]:
+        """``_worth_splits`` for one run, found without building the other readings: a
+        three-word reading whose first word is unknown is skipped whole."""
+        known = self._known_word
+        size = len(value)
+        readings: list[str] = []
+        for cut in range(1, size):
+            head, tail = value[:cut], value[cut:]
+            if (cut > 1 and known(head)) or (size - cut > 1 and known(tail)):
+                readings.append(f"{head} {tail}")
+        for first in range(1, size - 1):
+            head = value[:first]
+            if first > 1 and not known(head):
+                continue
+            for second in three_way_seconds(size, first):
+                middle, tail = value[first:second], value[second:]
+                longer = [p for p in (head, middle, tail) if len(p) > 1]
+                if longer and all(known(p) for p in longer):
+                    readings.append(f"{head} {middle} {tail}")
+        return tuple(readings)
 
     def _worth_reading(self, pieces: list[str]) -> bool:
         """Whether another reading can hit at all: one word must be a known word
