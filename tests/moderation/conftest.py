@@ -11,7 +11,7 @@ from moderation.engine.text_classifier import DEFAULT_MODEL_DIR, MODEL_FILENAME,
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The int8 ONNX model, built once into var/models if missing (takes ~20 s)."""
+    """The ONNX model, built once into var/models if missing (takes ~20 s)."""
     if not (DEFAULT_MODEL_DIR / MODEL_FILENAME).exists():
         from scripts.build_text_model import build_text_model
 

@@ -57,20 +57,11 @@ def test_preamble_is_long_and_harmless(text_classifier: TextClassifier, moderato
     assert moderator.check(PREAMBLE).decision == "allow"
 
 
-# The int8 MiniLM's scores move by a few hundredths from one CPU to another (its kernels
-# differ: measured 2026-12-06, an Intel host with AVX-512 VNNI scores the violent request
-# after the preamble 0.977 against the allow threshold 0.983, where the AMD hosts of
-# earlier sessions flagged it). A known weakness, kept visible rather than hidden.
-CPU_DEPENDENT = pytest.mark.xfail(
-    reason="int8 classifier near its threshold on some CPUs (docs/moderation.md)", strict=False
-)
-DECISION_CASES = [
-    pytest.param(text, kind, id=kind, marks=CPU_DEPENDENT if kind == "violence" else ())
-    for text, kind in REQUESTS
-]
-
-
-@pytest.mark.parametrize(("request_text", "kind"), DECISION_CASES)
+# Measured 2026-12-06: the int8 export scored this violent request after the preamble
+# 0.977 on an Intel host with AVX-512 VNNI against the allow threshold 0.983, where the
+# AMD hosts of earlier sessions flagged it; the fp32 export (now shipped) scores alike on
+# every CPU, and flags it.
+@pytest.mark.parametrize(("request_text", "kind"), REQUESTS, ids=[k for _, k in REQUESTS])
 def test_request_after_preamble_is_flagged_as_without_it(
     text_classifier: TextClassifier, moderator: TextModerator, request_text: str, kind: str
 ):
@@ -87,8 +78,8 @@ def test_classifier_reads_past_the_first_window(
 ):
     # The classifier alone (no rules): the window holding the request is read, so its
     # category leads and scores far above what the preamble alone gives it (read only
-    # the first window, and the two would be the same). Relative, so that the int8
-    # kernels' few hundredths from one CPU to another do not decide it.
+    # the first window, and the two would be the same). Relative: the margin matters,
+    # not the score's last digits.
     allow = text_classifier.head.thresholds["unsafe"]["allow"]
     alone = text_classifier.scores(normalize(request_text).text)
     category = max(alone, key=lambda c: alone[c])
