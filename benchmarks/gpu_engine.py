@@ -39,15 +39,10 @@ from generation.engine.backend import (  # noqa: E402
 def write_sd15_shape(out_dir: Path) -> None:
     """Save a random-weight pipeline with SD 1.5's shapes (fp16) into ``out_dir``."""
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
+    from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from generation.engine.tiny_model import write_tiny_tokenizer
+    from generation.engine.tiny_model import save_pipeline, write_tiny_tokenizer
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_tiny_tokenizer(out_dir / "tokenizer")
@@ -83,25 +78,14 @@ def write_sd15_shape(out_dir: Path) -> None:
             max_position_embeddings=77,
         )
     )
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
-    pipeline: Any = StableDiffusionPipeline(
+    save_pipeline(
+        out_dir,
+        unet=unet,
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
+        dtype=torch.float16,
     )
-    pipeline.to(torch.float16).save_pretrained(str(out_dir), safe_serialization=True)
 
 
 def measure(
@@ -112,7 +96,10 @@ def measure(
     cuda = torch.cuda.is_available()
 
     def call(first_seed: int, count: int) -> float:
-        items = [BatchItem(prompt=f"a lighthouse at dusk, study {first_seed + i}", seed=first_seed + i) for i in range(count)]
+        items = [
+            BatchItem(prompt=f"a lighthouse at dusk, study {first_seed + i}", seed=first_seed + i)
+            for i in range(count)
+        ]
         started = time.perf_counter()
         generate_batch(cache, spec, items, width=side, height=side, steps=steps, guidance_scale=7.5)
         if cuda:

@@ -92,12 +92,7 @@ def build_tiny_pipeline(out_dir: Path) -> None:
     this is a test model. ``out_dir`` is created; existing files are overwritten.
     """
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
+    from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     out_dir = Path(out_dir)
@@ -144,6 +139,17 @@ def build_tiny_pipeline(out_dir: Path) -> None:
             max_position_embeddings=77,
         )
     )
+    save_pipeline(out_dir, unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer)
+    (out_dir / "README.txt").write_text(README_TEXT, "utf-8")
+
+
+def save_pipeline(
+    out_dir: Path, *, unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, dtype: Any = None
+) -> None:
+    """Save a Stable Diffusion pipeline of these parts (DDIM scheduler, no safety
+    checker: the platform's own output classifiers moderate), in ``dtype`` if given."""
+    from diffusers import DDIMScheduler, StableDiffusionPipeline
+
     scheduler = DDIMScheduler(
         beta_start=0.00085,
         beta_end=0.012,
@@ -162,8 +168,9 @@ def build_tiny_pipeline(out_dir: Path) -> None:
         feature_extractor=None,
         requires_safety_checker=False,
     )
+    if dtype is not None:
+        pipeline = pipeline.to(dtype)
     pipeline.save_pretrained(str(out_dir), safe_serialization=True)
-    (out_dir / "README.txt").write_text(README_TEXT, "utf-8")
 
 
 def is_tiny_pipeline(path: Path) -> bool:
