@@ -26,8 +26,9 @@ install: $(STAMP)
 $(MODELS)/tiny-sd/model_index.json: | $(STAMP)
 	$(PY) manage.py make_test_model --output $(MODELS)/tiny-sd
 
-$(MODELS)/minilm-l6.onnx: | $(STAMP)
-	$(PY) scripts/build_text_model.py --out $(MODELS)
+# Rebuilt when the build script or the fine-tuned layers it applies change.
+$(MODELS)/minilm-l6.onnx: scripts/build_text_model.py $(wildcard moderation/data/minilm-finetune.safetensors) | $(STAMP)
+	$(PY) scripts/build_text_model.py --out $(MODELS) --force
 
 models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6.onnx
 

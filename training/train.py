@@ -221,7 +221,7 @@ def data_hash(paths: list[Path]) -> str:
 def compute_features(texts: list[str], model_dir: Path) -> np.ndarray:
     """Runtime embedding features of each normalised text, cached per text under var/cache."""
     model_file = model_dir / MODEL_FILENAME
-    model_key = hashlib.sha256(model_file.read_bytes()[:1_000_000]).hexdigest()[:16]
+    model_key = hashlib.sha256(model_file.read_bytes()).hexdigest()[:16]
     cache_file = CACHE_DIR / f"text-embeddings-{model_key}.npz"
     cache: dict[str, np.ndarray] = {}
     if cache_file.exists():
@@ -419,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{SYNTH_BENIGN} benign, weight {SYNTH_WEIGHT}"
             ),
             "features": (
-                f"minilm-l6 (fp32 ONNX) mean+max pooling, L2 each (768) + {len(lexicon)} lexicon groups"
+                f"minilm-l6 (fp32 ONNX) mean+max pooling, L2 each (768) + "
+                f"{len(lexicon)} lexicon groups"
             ),
             "lexicon": {"names": list(lexicon.names), "digest": lexicon.digest},
             "model": f"multinomial logistic regression, balanced, C={REGULARISATION_C}",

@@ -61,6 +61,9 @@ DEFAULT_MODEL_DIR = REPO_ROOT / "var" / "models"
 MODEL_FILENAME = "minilm-l6.onnx"
 TOKENIZER_FILENAME = "tokenizer.json"
 DEFAULT_HEAD_PATH = Path(__file__).resolve().parent.parent / "data" / "text_head.json"
+FINETUNE_PATH = DEFAULT_HEAD_PATH.with_name("minilm-finetune.safetensors")
+"""The encoder layers ``training/finetune.py`` trained, applied by ``make models``; absent
+when the shipped head reads the encoder as published."""
 DEFAULT_LEXICON_SNAPSHOT = DEFAULT_HEAD_PATH.with_name("text_head_lexicon.json")
 DEFAULT_MULTILINGUAL_HEAD_PATH = DEFAULT_HEAD_PATH.with_name("text_head_multilingual.json")
 USE_WHOLE_CHARS = 400  # longer prompts: the multilingual encoder reads clause groups
