@@ -26,7 +26,7 @@ from accountability.review import review_item_open
 from accounts import gates as account_gates
 from accounts.selectors import user_jurisdiction
 from billing.credits import credits_commit, credits_release, credits_reserve
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_for, entitlements_from
 from billing.gates import gate_plan_active
 from billing.pricing import generation_cost
 from core.errors import ApplicationError, ErrorCode
@@ -208,7 +208,15 @@ def _submit_check(
     jurisdiction = user_jurisdiction(user=user)
     account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
     account_gates.gate_age_verified(user=user, jurisdiction=jurisdiction)
-    entitlements = entitlements_for(user=user, has_open_review_flag=facts.has_open_billing_flag)
+    entitlements = (
+        entitlements_for(user=user, has_open_review_flag=facts.has_open_billing_flag)
+        if facts.subscriptions is None
+        else entitlements_from(
+            user=user,
+            subscriptions=facts.subscriptions,
+            has_open_review_flag=facts.has_open_billing_flag,
+        )
+    )
     gate_plan_active(entitlements=entitlements)
     account_gates.gate_account_state(user=user)
     spec = all_models().get(request.model or "")
