@@ -20,6 +20,7 @@ from django.utils import timezone
 from accountability.audit import audit_record
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
+from core.sql import row_insert
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +102,15 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
             taken = _take(user_id=user_id, amount=amount)
             if taken is not None:
                 balance, reserved = taken
-                CreditLedgerEntry.objects.create(
-                    user_id=user_id,
-                    kind=LedgerKind.RESERVE,
-                    amount=amount,
-                    reference=reference,
-                    balance_after=balance,
-                    reserved_after=reserved,
+                row_insert(
+                    CreditLedgerEntry(
+                        user_id=user_id,
+                        kind=LedgerKind.RESERVE,
+                        amount=amount,
+                        reference=reference,
+                        balance_after=balance,
+                        reserved_after=reserved,
+                    )
                 )
                 return CreditReservation(
                     reference=reference,

@@ -31,6 +31,7 @@ from billing.gates import gate_plan_active
 from billing.pricing import generation_cost
 from core.errors import ApplicationError, ErrorCode
 from core.ratelimit import rate_limit_hit
+from core.sql import row_insert
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
 from generation.selectors import queue_seq_next, submit_facts
@@ -353,34 +354,36 @@ def _job_create(
     needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     now = timezone.now()
-    return GenerationJob.objects.create(
-        id=job_id,
-        user=user,
-        status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
-        hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
-        idempotency_key=idempotency_key or None,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        model_id=model_id,
-        width=request.width,
-        height=request.height,
-        steps=request.steps,
-        guidance_scale=request.guidance_scale,
-        seed=seed,
-        num_images=request.num_images,
-        no_distribution=request.no_distribution,
-        credits_reserved=cost,
-        queue_priority=entitlements.queue_priority,
-        progress_total=request.steps,
-        moderation_decision_id=getattr(decision, "pk", None),
-        moderation_category=decision.category or "",
-        # A hold under a regional rule comes with a statement of reasons.
-        statement_id=getattr(decision, "statement_id", None) if held else None,
-        ip_hash=ip_hash,
-        queued_at=None if held else now,
-        queue_seq=None if held else queue_seq_next(),
-        awaiting_check=needs_check,
-        dispatched_at=None if held else now,
+    return row_insert(
+        GenerationJob(
+            id=job_id,
+            user=user,
+            status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
+            hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
+            idempotency_key=idempotency_key or None,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            model_id=model_id,
+            width=request.width,
+            height=request.height,
+            steps=request.steps,
+            guidance_scale=request.guidance_scale,
+            seed=seed,
+            num_images=request.num_images,
+            no_distribution=request.no_distribution,
+            credits_reserved=cost,
+            queue_priority=entitlements.queue_priority,
+            progress_total=request.steps,
+            moderation_decision_id=getattr(decision, "pk", None),
+            moderation_category=decision.category or "",
+            # A hold under a regional rule comes with a statement of reasons.
+            statement_id=getattr(decision, "statement_id", None) if held else None,
+            ip_hash=ip_hash,
+            queued_at=None if held else now,
+            queue_seq=None if held else queue_seq_next(),
+            awaiting_check=needs_check,
+            dispatched_at=None if held else now,
+        )
     )
 
 
