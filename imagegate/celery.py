@@ -46,10 +46,16 @@ def _broker_options(settings: Any) -> dict[str, Any]:
     return options
 
 
+# kombu's Redis transport with one publishing client per channel (imagegate/broker.py).
+REDIS_TRANSPORT = "imagegate.broker:Transport"
+
+
 def build_config(settings: Any) -> dict[str, Any]:
     """The project's Celery configuration, computed from Django settings."""
+    url: str = settings.CELERY_BROKER_URL
     return {
-        "broker_url": settings.CELERY_BROKER_URL,
+        "broker_url": url,
+        "broker_transport": REDIS_TRANSPORT if url.startswith("redis://") else None,
         "broker_transport_options": _broker_options(settings),
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
