@@ -6,6 +6,7 @@ exist (SPEC §9: unknown or foreign objects answer 404, never 403).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -165,16 +166,11 @@ class SubmitFacts:
     subscriptions: tuple[SubscriptionTerms, ...] | None = None
 
 
-def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
-    """The email, billing-flag, credit, active-strike and subscription facts of ``user``
-    for ``generation_submit``, in one statement (each gate still decides on its own fact,
-    in the spec's order). ``strike_weight`` sums the unrevoked strikes created since
-    ``strikes_since`` (the policy's window), as ``moderation.selectors.strike_weight_active``;
-    ``subscriptions`` are what ``billing.entitlements.entitlements_from`` decides on.
-
-    Written as SQL over the models' own table and column names: it runs on every submit,
-    and building it through the ORM cost more CPU than the database spends on it.
-    """
+@functools.cache
+def _submit_facts_statement(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
+    """``submit_facts``' statement, built once per process (and database vendor): its
+    text, its parameters between the strike window's start and the user id, and whether
+    it reads the subscription terms too."""
     from allauth.account.models import EmailAddress
 
     def column(model: Any, field: str) -> str:
@@ -197,16 +193,30 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
         f"AND s.{column(Strike, 'revoked_at')} IS NULL "
         f"AND s.{column(Strike, 'created_at')} >= %s)"
     )
-    since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
-    params = [since]
     subscriptions = subscription_terms_sql(user_id_sql=f"u.{column(User, 'id')}")
+    params: tuple[Any, ...] = ()
     if subscriptions is not None:
         sql += f", {subscriptions[0]}"
-        params += subscriptions[1]
+        params = tuple(subscriptions[1])
     sql += f" FROM {User._meta.db_table} u WHERE u.{column(User, 'id')} = %s"
+    return sql, params, subscriptions is not None
+
+
+def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
+    """The email, billing-flag, credit, active-strike and subscription facts of ``user``
+    for ``generation_submit``, in one statement (each gate still decides on its own fact,
+    in the spec's order). ``strike_weight`` sums the unrevoked strikes created since
+    ``strikes_since`` (the policy's window), as ``moderation.selectors.strike_weight_active``;
+    ``subscriptions`` are what ``billing.entitlements.entitlements_from`` decides on.
+
+    Written as SQL over the models' own table and column names: it runs on every submit,
+    and building it through the ORM cost more CPU than the database spends on it.
+    """
+    sql, params, with_subscriptions = _submit_facts_statement(connection.vendor)
+    since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
     user_id = User._meta.get_field("id").get_db_prep_value(user.pk, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, user_id])
+        cursor.execute(sql, [since, *params, user_id])
         row = cursor.fetchone()
     if row is None:
         return SubmitFacts(email_verified=False, has_open_billing_flag=False, credit_balance=0)
@@ -215,5 +225,5 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
         has_open_billing_flag=bool(row[1]),
         credit_balance=int(row[2] or 0),
         strike_weight=int(row[3] or 0),
-        subscriptions=subscription_terms_from_json(row[4]) if subscriptions else None,
+        subscriptions=subscription_terms_from_json(row[4]) if with_subscriptions else None,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.api import ScalarInputSerializer
 from core.schema import TEXT_PATTERN
 from generation.models import GeneratedImage, GenerationJob
 from generation.selectors import queue_position
@@ -35,7 +36,7 @@ class StrictBooleanField(serializers.BooleanField):
         raise AssertionError  # fail() raises
 
 
-class GenerationCreateSerializer(serializers.Serializer[dict[str, Any]]):
+class GenerationCreateSerializer(ScalarInputSerializer):
     # Must contain a non-space character and no NUL: the schema says so too (pattern).
     prompt = serializers.RegexField(TEXT_PATTERN, max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
     negative_prompt = serializers.CharField(

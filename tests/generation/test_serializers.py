@@ -1,6 +1,7 @@
-"""The generation API's output: the serializer's direct representation equals what its
-fields give one by one (DRF's generic ``Serializer.to_representation``), for jobs in
-every state the API shows."""
+"""The generation API's shapes, kept lean without changing what they accept or answer:
+the output's direct representation equals what its fields give one by one (DRF's
+generic ``Serializer.to_representation``) for jobs in every state the API shows, and the
+input validates as it does with DRF's deep-copied fields."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rest_framework import serializers
 
 from accountability.statements import statement_create
 from generation.models import GenerationJob, HoldStage, JobStatus
-from generation.serializers import GenerationOutputSerializer
+from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
 from moderation.models import ModerationDecision
 from moderation.policy import policy_current
 from tests.generation.conftest import delivered_image
@@ -108,3 +109,33 @@ def test_a_fresh_submit_answers_what_the_fields_give(api) -> None:
     assert response.status_code == 202
     job = GenerationJob.objects.get(pk=response.json()["id"])
     assert response.json() == field_by_field(job, {"queue_position": False})
+
+
+class DeepCopiedCreateSerializer(GenerationCreateSerializer):
+    """The same fields, deep-copied for each instance as DRF's ``Serializer`` does."""
+
+    def get_fields(self):  # type: ignore[no-untyped-def]
+        return serializers.Serializer.get_fields(self)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"prompt": "a lighthouse at dawn"},
+        {"prompt": "  a fox  ", "negative_prompt": "", "model": "", "width": 768, "height": 64,
+         "steps": 30, "guidance_scale": 0, "seed": 2**31 - 1, "num_images": 16,
+         "no_distribution": "on"},
+        {"prompt": "  ", "width": 13, "height": "x", "steps": 0, "no_distribution": 1, "seed": -1},
+        {"prompt": "a\x00b", "model": "m" * 65, "guidance_scale": 31, "num_images": 17},
+        {},
+    ],
+)  # fmt: skip
+def test_the_input_validates_as_with_deep_copied_fields(data) -> None:
+    copied, deep = GenerationCreateSerializer(data=data), DeepCopiedCreateSerializer(data=data)
+    assert copied.is_valid() == deep.is_valid()
+    assert copied.errors == deep.errors
+    if not deep.errors:
+        assert copied.validated_data == deep.validated_data
+    # Each instance binds its own copies; the declared fields stay unbound.
+    assert all(f.parent is copied for f in copied.fields.values())
+    assert all(getattr(f, "parent", None) is None for f in copied._declared_fields.values())
