@@ -25,6 +25,7 @@ from billing.entitlements import (
 )
 from billing.models import BillingReviewFlag, CreditAccount
 from core.errors import ApplicationError, ErrorCode
+from core.sql import SqlValue
 from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
 from moderation.models import Strike
 
@@ -100,6 +101,14 @@ def image_for_watermark(*, key: bytes, image_id_range: tuple[UUID, UUID]) -> Gen
 
 
 QUEUE_SEQUENCE = "generation_queue_seq"
+
+
+def queue_seq_next_in_insert() -> SqlValue | None:
+    """``queue_seq_next`` for a job about to be inserted (``core.sql.row_insert``): the
+    INSERT itself takes the number, one statement less (None off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    return SqlValue("nextval(%s)", (QUEUE_SEQUENCE,))
 
 
 def queue_seq_next() -> int | None:

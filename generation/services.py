@@ -34,7 +34,7 @@ from core.ratelimit import rate_limit_hit
 from core.sql import row_insert
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
-from generation.selectors import queue_seq_next, submit_facts
+from generation.selectors import queue_seq_next, queue_seq_next_in_insert, submit_facts
 from moderation import openai_adapter
 from moderation.selectors import generation_requests_per_minute, strike_window_start
 from moderation.services import (
@@ -380,7 +380,7 @@ def _job_create(
             statement_id=getattr(decision, "statement_id", None) if held else None,
             ip_hash=ip_hash,
             queued_at=None if held else now,
-            queue_seq=None if held else queue_seq_next(),
+            queue_seq=None if held else queue_seq_next_in_insert(),
             awaiting_check=needs_check,
             dispatched_at=None if held else now,
         )

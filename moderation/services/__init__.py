@@ -48,7 +48,7 @@ from django.db.models import Model
 
 from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
-from core.sql import row_insert
+from core.sql import rows_insert
 from moderation import openai_adapter, upcalls
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
@@ -253,42 +253,39 @@ def prompt_moderate(
             span, matched = None, ""
             severity = compiled.strike_weight(category, 1) if category else 0
     with transaction.atomic(savepoint=False):
-        log = row_insert(
-            PromptLog(
-                user_id=user.pk,
-                prompt=prompt,
-                negative_prompt=negative_prompt,
-                normalized_prompt=text.normalized,
-                ip_hash=ip_hash,
-                jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
-                scores=scores,
-                decision=decision,
-                category=category,
-                policy_version=compiled.version,
-            )
+        log = PromptLog(
+            user_id=user.pk,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            normalized_prompt=text.normalized,
+            ip_hash=ip_hash,
+            jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
+            scores=scores,
+            decision=decision,
+            category=category,
+            policy_version=compiled.version,
         )
         if subject is None and decision != Decision.BLOCK:
             subject = subject_unless_blocked
         subject_type, subject_id = _subject_ref(subject)
-        record = row_insert(
-            ModerationDecision(
-                user=user,
-                stage=Stage.PROMPT,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                decision=decision,
-                category=category,
-                layer=layer,
-                severity=severity,
-                span_start=span[0] if span else None,
-                span_end=span[1] if span else None,
-                matched_text=matched,
-                normalized_prompt=log.normalized_prompt,
-                scores=scores,
-                policy_version=compiled.version,
-                prompt_log=log,
-            )
+        record = ModerationDecision(
+            user=user,
+            stage=Stage.PROMPT,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            decision=decision,
+            category=category,
+            layer=layer,
+            severity=severity,
+            span_start=span[0] if span else None,
+            span_end=span[1] if span else None,
+            matched_text=matched,
+            normalized_prompt=log.normalized_prompt,
+            scores=scores,
+            policy_version=compiled.version,
+            prompt_log=log,
         )
+        rows_insert(log, record)  # one statement: the log, and the decision naming it
         apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
     return record
 
