@@ -125,7 +125,7 @@ def test_model_from_row_builds_what_the_orm_builds() -> None:
         cursor.execute(
             f"SELECT {model_columns(ApiKey, 'k')}, {model_columns(User, 'u')} "  # noqa: S608
             "FROM accounts_apikey k JOIN accounts_user u ON u.id = k.user_id WHERE k.id = %s",
-            [key.pk],
+            [ApiKey._meta.pk.get_db_prep_value(key.pk, connection)],
         )
         row = cursor.fetchone()
     width = len(ApiKey._meta.concrete_fields)
