@@ -74,4 +74,5 @@ class PooledRedisCache(RedisCache):
         """Count one more hit on ``key``: 1 for a new counter, which expires after
         ``timeout`` seconds; the new count otherwise. One round trip."""
         key = self.make_and_validate_key(key, version=version)
-        return int(self._cache.count_in_window(key, timeout))
+        client: Any = self._cache  # a PooledRedisCacheClient (set in __init__)
+        return int(client.count_in_window(key, timeout))

@@ -94,14 +94,16 @@ def _insert_statement(
         return None
     sql_of = dict(computed)
     quote = connections[using].ops.quote_name
-    returning = [] if with_auto_pk or meta.auto_field is None else [meta.auto_field]
+    returning: list[Field[Any, Any]] = []
+    if not with_auto_pk and meta.auto_field is not None:
+        returning.append(meta.auto_field)
     returning += [f for f in fields if f.attname in sql_of]
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(sql_of.get(f.attname, '%s') for f in fields)})"
     )
     if returning:
-        sql += f" RETURNING {', '.join(quote(f.column) for f in returning)}"
+        sql += f" RETURNING {', '.join(quote(str(f.column)) for f in returning)}"
     return _Insert(sql=sql, fields=tuple(fields), returning=tuple(returning))
 
 
@@ -120,7 +122,8 @@ def _plan(instance: Model, using: str) -> tuple[_Insert, list[Any]] | None:
     statement = _insert_statement(model, using, with_auto_pk, computed)
     if statement is None:
         return None
-    instance._prepare_related_fields_for_save(operation_name="save")
+    saving: Any = instance  # Model.save's own check of unsaved related objects (private)
+    saving._prepare_related_fields_for_save(operation_name="save")
     connection = connections[using]
     params: list[Any] = []
     for field in statement.fields:

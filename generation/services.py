@@ -13,7 +13,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from celery import current_app
@@ -380,7 +380,8 @@ def _job_create(
             statement_id=getattr(decision, "statement_id", None) if held else None,
             ip_hash=ip_hash,
             queued_at=None if held else now,
-            queue_seq=None if held else queue_seq_next_in_insert(),
+            # A SqlValue: the INSERT takes the number (core.sql), which the stubs do not know.
+            queue_seq=None if held else cast(Any, queue_seq_next_in_insert()),
             awaiting_check=needs_check,
             dispatched_at=None if held else now,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -90,7 +90,7 @@ def test_a_sql_value_is_computed_by_the_insert_and_read_back() -> None:
     job = GenerationJob(
         user=user, prompt="a fox", model_id="tiny-test", width=64, height=64, steps=1,
         guidance_scale=7.5, seed=1, credits_reserved=1,
-        queue_seq=SqlValue("nextval(%s)", (QUEUE_SEQUENCE,)),
+        queue_seq=cast(Any, SqlValue("nextval(%s)", (QUEUE_SEQUENCE,))),
     )  # fmt: skip
     with CaptureQueriesContext(connection) as queries:
         row_insert(job)

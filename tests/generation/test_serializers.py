@@ -114,7 +114,7 @@ def test_a_fresh_submit_answers_what_the_fields_give(api) -> None:
 class DeepCopiedCreateSerializer(GenerationCreateSerializer):
     """The same fields, deep-copied for each instance as DRF's ``Serializer`` does."""
 
-    def get_fields(self):  # type: ignore[no-untyped-def]
+    def get_fields(self):
         return serializers.Serializer.get_fields(self)
 
 

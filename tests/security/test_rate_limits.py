@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -155,7 +156,7 @@ def test_a_rate_limit_check_on_redis_is_one_round_trip_and_refuses_past_the_limi
         },
     }
     settings.RATELIMIT_USE_CACHE = "ratelimit-redis"
-    redis_cache = caches["ratelimit-redis"]
+    redis_cache: Any = caches["ratelimit-redis"]
     client = redis_cache._cache.get_client(write=True)
 
     def forget() -> None:  # only this test's keys: the Redis may be shared
