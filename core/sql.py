@@ -10,7 +10,8 @@ build a statement's text once per model and process, and keep the ORM's meaning:
 - ``row_insert``: ``Model.objects.create``'s INSERT for an instance built in Python
   (defaults and ``auto_now_add`` applied by the fields themselves), falling back to the
   ORM whenever a field or a signal needs it; ``SqlValue`` for a column the database
-  computes in the same statement; ``rows_insert`` for several rows in one statement.
+  computes in the same statement; ``rows_insert`` for several rows in one statement;
+  ``row_insert_unless_conflict`` for an INSERT that a unique constraint may refuse.
 """
 
 from __future__ import annotations
@@ -178,6 +179,24 @@ def row_insert(instance: M) -> M:
         cursor.execute(statement.sql, params)
         returned = cursor.fetchone() if statement.returning else None
     return _saved(instance, using, statement, returned)
+
+
+def row_insert_unless_conflict(instance: M) -> M | None:
+    """``row_insert``, unless the row would break a unique constraint: then nothing is
+    written (``ON CONFLICT DO NOTHING``, so the caller's transaction goes on, without a
+    savepoint) and the answer is None. For a model with an auto primary key (which tells
+    whether the row was written) and no save receivers."""
+    model = type(instance)
+    using = router.db_for_write(model, instance=instance)
+    plan = _plan(instance, using)
+    if plan is None or model._meta.auto_field is None or not plan[0].returning:
+        raise TypeError(f"{model.__name__}: row_insert_unless_conflict cannot insert it")
+    statement, params = plan
+    sql, returning = statement.sql.split(" RETURNING ", 1)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"{sql} ON CONFLICT DO NOTHING RETURNING {returning}", params)
+        returned = cursor.fetchone()
+    return None if returned is None else _saved(instance, using, statement, returned)
 
 
 def rows_insert(*instances: Model) -> None:

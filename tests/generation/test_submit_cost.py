@@ -43,10 +43,8 @@ STEADY_STATE_STATEMENTS = [
     "BEGIN",
     "WITH",  # the prompt log and the decision naming the job (moderation), one statement
     "INSERT",  # the job, taking its queue number in the same statement
-    "SAVEPOINT",  # credits_reserve: its idempotency needs the savepoint
-    "UPDATE",  # ... the conditional UPDATE of the balance
-    "INSERT",  # ... the ledger entry
-    "RELEASE",
+    "UPDATE",  # credits_reserve: the conditional UPDATE of the balance
+    "INSERT",  # ... and the ledger entry (ON CONFLICT DO NOTHING: no savepoint)
     "COMMIT",
 ]
 
