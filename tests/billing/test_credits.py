@@ -179,7 +179,7 @@ def test_a_reservation_that_lost_a_race_gives_back_what_it_took(user: User, monk
     first = credits_reserve(user=user, amount=3, reference="generation:race")
     take = credits._take
 
-    def take_without_the_check(*, user_id, amount, reference=None):  # type: ignore[no-untyped-def]
+    def take_without_the_check(*, user_id, amount, reference=None):
         return take(user_id=user_id, amount=amount)  # as if the entry were not there yet
 
     monkeypatch.setattr(credits, "_take", take_without_the_check)
