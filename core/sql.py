@@ -111,6 +111,8 @@ def _insert_statement(
 def _plan(instance: Model, using: str) -> tuple[_Insert, list[Any]] | None:
     """The statement and parameters that insert ``instance``; None for the ORM's way."""
     model = type(instance)
+    if model.save is not Model.save:  # the model's own save() must run
+        return None
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         return None
     auto_field = model._meta.auto_field
@@ -167,8 +169,9 @@ def row_insert(instance: M) -> M:
 
     The same column values (each field's ``pre_save`` and ``get_db_prep_save``), the
     auto primary key and any ``SqlValue`` read back, the instance marked as saved. Goes
-    through the ORM when a ``pre_save``/``post_save`` receiver listens for the model, or
-    when the statement is one ``_insert_statement`` does not build.
+    through the ORM when the model overrides ``save()``, when a ``pre_save``/``post_save``
+    receiver listens for it, or when the statement is one ``_insert_statement`` does not
+    build.
     """
     using = router.db_for_write(type(instance), instance=instance)
     plan = _plan(instance, using)

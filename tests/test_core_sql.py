@@ -10,7 +10,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Jurisdiction, User, jurisdiction_cache_clear
 from accounts.services import api_key_create
 from billing.models import CreditLedgerEntry, LedgerKind
 from core.sql import SqlValue, model_columns, model_from_row, row_insert, rows_insert
@@ -136,3 +136,21 @@ def test_model_from_row_builds_what_the_orm_builds() -> None:
             assert getattr(lean, field.attname) == getattr(orm, field.attname), field.name
         assert not lean._state.adding
     assert lean_key.scopes == ["read", "generate"]
+
+
+def test_a_model_with_its_own_save_is_saved_through_it() -> None:
+    calls: list[str] = []
+    original = Jurisdiction.save
+
+    def counting_save(self: Jurisdiction, *args: Any, **kwargs: Any) -> None:
+        calls.append(self.country)
+        original(self, *args, **kwargs)
+
+    Jurisdiction.save = counting_save  # type: ignore[method-assign]
+    try:
+        row_insert(Jurisdiction(country="ZZ", name="Testland", min_age=18))
+    finally:
+        Jurisdiction.save = original  # type: ignore[method-assign]
+        jurisdiction_cache_clear()
+    assert calls == ["ZZ"]
+    assert Jurisdiction.objects.filter(country="ZZ").exists()
