@@ -3,9 +3,10 @@
 Every change locks the user's ``CreditAccount`` row (``select_for_update``) first, then
 checks, then writes the account and one append-only ledger entry in the same
 transaction; a reservation (on every submit) does the lock, the check and the write in
-one conditional ``UPDATE``. The account's balance never goes negative (a CHECK constraint backs the
-checks), and the ledger's unique constraints make each grant, reservation and
-settlement happen at most once per reference.
+one conditional ``UPDATE``, and its ledger entry in one more statement. The account's
+balance never goes negative (a CHECK constraint backs the checks), and the ledger's
+unique constraints make each grant, reservation and settlement happen at most once per
+reference.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accountability.audit import audit_record
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
+from core.sql import row_insert_unless_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -84,24 +86,27 @@ def credits_balance(*, user: Any) -> CreditBalance:
 def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservation:
     """Hold ``amount`` credits for ``reference``; 402 ``quota_exhausted`` if short.
 
-    One conditional ``UPDATE … WHERE balance >= amount RETURNING`` takes the credits
-    (the row lock lasts only from there to the caller's commit, and the check and the
-    write are one statement, so concurrent callers can never spend the balance twice),
-    then one ledger entry is written. Idempotent per reference: the ledger's unique
-    reservation per reference refuses a second entry, which rolls the update back, and
-    the call answers the first reservation without moving anything.
+    One conditional ``UPDATE … WHERE balance >= amount AND <no reservation for this
+    reference> RETURNING`` takes the credits (the row lock lasts only from there to the
+    caller's commit, and the check and the write are one statement, so concurrent
+    callers can never spend the balance twice), then one ledger entry is written.
+    Idempotent per reference: a repeat finds the first reservation and moves nothing.
+    Two concurrent first calls for one reference both pass the check; the ledger's
+    unique reservation per reference then refuses the second entry (``ON CONFLICT DO
+    NOTHING``: no error, no savepoint) and the second call gives back what it took,
+    under the same row lock, before answering the first reservation.
     """
     if amount <= 0:
         raise ValueError("A reservation must be for at least one credit.")
     if not reference:
         raise ValueError("A reservation needs a reference.")
     user_id = getattr(user, "pk", user)
-    try:
-        with transaction.atomic():
-            taken = _take(user_id=user_id, amount=amount)
-            if taken is not None:
-                balance, reserved = taken
-                CreditLedgerEntry.objects.create(
+    with transaction.atomic(savepoint=False):
+        taken = _take(user_id=user_id, amount=amount, reference=reference)
+        if taken is not None:
+            balance, reserved = taken
+            entry = row_insert_unless_conflict(
+                CreditLedgerEntry(
                     user_id=user_id,
                     kind=LedgerKind.RESERVE,
                     amount=amount,
@@ -109,6 +114,8 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
                     balance_after=balance,
                     reserved_after=reserved,
                 )
+            )
+            if entry is not None:
                 return CreditReservation(
                     reference=reference,
                     amount=amount,
@@ -116,8 +123,7 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
                     reserved=reserved,
                     created=True,
                 )
-    except IntegrityError:
-        pass  # this reference is already reserved (the update was rolled back with it)
+            _take(user_id=user_id, amount=-amount)  # reserved meanwhile: give it back
     existing = CreditLedgerEntry.objects.filter(
         kind=LedgerKind.RESERVE, reference=reference
     ).first()
@@ -138,20 +144,31 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
     )
 
 
-def _take(*, user_id: Any, amount: int) -> tuple[int, int] | None:
-    """Move ``amount`` from balance to reserved if the balance covers it, in one
-    statement; the new (balance, reserved), or None when it does not (or no account)."""
+def _take(*, user_id: Any, amount: int, reference: str | None = None) -> tuple[int, int] | None:
+    """Move ``amount`` from balance to reserved if the balance covers it and
+    ``reference`` (when given) holds no reservation yet, in one statement; the new
+    (balance, reserved), or None when not (or no account). A negative ``amount`` moves
+    it back."""
     meta = CreditAccount._meta
     user_column = meta.get_field("user")
     user_value = user_column.get_db_prep_value(user_id, connection)
     now = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {meta.db_table} SET balance = balance - %s, "  # noqa: S608
-            "reserved = reserved + %s, updated_at = %s "
-            f"WHERE {user_column.column} = %s AND balance >= %s RETURNING balance, reserved",
-            [amount, amount, now, user_value, amount],
+    sql = (
+        f"UPDATE {meta.db_table} SET balance = balance - %s, "  # noqa: S608
+        "reserved = reserved + %s, updated_at = %s "
+        f"WHERE {user_column.column} = %s AND balance >= %s"
+    )
+    params = [amount, amount, now, user_value, amount]
+    if reference is not None:
+        ledger = CreditLedgerEntry._meta
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {ledger.db_table} "  # noqa: S608
+            f"WHERE {ledger.get_field('kind').column} = %s "
+            f"AND {ledger.get_field('reference').column} = %s)"
         )
+        params += [LedgerKind.RESERVE.value, reference]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING balance, reserved", params)
         row = cursor.fetchone()
     return (int(row[0]), int(row[1])) if row else None
 

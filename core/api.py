@@ -1,7 +1,9 @@
-"""The single exception handler that turns every error into the JSON envelope."""
+"""The single exception handler that turns every error into the JSON envelope, and the
+shared bases of the API's parsers and serializers."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from typing import Any
@@ -10,7 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
+from rest_framework.fields import Field
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -43,6 +46,27 @@ def _code_for_api_exception(exc: exceptions.APIException) -> ErrorCode:
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return ErrorCode.UNSUPPORTED_MEDIA_TYPE
     return ErrorCode.INVALID_REQUEST
+
+
+class ScalarInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """An input serializer of scalar fields whose fields are copied, not rebuilt, for
+    each instance.
+
+    DRF deep-copies the declared fields for every serializer instance, which re-runs
+    every field's ``__init__`` (its validators and messages); on the submit path that was
+    half of the input's validation CPU. A scalar field keeps no per-request state (``bind``
+    sets its name, parent and label on the copy; its validators and messages are only
+    read), so a shallow copy behaves the same. Nested serializers are refused: they hold
+    bound fields of their own.
+    """
+
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
+        fields = {}
+        for name, field in self._declared_fields.items():
+            if isinstance(field, serializers.BaseSerializer):
+                raise TypeError(f"{type(self).__name__}.{name}: only scalar fields here")
+            fields[name] = copy.copy(field)
+        return fields
 
 
 class BoundedJSONParser(JSONParser):

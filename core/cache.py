@@ -4,6 +4,8 @@ Django's ``RedisCache`` builds a new ``redis.Redis`` object on every call (over 
 shared pool) and answers ``incr`` with EXISTS then INCRBY. This backend keeps one
 client per connection pool and increments with a single server-side script that
 still refuses (``ValueError``) a key that does not exist, as Django's contract says.
+``count_in_window`` is a rate limit's whole check in one round trip: create the window's
+counter with its expiry, or increment it (``core.ratelimit``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,24 @@ end
 return nil
 """
 
+# INCR creates a missing counter at 1 (Django's Redis serializer stores ints as plain
+# integers, so the counter is the one ``cache.add``/``cache.incr`` would have made);
+# the first increment of a window sets its expiry, in the same atomic script.
+_COUNT_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
 
 class PooledRedisCacheClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
         self._incr_script: Any = None
+        self._count_script: Any = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         base: Any = self  # django-stubs do not declare these private helpers
@@ -44,8 +58,21 @@ class PooledRedisCacheClient(RedisCacheClient):
             raise ValueError(f"Key '{key}' not found.")
         return value
 
+    def count_in_window(self, key: Any, timeout: int) -> int:
+        client = self.get_client(key, write=True)
+        if self._count_script is None:
+            self._count_script = client.register_script(_COUNT_IN_WINDOW)
+        return int(self._count_script(keys=[key], args=[int(timeout)], client=client))
+
 
 class PooledRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
+
+    def count_in_window(self, key: str, timeout: int, version: int | None = None) -> int:
+        """Count one more hit on ``key``: 1 for a new counter, which expires after
+        ``timeout`` seconds; the new count otherwise. One round trip."""
+        key = self.make_and_validate_key(key, version=version)
+        client: Any = self._cache  # a PooledRedisCacheClient (set in __init__)
+        return int(client.count_in_window(key, timeout))

@@ -1,19 +1,24 @@
 """Rate limits on django-ratelimit and the shared cache (Redis in production).
 
-Every limit lives in settings and is listed in docs/security.md. A check is one
-``get_usage(..., increment=True)``: django-ratelimit's ``cache.add`` (SET NX) and,
-once the window's counter exists, ``cache.incr``, which ``core.cache.PooledRedisCache``
-answers in one round trip (a script, instead of Django's EXISTS + INCRBY).
+Every limit lives in settings and is listed in docs/security.md. A check counts one hit
+in django-ratelimit's window (its window, cache key and settings): on
+``core.cache.PooledRedisCache`` in one round trip (``count_in_window``: a script that
+increments the window's counter and gives a new one its expiry); on another cache, one
+``get_usage(..., increment=True)`` (``cache.add``, then ``cache.incr`` once the window's
+counter exists).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, get_usage
 
 from core.errors import ApplicationError, ErrorCode
 
@@ -29,18 +34,31 @@ def rate_limit_hit(
 ) -> RateLimitResult:
     """Count one request against ``limit`` per window; refuse once the window is full.
 
-    django-ratelimit's counter is created with an atomic add and bumped with an atomic
-    increment, so concurrent web processes never let more than ``limit`` through in
-    one window.
+    The window's counter is created and bumped atomically (one script on Redis;
+    django-ratelimit's add-then-increment elsewhere), so concurrent web processes never
+    let more than ``limit`` through in one window.
     """
-    usage = get_usage(
-        None,
-        group=group,
-        key=lambda _group, _request: key,
-        rate=f"{max(0, int(limit))}/{int(window_seconds)}s",
-        increment=True,
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return RateLimitResult(allowed=True, retry_after=0)
+    limit, window_seconds = max(0, int(limit)), int(window_seconds)
+    rate = f"{limit}/{window_seconds}s"
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    count_in_window = getattr(cache, "count_in_window", None)
+    if count_in_window is None:
+        return _hit_with_get_usage(key=key, rate=rate, group=group)
+    window = _get_window(key, window_seconds)
+    cache_key = _make_cache_key(group, window, rate, key, ALL)
+    count = count_in_window(cache_key, window_seconds + EXPIRATION_FUDGE)
+    return RateLimitResult(
+        allowed=count <= limit, retry_after=max(1, window - int(time.time()) + 1)
     )
-    if usage is None:  # RATELIMIT_ENABLE = False
+
+
+def _hit_with_get_usage(*, key: str, rate: str, group: str) -> RateLimitResult:
+    usage = get_usage(
+        None, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+    )
+    if usage is None:  # RATELIMIT_FAIL_OPEN after a failed cache call
         return RateLimitResult(allowed=True, retry_after=0)
     return RateLimitResult(
         allowed=not usage["should_limit"], retry_after=max(1, int(usage["time_left"]) + 1)

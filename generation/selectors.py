@@ -6,6 +6,7 @@ exist (SPEC §9: unknown or foreign objects answer 404, never 403).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +18,14 @@ from django.db.models import Min, QuerySet
 
 from accounts.models import User
 from accounts.roles import user_can_review
+from billing.entitlements import (
+    SubscriptionTerms,
+    subscription_terms_from_json,
+    subscription_terms_sql,
+)
 from billing.models import BillingReviewFlag, CreditAccount
 from core.errors import ApplicationError, ErrorCode
+from core.sql import SqlValue
 from generation.models import GeneratedImage, GenerationJob, JobStatus, ShareLink
 from moderation.models import Strike
 
@@ -96,6 +103,14 @@ def image_for_watermark(*, key: bytes, image_id_range: tuple[UUID, UUID]) -> Gen
 QUEUE_SEQUENCE = "generation_queue_seq"
 
 
+def queue_seq_next_in_insert() -> SqlValue | None:
+    """``queue_seq_next`` for a job about to be inserted (``core.sql.row_insert``): the
+    INSERT itself takes the number, one statement less (None off PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    return SqlValue("nextval(%s)", (QUEUE_SEQUENCE,))
+
+
 def queue_seq_next() -> int | None:
     """The next number in the order of entering the queue (None off PostgreSQL)."""
     if connection.vendor != "postgresql":
@@ -155,17 +170,16 @@ class SubmitFacts:
     has_open_billing_flag: bool
     credit_balance: int
     strike_weight: int = 0
+    # The terms of the user's plan subscriptions (``billing.entitlements``); None when
+    # this database could not read them in the same statement (read them apart).
+    subscriptions: tuple[SubscriptionTerms, ...] | None = None
 
 
-def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
-    """The email, billing-flag, credit and active-strike facts of ``user`` for
-    ``generation_submit``, in one statement (each gate still decides on its own fact, in
-    the spec's order). ``strike_weight`` sums the unrevoked strikes created since
-    ``strikes_since`` (the policy's window), as ``moderation.selectors.strike_weight_active``.
-
-    Written as SQL over the models' own table and column names: it runs on every submit,
-    and building it through the ORM cost more CPU than the database spends on it.
-    """
+@functools.cache
+def _submit_facts_statement(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
+    """``submit_facts``' statement, built once per process (and database vendor): its
+    text, its parameters between the strike window's start and the user id, and whether
+    it reads the subscription terms too."""
     from allauth.account.models import EmailAddress
 
     def column(model: Any, field: str) -> str:
@@ -186,13 +200,32 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
         f"(SELECT SUM(s.{column(Strike, 'severity')}) FROM {strike.db_table} s "
         f"WHERE s.{column(Strike, 'user')} = u.{column(User, 'id')} "
         f"AND s.{column(Strike, 'revoked_at')} IS NULL "
-        f"AND s.{column(Strike, 'created_at')} >= %s) "
-        f"FROM {User._meta.db_table} u WHERE u.{column(User, 'id')} = %s"
+        f"AND s.{column(Strike, 'created_at')} >= %s)"
     )
-    user_id = User._meta.get_field("id").get_db_prep_value(user.pk, connection)
+    subscriptions = subscription_terms_sql(user_id_sql=f"u.{column(User, 'id')}")
+    params: tuple[Any, ...] = ()
+    if subscriptions is not None:
+        sql += f", {subscriptions[0]}"
+        params = tuple(subscriptions[1])
+    sql += f" FROM {User._meta.db_table} u WHERE u.{column(User, 'id')} = %s"
+    return sql, params, subscriptions is not None
+
+
+def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
+    """The email, billing-flag, credit, active-strike and subscription facts of ``user``
+    for ``generation_submit``, in one statement (each gate still decides on its own fact,
+    in the spec's order). ``strike_weight`` sums the unrevoked strikes created since
+    ``strikes_since`` (the policy's window), as ``moderation.selectors.strike_weight_active``;
+    ``subscriptions`` are what ``billing.entitlements.entitlements_from`` decides on.
+
+    Written as SQL over the models' own table and column names: it runs on every submit,
+    and building it through the ORM cost more CPU than the database spends on it.
+    """
+    sql, params, with_subscriptions = _submit_facts_statement(connection.vendor)
     since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
+    user_id = User._meta.get_field("id").get_db_prep_value(user.pk, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since, user_id])
+        cursor.execute(sql, [since, *params, user_id])
         row = cursor.fetchone()
     if row is None:
         return SubmitFacts(email_verified=False, has_open_billing_flag=False, credit_balance=0)
@@ -201,4 +234,5 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
         has_open_billing_flag=bool(row[1]),
         credit_balance=int(row[2] or 0),
         strike_weight=int(row[3] or 0),
+        subscriptions=subscription_terms_from_json(row[4]) if with_subscriptions else None,
     )

@@ -13,7 +13,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from celery import current_app
@@ -26,14 +26,15 @@ from accountability.review import review_item_open
 from accounts import gates as account_gates
 from accounts.selectors import user_jurisdiction
 from billing.credits import credits_commit, credits_release, credits_reserve
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_for, entitlements_from
 from billing.gates import gate_plan_active
 from billing.pricing import generation_cost
 from core.errors import ApplicationError, ErrorCode
 from core.ratelimit import rate_limit_hit
+from core.sql import row_insert
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
-from generation.selectors import queue_seq_next, submit_facts
+from generation.selectors import queue_seq_next, queue_seq_next_in_insert, submit_facts
 from moderation import openai_adapter
 from moderation.selectors import generation_requests_per_minute, strike_window_start
 from moderation.services import (
@@ -208,7 +209,15 @@ def _submit_check(
     jurisdiction = user_jurisdiction(user=user)
     account_gates.gate_email_verified(user=user, is_verified=facts.email_verified)
     account_gates.gate_age_verified(user=user, jurisdiction=jurisdiction)
-    entitlements = entitlements_for(user=user, has_open_review_flag=facts.has_open_billing_flag)
+    entitlements = (
+        entitlements_for(user=user, has_open_review_flag=facts.has_open_billing_flag)
+        if facts.subscriptions is None
+        else entitlements_from(
+            user=user,
+            subscriptions=facts.subscriptions,
+            has_open_review_flag=facts.has_open_billing_flag,
+        )
+    )
     gate_plan_active(entitlements=entitlements)
     account_gates.gate_account_state(user=user)
     spec = all_models().get(request.model or "")
@@ -345,34 +354,37 @@ def _job_create(
     needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     now = timezone.now()
-    return GenerationJob.objects.create(
-        id=job_id,
-        user=user,
-        status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
-        hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
-        idempotency_key=idempotency_key or None,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        model_id=model_id,
-        width=request.width,
-        height=request.height,
-        steps=request.steps,
-        guidance_scale=request.guidance_scale,
-        seed=seed,
-        num_images=request.num_images,
-        no_distribution=request.no_distribution,
-        credits_reserved=cost,
-        queue_priority=entitlements.queue_priority,
-        progress_total=request.steps,
-        moderation_decision_id=getattr(decision, "pk", None),
-        moderation_category=decision.category or "",
-        # A hold under a regional rule comes with a statement of reasons.
-        statement_id=getattr(decision, "statement_id", None) if held else None,
-        ip_hash=ip_hash,
-        queued_at=None if held else now,
-        queue_seq=None if held else queue_seq_next(),
-        awaiting_check=needs_check,
-        dispatched_at=None if held else now,
+    return row_insert(
+        GenerationJob(
+            id=job_id,
+            user=user,
+            status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
+            hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
+            idempotency_key=idempotency_key or None,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            model_id=model_id,
+            width=request.width,
+            height=request.height,
+            steps=request.steps,
+            guidance_scale=request.guidance_scale,
+            seed=seed,
+            num_images=request.num_images,
+            no_distribution=request.no_distribution,
+            credits_reserved=cost,
+            queue_priority=entitlements.queue_priority,
+            progress_total=request.steps,
+            moderation_decision_id=getattr(decision, "pk", None),
+            moderation_category=decision.category or "",
+            # A hold under a regional rule comes with a statement of reasons.
+            statement_id=getattr(decision, "statement_id", None) if held else None,
+            ip_hash=ip_hash,
+            queued_at=None if held else now,
+            # A SqlValue: the INSERT takes the number (core.sql), which the stubs do not know.
+            queue_seq=None if held else cast(Any, queue_seq_next_in_insert()),
+            awaiting_check=needs_check,
+            dispatched_at=None if held else now,
+        )
     )
 
 

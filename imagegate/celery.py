@@ -9,6 +9,7 @@ so a re-delivered message is a no-op.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,16 @@ def _broker_options(settings: Any) -> dict[str, Any]:
     return options
 
 
+# kombu's Redis transport with one publishing client per channel (imagegate/broker.py).
+REDIS_TRANSPORT = "imagegate.broker:Transport"
+
+
 def build_config(settings: Any) -> dict[str, Any]:
     """The project's Celery configuration, computed from Django settings."""
+    url: str = settings.CELERY_BROKER_URL
     return {
-        "broker_url": settings.CELERY_BROKER_URL,
+        "broker_url": url,
+        "broker_transport": REDIS_TRANSPORT if url.startswith("redis://") else None,
         "broker_transport_options": _broker_options(settings),
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
@@ -73,8 +80,13 @@ def build_config(settings: Any) -> dict[str, Any]:
     }
 
 
-class _LazyDjangoConfig:
-    """Read by Celery on first use, after Django's settings are importable."""
+class _LazyDjangoConfig(Mapping[str, Any]):
+    """Read by Celery on first use, after Django's settings are importable.
+
+    A mapping, so that Celery looks settings up in it directly: each publish looks up a
+    dozen settings this configuration leaves to Celery's defaults, and through the
+    attribute interface every miss cost three exceptions.
+    """
 
     def __init__(self) -> None:
         self._values: dict[str, Any] | None = None
@@ -86,16 +98,14 @@ class _LazyDjangoConfig:
             self._values = build_config(settings)
         return self._values
 
-    def __dir__(self) -> list[str]:
-        return list(self._load())
+    def __getitem__(self, name: str) -> Any:
+        return self._load()[name]
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self._load()[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 app.config_from_object(_LazyDjangoConfig())

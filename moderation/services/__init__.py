@@ -48,6 +48,7 @@ from django.db.models import Model
 
 from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
+from core.sql import rows_insert
 from moderation import openai_adapter, upcalls
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
@@ -252,7 +253,7 @@ def prompt_moderate(
             span, matched = None, ""
             severity = compiled.strike_weight(category, 1) if category else 0
     with transaction.atomic(savepoint=False):
-        log = PromptLog.objects.create(
+        log = PromptLog(
             user_id=user.pk,
             prompt=prompt,
             negative_prompt=negative_prompt,
@@ -267,7 +268,7 @@ def prompt_moderate(
         if subject is None and decision != Decision.BLOCK:
             subject = subject_unless_blocked
         subject_type, subject_id = _subject_ref(subject)
-        record = ModerationDecision.objects.create(
+        record = ModerationDecision(
             user=user,
             stage=Stage.PROMPT,
             subject_type=subject_type,
@@ -284,6 +285,7 @@ def prompt_moderate(
             policy_version=compiled.version,
             prompt_log=log,
         )
+        rows_insert(log, record)  # one statement: the log, and the decision naming it
         apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
     return record
 

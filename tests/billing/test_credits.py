@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from accountability.models import AuditLogEntry
 from accounts.models import User
 from billing.credits import (
+    CreditBalance,
     credits_adjust,
     credits_balance,
     credits_commit,
@@ -166,3 +167,26 @@ def test_fifty_concurrent_reservations_against_ten_credits_exactly_ten_succeed()
     assert sorted(outcomes) == sorted(["ok"] * 10 + [ErrorCode.QUOTA_EXHAUSTED] * 40)
     assert credits_balance(user=user) == credits_balance(user=user).__class__(0, 10)
     assert CreditLedgerEntry.objects.filter(user=user, kind=LedgerKind.RESERVE).count() == 10
+
+
+def test_a_reservation_that_lost_a_race_gives_back_what_it_took(user: User, monkeypatch) -> None:
+    """Two first calls for one reference, both past the check (a concurrent caller's
+    snapshot): the ledger refuses the second entry, and the second call leaves the
+    balance as the first left it and answers the first reservation."""
+    import billing.credits as credits
+
+    credits_grant(user=user, amount=10, reason="test", reference="grant:race")
+    first = credits_reserve(user=user, amount=3, reference="generation:race")
+    take = credits._take
+
+    def take_without_the_check(*, user_id, amount, reference=None):
+        return take(user_id=user_id, amount=amount)  # as if the entry were not there yet
+
+    monkeypatch.setattr(credits, "_take", take_without_the_check)
+    with transaction.atomic():  # inside a caller's transaction, which goes on
+        second = credits_reserve(user=user, amount=3, reference="generation:race")
+        assert CreditAccount.objects.filter(user=user).count() == 1
+    assert first.created and not second.created
+    assert second.amount == 3
+    assert credits_balance(user=user) == CreditBalance(balance=7, reserved=3)
+    assert CreditLedgerEntry.objects.filter(kind=LedgerKind.RESERVE).count() == 1

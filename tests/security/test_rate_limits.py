@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -135,3 +136,59 @@ def test_a_rate_limit_check_costs_two_redis_round_trips_on_one_client() -> None:
         redis_cache.incr("never-set")
     client = redis_cache._cache.get_client(key, write=True)
     assert client is redis_cache._cache.get_client(key, write=True)
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the shared Redis")
+def test_a_rate_limit_check_on_redis_is_one_round_trip_and_refuses_past_the_limit(
+    settings,
+) -> None:
+    from django.core.cache import caches
+    from redis.connection import Connection
+
+    from core.ratelimit import rate_limit_hit
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit-redis": {
+            "BACKEND": "core.cache.PooledRedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "sec-test-one-trip",
+        },
+    }
+    settings.RATELIMIT_USE_CACHE = "ratelimit-redis"
+    redis_cache: Any = caches["ratelimit-redis"]
+    client = redis_cache._cache.get_client(write=True)
+
+    def forget() -> None:  # only this test's keys: the Redis may be shared
+        for stale in client.keys("sec-test-one-trip:*"):
+            client.delete(stale)
+
+    forget()
+    sent: list[bytes] = []
+    original = Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return original(self, command, check_health)
+
+    rate_limit_hit(key="warm", limit=5, window_seconds=60, group="t")  # loads the script
+    Connection.send_packed_command = counting  # type: ignore[method-assign]
+    try:
+        results = [
+            rate_limit_hit(key="user-1", limit=3, window_seconds=60, group="t") for _ in range(5)
+        ]
+    finally:
+        Connection.send_packed_command = original  # type: ignore[method-assign]
+    try:
+        assert [r.allowed for r in results] == [True, True, True, False, False]
+        assert all(1 <= r.retry_after <= 61 for r in results)
+        assert len(sent) == 5, sent  # one EVALSHA a check: no SET NX, no EXISTS + INCRBY
+        assert all(b"EVALSHA" in command for command in sent)
+        # The counter is django-ratelimit's (same key), and it expires with its window.
+        keys = client.keys("sec-test-one-trip:*")
+        assert len(keys) == 2  # "warm" and "user-1"
+        assert all(0 < client.ttl(k) <= 65 for k in keys)
+        # Another key has its own window.
+        assert rate_limit_hit(key="user-2", limit=3, window_seconds=60, group="t").allowed
+    finally:
+        forget()

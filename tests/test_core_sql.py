@@ -1,0 +1,156 @@
+"""core.sql: the lean statements of the submit path write and read what the ORM would."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import ApiKey, Jurisdiction, User, jurisdiction_cache_clear
+from accounts.services import api_key_create
+from billing.models import CreditLedgerEntry, LedgerKind
+from core.sql import SqlValue, model_columns, model_from_row, row_insert, rows_insert
+from generation.models import GenerationJob
+from generation.selectors import QUEUE_SEQUENCE
+from moderation.models import ModerationDecision, PromptLog
+from moderation.policy import policy_current
+from tests.generation.conftest import make_adult
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="nextval and data-modifying WITH: PostgreSQL"
+)
+
+
+def stored(model: Any, pk: Any, *, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    row = model.objects.filter(pk=pk).values().get()
+    return {k: v for k, v in row.items() if k not in leave_out}
+
+
+def log_fields(user: User) -> dict[str, Any]:
+    return {
+        "user_id": user.pk, "prompt": "a fox", "negative_prompt": "", "normalized_prompt": "a fox",
+        "ip_hash": "ab", "jurisdiction": "DE", "scores": {"rules": [], "n": 1.5},
+        "decision": "allow", "category": "", "policy_version": policy_current(),
+    }  # fmt: skip
+
+
+def test_row_insert_stores_what_create_stores() -> None:
+    user = make_adult()
+    by_orm = PromptLog.objects.create(**log_fields(user))
+    lean = row_insert(PromptLog(**log_fields(user)))
+    assert not lean._state.adding and lean._state.db == "default"
+    leave_out = ("id", "created_at")
+    assert stored(PromptLog, lean.pk, leave_out=leave_out) == stored(
+        PromptLog, by_orm.pk, leave_out=leave_out
+    )
+    assert PromptLog.objects.get(pk=lean.pk).created_at == lean.created_at
+
+
+def test_row_insert_reads_back_the_auto_primary_key_and_applies_auto_now_add() -> None:
+    user = make_adult()
+    entry = row_insert(
+        CreditLedgerEntry(
+            user_id=user.pk, kind=LedgerKind.GRANT, amount=5, reference="t:1",
+            balance_after=5, reserved_after=0,
+        )
+    )  # fmt: skip
+    assert isinstance(entry.pk, int)
+    assert entry.created_at is not None
+    assert stored(CreditLedgerEntry, entry.pk) == {
+        "id": entry.pk, "user_id": user.pk, "kind": "grant", "amount": 5, "reference": "t:1",
+        "reason": "", "balance_after": 5, "reserved_after": 0, "created_by_id": None,
+        "created_at": entry.created_at,
+    }  # fmt: skip
+
+
+def test_a_save_receiver_sends_row_insert_through_the_orm() -> None:
+    user = make_adult()
+    heard: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=PromptLog, dispatch_uid="test-core-sql")
+    try:
+        log = row_insert(PromptLog(**log_fields(user)))
+    finally:
+        post_save.disconnect(dispatch_uid="test-core-sql", sender=PromptLog)
+    assert heard == [(log.pk, True)]
+
+
+@ON_POSTGRESQL
+def test_a_sql_value_is_computed_by_the_insert_and_read_back() -> None:
+    user = make_adult()
+    job = GenerationJob(
+        user=user, prompt="a fox", model_id="tiny-test", width=64, height=64, steps=1,
+        guidance_scale=7.5, seed=1, credits_reserved=1,
+        queue_seq=cast(Any, SqlValue("nextval(%s)", (QUEUE_SEQUENCE,))),
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        row_insert(job)
+    assert len(queries.captured_queries) == 1
+    assert isinstance(job.queue_seq, int)
+    assert GenerationJob.objects.get(pk=job.pk).queue_seq == job.queue_seq
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM generation_queue_seq")
+        assert cursor.fetchone()[0] == job.queue_seq
+
+
+def test_rows_insert_writes_rows_that_refer_to_each_other() -> None:
+    user = make_adult()
+    log = PromptLog(**log_fields(user))
+    decision = ModerationDecision(
+        user=user, stage="prompt", decision="allow", policy_version=policy_current(),
+        prompt_log=log, scores={"a": 1},
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(log, decision)
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert ModerationDecision.objects.get(pk=decision.pk).prompt_log_id == log.pk
+    assert PromptLog.objects.filter(pk=log.pk).exists()
+    assert not log._state.adding and not decision._state.adding
+
+
+def test_model_from_row_builds_what_the_orm_builds() -> None:
+    user = make_adult()
+    key = api_key_create(user=user, name="k", scopes=["read", "generate"]).api_key
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {model_columns(ApiKey, 'k')}, {model_columns(User, 'u')} "  # noqa: S608
+            "FROM accounts_apikey k JOIN accounts_user u ON u.id = k.user_id WHERE k.id = %s",
+            [ApiKey._meta.pk.get_db_prep_value(key.pk, connection)],
+        )
+        row = cursor.fetchone()
+    width = len(ApiKey._meta.concrete_fields)
+    lean_key, lean_user = model_from_row(ApiKey, row[:width]), model_from_row(User, row[width:])
+    by_orm = ApiKey.objects.select_related("user").get(pk=key.pk)
+    for model, lean, orm in ((ApiKey, lean_key, by_orm), (User, lean_user, by_orm.user)):
+        for field in model._meta.concrete_fields:
+            assert getattr(lean, field.attname) == getattr(orm, field.attname), field.name
+        assert not lean._state.adding
+    assert lean_key.scopes == ["read", "generate"]
+
+
+def test_a_model_with_its_own_save_is_saved_through_it() -> None:
+    calls: list[str] = []
+    original = Jurisdiction.save
+
+    def counting_save(self: Jurisdiction, *args: Any, **kwargs: Any) -> None:
+        calls.append(self.country)
+        original(self, *args, **kwargs)
+
+    Jurisdiction.save = counting_save  # type: ignore[method-assign]
+    try:
+        row_insert(Jurisdiction(country="ZZ", name="Testland", min_age=18))
+    finally:
+        Jurisdiction.save = original  # type: ignore[method-assign]
+        jurisdiction_cache_clear()
+    assert calls == ["ZZ"]
+    assert Jurisdiction.objects.filter(country="ZZ").exists()
