@@ -69,7 +69,7 @@ def submit_costs(keys: list[str], samples: int) -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from benchmarks.fixtures import prompts
+    from benchmarks.fixtures import prompts, submit
 
     client = Client()
     texts = prompts()
@@ -79,13 +79,7 @@ def submit_costs(keys: list[str], samples: int) -> dict[str, Any]:
     for i in range(samples + 2):
         counter = RedisCounter()
         with CaptureQueriesContext(connection) as queries, counter.counting():
-            response = client.post(
-                "/api/v1/generations",
-                data={"prompt": texts[(i * 7) % len(texts)], "width": 512, "height": 512},
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {keys[i % len(keys)]}",
-            )
-        assert response.status_code == 202, response.content
+            response = submit(client, texts, keys, i)
         assert response.json()["status"] == "queued", response.content
         if i < 2:
             continue

@@ -49,6 +49,7 @@ def main() -> int:
 
     from benchmarks.counts import RedisCounter
     from benchmarks.fixtures import prompts
+    from benchmarks.fixtures import submit as submit_request
 
     keys = args.keys.read_text().split()
     texts = prompts()
@@ -56,15 +57,7 @@ def main() -> int:
     counter = iter(range(10**9))
 
     def submit() -> Any:
-        i = next(counter)
-        response = client.post(
-            "/api/v1/generations",
-            data={"prompt": texts[(i * 7) % len(texts)], "width": 512, "height": 512},
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {keys[i % len(keys)]}",
-        )
-        assert response.status_code == 202, response.content
-        return response
+        return submit_request(client, texts, keys, next(counter))
 
     for _ in range(args.warmup):
         submit()

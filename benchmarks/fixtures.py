@@ -55,6 +55,19 @@ def prompts() -> list[str]:
 _allowed: list[str] | None = None
 
 
+def submit(client: Any, texts: list[str], keys: list[str], i: int) -> Any:
+    """The ``i``-th benchmark submit through Django's test ``client``: an allowed prompt,
+    a subscriber's API key in turn; asserts the 202."""
+    response = client.post(
+        "/api/v1/generations",
+        data={"prompt": texts[(i * 7) % len(texts)], "width": 512, "height": 512},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys[i % len(keys)]}",
+    )
+    assert response.status_code == 202, response.content
+    return response
+
+
 def bench_plan() -> Any:
     """The benchmark plan: the premium limits, without a rate cap."""
     from billing.models import Plan, PlanKind
