@@ -34,6 +34,7 @@ from tests.faults.harness import (
 )
 from tests.faults.test_job_states import CLOSED_BROKER, SMALL, _terminate_own_backend
 from tests.generation.conftest import make_adult, subscribe
+from tests.markers import on_postgresql
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_PORT = FIRST_PORT + 7
@@ -45,6 +46,7 @@ def submitted(user: Any, seed: int) -> GenerationJob:
 
 
 @pytest.mark.django_db(transaction=True)
+@on_postgresql("kills the database backend mid-task")
 def test_a_connection_killed_between_the_png_and_the_commit_leaves_no_orphan() -> None:
     """F5: the PNG is written, then PostgreSQL drops the worker's connection before the
     commit: the row never exists, the job stays running (the sweeper re-queues it), and

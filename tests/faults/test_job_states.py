@@ -35,6 +35,7 @@ from generation.services import (
 )
 from tests.faults.harness import assert_books_balance, settled_kinds, web_process_broker
 from tests.generation.conftest import balance, make_adult, subscribe
+from tests.markers import on_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -282,6 +283,7 @@ def test_submit_answers_202_when_the_database_drops_after_the_commit(
     assert GenerationJob.objects.get().pk.hex == body["id"].replace("-", "")
 
 
+@on_postgresql("cuts the psycopg connection")
 def test_a_database_outage_answers_503_with_retry_after(api_for, user: Any) -> None:
     """F8: the database is gone mid-request: 503 ``service_unavailable`` with
     ``Retry-After`` in the spec's envelope, never a 500; nothing changed."""

@@ -20,6 +20,7 @@ from generation.models import GenerationJob, JobStatus
 from generation.services import GenerationRequest, generation_cancel, generation_submit
 from tests.faults.harness import web_process_broker
 from tests.generation.conftest import make_adult, subscribe
+from tests.markers import on_postgresql
 
 SMALL: dict[str, Any] = {"prompt": "a lighthouse at dawn", "width": 64, "height": 64, "steps": 4}
 CLOSED_BROKER = "redis://127.0.0.1:6409/0"  # nothing listens there
@@ -116,6 +117,7 @@ def test_a_job_with_a_cancel_pending_or_no_attempts_left_is_not_batched() -> Non
 
 
 @pytest.mark.django_db(transaction=True)
+@on_postgresql("FOR UPDATE SKIP LOCKED")
 def test_a_job_another_worker_is_claiming_is_skipped_without_waiting() -> None:
     """Two workers building batches at once: the rows one of them locked are skipped by
     the other (SKIP LOCKED), which neither waits nor takes them."""

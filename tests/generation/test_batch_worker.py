@@ -10,6 +10,7 @@ import pytest
 from generation.models import GenerationJob, JobStatus
 from tests.faults.harness import assert_books_balance, settled_kinds, wait_until
 from tests.generation.conftest import balance, make_adult, subscribe
+from tests.markers import on_postgresql
 from tests.worker import running_worker
 
 # The prompt classifiers run in the request here: these jobs go straight to the GPU
@@ -80,6 +81,7 @@ def test_compatible_queued_jobs_share_one_pipeline_call_and_are_charged_once_eac
     assert_books_balance()
 
 
+@on_postgresql("claims with FOR UPDATE SKIP LOCKED")
 def test_a_pro_job_is_taken_before_an_earlier_premium_job(tiny_model_dir, api_for) -> None:
     premium, pro = make_adult(), make_adult()
     subscribe(premium)

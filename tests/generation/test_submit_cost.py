@@ -22,6 +22,7 @@ from generation.models import GenerationJob, JobStatus
 from generation.selectors import queue_position
 from moderation.models import ModerationDecision, PromptLog
 from tests.generation.conftest import balance
+from tests.markers import on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,7 @@ def reference_caches(settings) -> Iterator[None]:
     policy_newest_forget()
 
 
+@on_postgresql("the benchmark counts on PostgreSQL; SQLite reads the subscription apart")
 def test_an_allowed_submit_stays_within_the_benchmarked_statement_count(
     key_client, subscriber, reference_caches
 ) -> None:
