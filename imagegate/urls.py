@@ -22,7 +22,26 @@ handler403 = "core.views.permission_denied"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"
 
+# The API under one prefix, resolved first: an API request does not walk the pages' routes.
+api_v1_patterns = [
+    path("", include("generation.urls_api")),
+    # GET /api/v1/me reads accounts, billing and moderation: composed up here.
+    path("me", me.MeApi.as_view(), name="api-me"),
+    path("", include("accounts.api_urls")),
+    path("", include("accountability.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI sets inline styles and an inline start-up script: its own, relaxed CSP.
+    path(
+        "docs/",
+        csp_update({"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
+]
+
 urlpatterns = [
+    path("api/v1/", include(api_v1_patterns)),
     path("", core_views.landing, name="landing"),
     path("policy/", core_views.content_policy, name="content-policy"),
     path("healthz", core_views.healthz, name="healthz"),
@@ -32,28 +51,14 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("", include("generation.urls")),
-    path("api/v1/", include("generation.urls_api")),
     # accounts before allauth: its /accounts/stripe/… and /accounts/identity/… routes.
     path("", include("accounts.urls")),
     *(
         # The offline Stripe stand-ins' pages: development and test settings only.
         [path("", include("devstripe.urls"))] if apps.is_installed("devstripe") else []
     ),
-    # GET /api/v1/me reads accounts, billing and moderation: composed up here.
-    path("api/v1/me", me.MeApi.as_view(), name="api-me"),
-    path("api/v1/", include("accounts.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
     path("", include("accountability.urls")),
-    path("api/v1/", include("accountability.api_urls")),
     path("moderation/", include("console.urls")),
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Swagger UI sets inline styles and an inline start-up script: its own, relaxed CSP.
-    path(
-        "api/v1/docs/",
-        csp_update({"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]})(
-            SpectacularSwaggerView.as_view(url_name="api-schema")
-        ),
-        name="api-docs",
-    ),
 ]

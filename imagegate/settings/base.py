@@ -8,6 +8,7 @@ without its secrets.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -65,7 +66,7 @@ MIDDLEWARE = [
     # Oversized bodies, NUL characters, unreadable forms: 400 before any view runs.
     "core.http.BadInputMiddleware",
     # Content-Security-Policy (django-csp), Permissions-Policy, no-store on private API.
-    "csp.middleware.CSPMiddleware",
+    "core.csp.CSPMiddleware",
     "core.http.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,18 +101,43 @@ TEMPLATES = [
 ]
 
 # --- Data stores -----------------------------------------------------------------
+
+
+def database_from_env(*, default_url: str | None, conn_max_age: int) -> dict[str, Any]:
+    """The ``default`` database from ``DATABASE_URL`` and the ``DATABASE_*`` variables;
+    the production settings use it too, with no default URL."""
+    url = env.str("DATABASE_URL") if default_url is None else env.str("DATABASE_URL", default_url)
+    database: dict[str, Any] = env.db_url_config(url)
+    database["ATOMIC_REQUESTS"] = False
+    database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=conn_max_age)
+    # A persistent connection cut while idle (server restart, proxy timeout) is found
+    # and replaced before a request uses it, rather than failing that request.
+    database["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+    options = database.setdefault("OPTIONS", {})
+    if database["ENGINE"].endswith("postgresql"):
+        # Parameters travel apart from the statement instead of being quoted into it
+        # in Python, and a statement a connection has run DATABASE_PREPARE_THRESHOLD
+        # times (psycopg's default, 5) is prepared: PostgreSQL parses and plans it once
+        # per connection (docs/benchmarks.md: the submit's database CPU falls by about
+        # 40%). Behind a pooler in transaction mode that cannot keep prepared statements
+        # (PgBouncer before 1.21), set DATABASE_PREPARE_THRESHOLD= (empty: never).
+        options.setdefault(
+            "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+        )
+        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
+        options.setdefault("prepare_threshold", int(threshold) if threshold else None)
+    elif database["ENGINE"] == "django.db.backends.sqlite3":
+        # Web and worker share the file: wait for the writer rather than failing at once.
+        options.setdefault("timeout", 20)
+    return database
+
+
 # Embedded defaults: SQLite in var/. PostgreSQL when DATABASE_URL is set.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'imagegate.sqlite3'}"),
+    "default": database_from_env(
+        default_url=f"sqlite:///{VAR_DIR / 'imagegate.sqlite3'}", conn_max_age=0
+    ),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-# A persistent connection cut while idle (server restart, proxy timeout) is found and
-# replaced before a request uses it, rather than failing that request.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web and worker share the file: wait for the writer rather than failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

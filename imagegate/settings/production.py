@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from imagegate.settings.base import *  # noqa: F403
-from imagegate.settings.base import env
+from imagegate.settings.base import database_from_env, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# No default: DATABASE_URL must be set. The same DATABASE_* variables as elsewhere.
+DATABASES = {"default": database_from_env(default_url=None, conn_max_age=60)}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 REDIS_URL = env("REDIS_URL")
 CACHES = {"default": {"BACKEND": "core.cache.PooledRedisCache", "LOCATION": REDIS_URL}}

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 
-import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -10,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from accountability.audit import GENESIS_HASH, audit_record, audit_verify_chain
 from accountability.models import AuditLogEntry
 from accounts.models import User
+from tests.tamper import triggers_off
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_entries_chain_to_each_other(chain: list[AuditLogEntry]) -> None:
 
 
 def _tamper(entry: AuditLogEntry, **changes: object) -> None:
-    with pgtrigger.ignore("accountability.AuditLogEntry:audit_log_append_only"):
+    with triggers_off(AuditLogEntry):
         AuditLogEntry.objects.filter(pk=entry.pk).update(**changes)
 
 
@@ -46,7 +46,7 @@ def test_altered_row_is_named_by_the_verifier(chain: list[AuditLogEntry]) -> Non
 
 
 def test_deleted_row_breaks_the_chain_at_the_next_row(chain: list[AuditLogEntry]) -> None:
-    with pgtrigger.ignore("accountability.AuditLogEntry:audit_log_append_only"):
+    with triggers_off(AuditLogEntry):
         AuditLogEntry.objects.filter(pk=chain[1].pk).delete()
     problem = audit_verify_chain()
     assert problem is not None and problem.entry_id == chain[2].pk

@@ -16,6 +16,7 @@ from moderation.policy import (
 )
 from moderation.services import prompt_moderate
 from tests.moderation_service.conftest import fixed_document
+from tests.tamper import triggers_off
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,8 @@ def test_migration_creates_version_1_from_the_engine_rules() -> None:
 
 
 def test_version_1_is_built_when_no_version_exists() -> None:
-    import pgtrigger
-
     # As a flushed test database: bypass the append-only guard.
-    guard = "moderation.PolicyVersion:policy_version_immutable"
-    with pgtrigger.ignore(guard), connection.cursor() as cursor:
+    with triggers_off(PolicyVersion), connection.cursor() as cursor:
         cursor.execute("DELETE FROM moderation_policyversion")
     assert policy_current().number == 1
     assert PolicyVersion.objects.count() == 1
