@@ -27,6 +27,7 @@ MINORS = [
     "7th grader",
     "sixth grade student",
     "high school girl",
+    "high school cheerleader",
     "kindergarten",
     "little girl",
     "preteen",
@@ -58,6 +59,8 @@ SEXUAL = [
     "sexually explicit",
     "explicit sexual acts",
     "sexual encounter",
+    "giving a lapdance",
+    "on her wedding night",
     "intimate scene",
     "erotic",
     "lewd",
@@ -133,6 +136,13 @@ def test_every_minor_phrase_is_a_minor_indicator(minor: str):
     assert any(m.category == "minors" for m in default_ruleset().match(minor))
 
 
+@pytest.mark.parametrize("prompt", ["jailbait", "jailbait selfie", "a j.a.i.l.b.a.i.t photo"])
+def test_a_word_for_sexualised_minors_is_sexual_minors_on_its_own(prompt: str):
+    for moderator in (RULES_ONLY, REQUEST_STAGE):
+        verdict = moderator.check(prompt)
+        assert (verdict.decision, verdict.category) == ("block", "sexual_minors"), prompt
+
+
 @pytest.mark.parametrize("sexual", SEXUAL)
 def test_every_sexual_phrasing_with_a_minor_is_sexual_minors(sexual: str):
     for moderator in (RULES_ONLY, REQUEST_STAGE):
@@ -142,7 +152,7 @@ def test_every_sexual_phrasing_with_a_minor_is_sexual_minors(sexual: str):
 
 @pytest.mark.parametrize(
     "sexual",
-    ["in lingerie", "seductive", "intimate scene", "sultry", "erotic"],
+    ["in lingerie", "seductive", "intimate scene", "sultry", "erotic", "giving a lapdance"],
 )
 def test_the_same_wording_about_an_adult_is_not_sexual_minors(sexual: str):
     verdict = RULES_ONLY.check(f"a 30 year old woman, {sexual}")
@@ -157,6 +167,7 @@ BENIGN_MINORS = [
     "children in school uniforms walking to class in the rain",
     "a fifth grade classroom with a teacher at the blackboard",
     "a high school football team celebrating a win",
+    "a high school cheerleader squad cheering at a football game",
     "teenage girls playing volleyball on the beach, action shot",
     "a youth soccer match, 12 year old goalkeeper diving",
     "a paediatrician examining a toddler's ear in a bright clinic",
