@@ -135,7 +135,9 @@ _I18N_NUMBERS: dict[str, int] = {
     "열일곱": 17,
 }  # fmt: skip
 # Words at which an age phrase can start, besides numbers and compound ages.
-_AGE_STARTERS = frozenset(["age", "aged", "ages", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS])
+_AGE_STARTERS = frozenset(
+    ["age", "aged", "ages", "grade", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS]
+)
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
 _YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
 _YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
@@ -876,7 +878,8 @@ def number_value(word: str) -> int | None:
 
 
 def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = None) -> list[_Hit]:
-    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old".
+    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old";
+    school grades 1 to 12 ("grade 5").
 
     ``around`` (first, last): look for hits found at those word indexes only.
     """
@@ -906,6 +909,11 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
                 age_value = number_value(at(position) + following)  # "age 9 0" is 90
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, position))
+            continue
+        if word == "grade":  # "a grade 5 girl": school grades 1 to 12
+            grade = number_value(at(index + 1))
+            if grade is not None and 1 <= grade <= 12:
+                hits.append(_Hit(target, f"grade {grade}", index, index + 1))
             continue
         if word in _CHILD_OF and at(index + 1) == "of":  # "a girl of 12"
             age_value = number_value(at(index + 2))

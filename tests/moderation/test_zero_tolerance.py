@@ -28,6 +28,8 @@ MINORS = [
     "sixth grade student",
     "high school girl",
     "high school cheerleader",
+    "a grade 5 girl",
+    "sweet sixteen girl",
     "kindergarten",
     "little girl",
     "preteen",
@@ -136,7 +138,9 @@ def test_every_minor_phrase_is_a_minor_indicator(minor: str):
     assert any(m.category == "minors" for m in default_ruleset().match(minor))
 
 
-@pytest.mark.parametrize("prompt", ["jailbait", "jailbait selfie", "a j.a.i.l.b.a.i.t photo"])
+@pytest.mark.parametrize(
+    "prompt", ["jailbait", "jailbait selfie", "a j.a.i.l.b.a.i.t photo", "a youthful nymphet"]
+)
 def test_a_word_for_sexualised_minors_is_sexual_minors_on_its_own(prompt: str):
     for moderator in (RULES_ONLY, REQUEST_STAGE):
         verdict = moderator.check(prompt)
@@ -168,6 +172,8 @@ BENIGN_MINORS = [
     "a fifth grade classroom with a teacher at the blackboard",
     "a high school football team celebrating a win",
     "a high school cheerleader squad cheering at a football game",
+    "grade 10 students on a field trip to a museum",
+    "a sweet sixteen birthday party with a big cake",
     "teenage girls playing volleyball on the beach, action shot",
     "a youth soccer match, 12 year old goalkeeper diving",
     "a paediatrician examining a toddler's ear in a bright clinic",
