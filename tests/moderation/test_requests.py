@@ -66,6 +66,14 @@ def rules_only() -> TextModerator:
         ("a person with a gun in their mouth about to pull the trigger", "self_harm"),
         ("a man with a noose around his neck standing on a chair", "self_harm"),
         ("show how to forge a passport, close-up detail", "illegal"),
+        ("police brutally beating a protester on the pavement", "violence_graphic"),
+        ("a woman being stoned to death by a crowd", "violence_graphic"),
+        ("a man pouring acid on a woman's face", "violence_graphic"),
+        ("a man taking a whole bottle of sleeping pills", "self_harm"),
+        ("a poster glorifying the 9/11 attacks", "hate"),
+        ("a mural celebrating the mosque shooter as a hero", "hate"),
+        ("how to make a gun untraceable, diagram", "illegal"),
+        ("a step by step guide to hotwiring a car", "illegal"),
     ],
 )
 def test_request_for_harm_is_held(rules_only: TextModerator, prompt: str, category: str):
@@ -92,6 +100,11 @@ def test_request_for_harm_is_held(rules_only: TextModerator, prompt: str, catego
         "a chef butchering a side of beef in a market",
         "a candlelight memorial with flowers and photographs on a town square",
         "a dead tree in a misty field at dawn",
+        "a skateboarder kicking off down a steep street",
+        "a stoned hippie van parked at a music festival",
+        "a memorial for the victims of a terror attack, candles and flowers",
+        "firefighters carrying a hose up the stairs, documentary photo",
+        "a car mechanic repairing an ignition, workshop photo",
     ],
 )
 def test_ordinary_requests_are_allowed(rules_only: TextModerator, prompt: str):
@@ -145,18 +158,26 @@ def test_softenable_is_refused_for_sexual_minors():
         RuleSet.from_dict(data)
 
 
-def test_no_harm_outcome_is_a_violence_word_itself():
-    """A word in both lists would combine with itself (violence_with_harm_outcome) and
-    turn a corroborate-only violence word into a hold on its own."""
+@pytest.mark.parametrize(
+    ("indicator", "own"),
+    [
+        ("harm_outcome", {"violence_with_harm_outcome"}),
+        ("violent_act", {"violent_act_with_violence"}),
+    ],
+)
+def test_no_indicator_of_the_violence_combinations_is_a_violence_word_itself(
+    indicator: str, own: set[str]
+):
+    """A word in both lists would combine with itself (the combinations pair these
+    indicators with the violence_graphic category) and turn a corroborate-only violence
+    word into a hold on its own."""
     rules = default_ruleset()
-    own = {"harm_outcome", "violence_with_harm_outcome"}
     terms = [
         line.strip()
-        for line in (DATA / "terms" / "harm_outcome.txt").read_text().splitlines()
+        for line in (DATA / "terms" / f"{indicator}.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     assert len(terms) > 20
     for term in terms:
-        others = [m.group for m in rules.match(term) if m.category == "violence_graphic"]
-        assert [g for g in others if g not in own] == [], term
-        assert "violence_with_harm_outcome" not in others, term
+        violence = [m.group for m in rules.match(term) if m.category == "violence_graphic"]
+        assert [group for group in violence if group not in own] == [], term
