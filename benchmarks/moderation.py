@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import platform
 import sys
@@ -234,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
 
     classifier = TextClassifier.load()
     moderator = TextModerator(classifier=classifier)
+    # As a warm web or worker process: what it loaded is frozen after its first request
+    # or task (core/gcfreeze.py), so full collections skip the rule set and the model.
+    moderator.check("a lighthouse at dusk")
+    gc.freeze()
     sets = [(name, [folder / "unsafe.jsonl", folder / "benign.jsonl"]) for name, folder in SHIPPED]
     eval_dir = Path(args.eval_dir)
     if (eval_dir / "dev_unsafe.jsonl").exists():
