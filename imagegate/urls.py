@@ -6,7 +6,7 @@ from csp.decorators import csp_update
 from django.apps import apps
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -23,7 +23,7 @@ handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"
 
 # The API under one prefix, resolved first: an API request does not walk the pages' routes.
-api_v1_patterns = [
+api_v1_patterns: list[URLPattern | URLResolver] = [
     path("", include("generation.urls_api")),
     # GET /api/v1/me reads accounts, billing and moderation: composed up here.
     path("me", me.MeApi.as_view(), name="api-me"),
