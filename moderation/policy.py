@@ -310,8 +310,9 @@ _classifier: dict[str, Any] = {}
 _MAX_CACHED_MODERATORS = 64
 
 
-def _adult_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
-    """Adult content allowed: sexual terms only indicate (for ``minors + sexual``)."""
+def adult_content_rules(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """Adult content allowed: sexual terms only indicate (for ``minors + sexual`` and
+    ``sexual + real_person``); the tests build the same rule set through this."""
     adult = copy.deepcopy(dict(rules))
     for group in adult["groups"].values():
         if group.get("category") == "sexual":
@@ -327,7 +328,9 @@ def _compile(version: PolicyVersion) -> CompiledPolicy:
         document=document,
         policy=PolicyDocument.parse(document),
         ruleset=RuleSet.from_dict({**document["rules"], "version": name}),
-        adult_ruleset=RuleSet.from_dict({**_adult_rules(document["rules"]), "version": name}),
+        adult_ruleset=RuleSet.from_dict(
+            {**adult_content_rules(document["rules"]), "version": name}
+        ),
     )
 
 

@@ -11,19 +11,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.environments import production_variables
 from tests.markers import on_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "imagegate.settings.production",
-    "DJANGO_SECRET_KEY": "settings-test-secret-key-0123456789-0123456789-0123456789",
-    "DATABASE_URL": "postgres://imagegate@127.0.0.1:5432/imagegate",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "REDIS_URL": "redis://127.0.0.1:6379/1",
-    "STRIPE_SECRET_KEY": "sk_test_check",
-    "STRIPE_IDENTITY_KEY": "rk_test_check",
-    "STRIPE_WEBHOOK_SECRET": "whsec_check",
-}
+PRODUCTION_ENV = production_variables()
 KEYS = ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "OPTIONS")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core import stripe_client
 from devstripe.transport import OfflineTransport
+from tests.environments import production_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,19 +41,7 @@ print(json.dumps({
 
 
 def _production_env(**extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "imagegate.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": "postgres://imagegate@127.0.0.1:5432/imagegate",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "REDIS_URL": "redis://127.0.0.1:6379/1",
-        "STRIPE_SECRET_KEY": "sk_test_check",
-        "STRIPE_IDENTITY_KEY": "rk_test_check",
-        "STRIPE_WEBHOOK_SECRET": "whsec_check",
-        "DJANGO_ALLOWED_HOSTS": "imagegate.example",
-        **extra,
-    }
+    return {**os.environ, **production_variables(**extra)}
 
 
 def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

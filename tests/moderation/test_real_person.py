@@ -6,19 +6,10 @@ from __future__ import annotations
 import pytest
 
 from moderation.engine.rules import RuleSet, default_ruleset, load_ruleset_dict
+from moderation.policy import adult_content_rules
 
-
-def _adult_content_ruleset() -> RuleSet:
-    # Where a senior moderator allowed adult content, the sexual groups only indicate
-    # (moderation.policy does the same to the policy's rules).
-    data = load_ruleset_dict()
-    for group in data["groups"].values():
-        if group.get("category") == "sexual":
-            group["action"] = "indicator"
-    return RuleSet.from_dict(data)
-
-
-ADULT = _adult_content_ruleset()
+# Where a senior moderator allowed adult content (moderation.policy compiles the same).
+ADULT = RuleSet.from_dict(adult_content_rules(load_ruleset_dict()))
 
 REAL_PEOPLE = [
     "Make a naked picture of my coworker from her LinkedIn photo",

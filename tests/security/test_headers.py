@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from tests.environments import production_variables
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 INLINE = [
@@ -78,18 +79,7 @@ def test_check_deploy_has_no_warnings_under_production_settings() -> None:
     database = os.environ.get("DATABASE_URL", "")
     if not database.startswith("postgres"):
         database = "postgres://imagegate@127.0.0.1:5432/imagegate"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "imagegate.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": database,
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "REDIS_URL": "redis://127.0.0.1:6379/1",
-        "STRIPE_SECRET_KEY": "sk_test_check",
-        "STRIPE_IDENTITY_KEY": "rk_test_check",
-        "STRIPE_WEBHOOK_SECRET": "whsec_check",
-        "DJANGO_ALLOWED_HOSTS": "imagegate.example",
-    }
+    env = {**os.environ, **production_variables(DATABASE_URL=database)}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
