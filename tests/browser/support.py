@@ -68,10 +68,27 @@ def assert_accessible(page: Any, label: str) -> None:
     )
 
 
-def totp_code(secret: str) -> str:
+TOTP_PERIOD = 30
+# A code typed with less time than this left in its window may expire before the
+# server checks it (allauth's default tolerance is no neighbouring window).
+TOTP_MARGIN_SECONDS = 5
+
+
+def totp_code(secret: str, *, margin: float = TOTP_MARGIN_SECONDS) -> str:
+    """The current code, after waiting for the next window when this one ends within
+    ``margin`` seconds."""
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    left = TOTP_PERIOD - time.time() % TOTP_PERIOD
+    if left < margin:
+        time.sleep(left + 0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // TOTP_PERIOD))
+
+
+def next_totp_window() -> None:
+    """Sleep into the next TOTP window: allauth refuses a code its user has already
+    used, so a second sign-in by one account within a window needs the next code."""
+    time.sleep(TOTP_PERIOD - time.time() % TOTP_PERIOD + 0.05)
 
 
 def last_mail_link(pattern: str = r"https?://\S+/accounts/confirm-email/\S+") -> str:
