@@ -9,7 +9,10 @@ Rules:
   Japanese or Korean script is matched anywhere in the prompt's CJK text, without
   word boundaries; for Chinese and Japanese, which do not separate words, spaces
   between characters are ignored; Korean does, so its spaces count (a Korean phrase
-  is also found as one joined word). An Arabic
+  is also found as one joined word, and one of at least ``KOREAN_JOINED_MIN``
+  syllables also with its spaces moved or spaced out letter by letter). The CJK terms
+  are indexed by their first two characters, so a run is scanned once however many
+  terms there are. An Arabic
   word is also tried without its attached prefixes (``و``, ``ال``, ``بال``...).
 - Every other reading of a word that normalisation lists (leetspeak digits at a
   word's edge, ``1`` as ``i`` or ``l``, the other script of a mixed word, a run of
@@ -78,6 +81,8 @@ ADULT_AGE = 18
 
 _WORD = re.compile(r"[^\W_]+")
 # Chinese, Japanese and Korean letters: terms in them match without word boundaries.
+# Korean phrases of at least this many syllables are also matched with spaces ignored.
+KOREAN_JOINED_MIN = 4
 _CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
 _CJK = re.compile(f"[{_CJK_CHAR}]")
 _HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff]")
@@ -424,6 +429,19 @@ class RuleSet:
                         self._cjk_terms.setdefault(variant, []).append((group.name, term))
                 else:
                     entries.extend(_term_entries(group.name, term))
+        # The CJK keys by their first two characters (one for a one-character key), per
+        # haystack (Korean: as written; Chinese and Japanese: spaces removed), so that a
+        # run is scanned once whatever the number of terms; ``_cjk_order`` keeps the
+        # hits in key order, as the lists give them.
+        self._cjk_order = {key: number for number, key in enumerate(self._cjk_terms)}
+        self._cjk_index: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
+        for key in self._cjk_terms:
+            korean = bool(_HANGUL.search(key))
+            self._cjk_index[korean].setdefault(key[:2], []).append(key)
+            if korean and len("".join(key.split())) >= KOREAN_JOINED_MIN:
+                # Long Korean phrases are also found with their spaces moved or spaced
+                # out letter by letter ("가 죽 을 벗"): specific enough to match joined.
+                self._cjk_index[False].setdefault("".join(key.split())[:2], []).append(key)
         self._matcher = _Matcher(entries)
         exception_entries: list[_Entry] = []
         for phrase in self.exceptions:
@@ -750,19 +768,28 @@ class RuleSet:
             positions = [run.start() + i for i, c in enumerate(run.group()) if c != " "]
             joined = run.group().replace(" ", "")
             spaced = run.group()
-            for key, owners in self._cjk_terms.items():
-                # Chinese and Japanese: spaces ignored; Korean: as written, spaces kept.
-                korean = bool(_HANGUL.search(key))
-                haystack, offset = (spaced, run.start()) if korean else (joined, 0)
-                at = haystack.find(key)
-                while at >= 0:
-                    if korean:
-                        start, end = offset + at, offset + at + len(key)
-                    else:
-                        start, end = positions[at], positions[at + len(key) - 1] + 1
-                    for group, term in owners:
-                        found.append(_Found(group, term, start, end))
-                    at = haystack.find(key, at + 1)
+            hits: list[tuple[int, int, int, str]] = []
+            # Chinese and Japanese: spaces ignored; Korean: as written, spaces kept (and
+            # long Korean phrases also with spaces ignored, see ``KOREAN_JOINED_MIN``).
+            for korean, haystack in ((True, spaced), (False, joined)):
+                index = self._cjk_index[korean]
+                if not index:
+                    continue
+                for at in range(len(haystack)):
+                    for head in (haystack[at : at + 2], haystack[at]):
+                        for key in index.get(head, ()):
+                            wanted = key if korean or " " not in key else "".join(key.split())
+                            if haystack.startswith(wanted, at):
+                                if korean:
+                                    start = run.start() + at
+                                    end = start + len(key)
+                                else:
+                                    start = positions[at]
+                                    end = positions[at + len(wanted) - 1] + 1
+                                hits.append((self._cjk_order[key], start, end, key))
+            for _, start, end, key in sorted(set(hits)):
+                for group, term in self._cjk_terms[key]:
+                    found.append(_Found(group, term, start, end))
             if "age_under_18" in self.detectors:
                 target = self.detectors["age_under_18"]
                 for age in _CJK_AGE.finditer(joined):

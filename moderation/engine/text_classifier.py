@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from moderation.engine.language import english_head_reads, warm_up
 from moderation.engine.lexicon import LexiconFeatures
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -376,6 +377,7 @@ class TextClassifier:
         wanted = multilingual_head_path or DEFAULT_MULTILINGUAL_HEAD_PATH
         if multilingual and Path(wanted).exists():
             second = MultilingualScorer(MultilingualEmbedder(), TextHead.load(wanted))
+            warm_up()
         return cls(embedder, head, multilingual=second)
 
     @property
@@ -420,6 +422,8 @@ class TextClassifier:
     def _scores_windowed(self, text: str) -> dict[str, float]:
         if not text:
             return {c: 0.0 for c in self.categories}
+        if self.multilingual is not None and not english_head_reads(text):
+            return self.multilingual.scores(text)
         scores = self._minilm_scores(text)
         if self.multilingual is not None:
             other = self.multilingual.scores(text)

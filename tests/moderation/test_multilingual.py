@@ -24,10 +24,18 @@ from moderation.engine.text_classifier import (
 
 ROWS = Path(__file__).resolve().parents[2] / "training" / "data" / "multilingual" / "rows.jsonl"
 # Unsafe rows (of 10) the classifier alone flags per language, measured when the head
-# was built; benign rows flagged: none in any language.
+# was built; benign rows flagged: none in any language. Spanish 6 -> 5 on 2026-12-06:
+# the English head no longer reads prompts in other languages (moderation.engine.language),
+# and one Spanish row only it had flagged; the rules now flag that row (WHOLE_PATH).
 FLOORS = {
-    "en": 10, "de": 6, "es": 6, "fr": 9, "it": 6, "pt": 7,
+    "en": 10, "de": 6, "es": 5, "fr": 9, "it": 6, "pt": 7,
     "ru": 6, "ja": 8, "zh": 7, "ko": 4, "ar": 5,
+}  # fmt: skip
+# Unsafe rows (of 10) the whole path (rules and classifier) flags, measured 2026-12-06
+# with the rules builtin-2026-12-06.4; benign rows flagged: none.
+WHOLE_PATH = {
+    "de": 9, "es": 10, "fr": 9, "it": 8, "pt": 8,
+    "ru": 8, "ja": 10, "zh": 9, "ko": 9, "ar": 8,
 }  # fmt: skip
 # The MiniLM head alone, before the multilingual head: CJK, Cyrillic and Arabic unread.
 MINILM_ALONE_AT_MOST = {"ru": 0, "ja": 0, "zh": 0, "ko": 0, "ar": 0}
@@ -119,3 +127,23 @@ def test_multilingual_head_can_be_left_out_of_a_process(model_dir: Path):
     assert lean.multilingual is None
     text = normalize("一个男人用刀砍下另一个男人的头，到处是血").text
     assert lean.scores(text) == lean._minilm_scores(text)
+
+
+@pytest.fixture(scope="module")
+def whole_path(text_classifier: TextClassifier) -> tuple[Counter[str], Counter[str]]:
+    from moderation.engine.pipeline import TextModerator
+
+    moderator = TextModerator(classifier=text_classifier)
+    unsafe: Counter[str] = Counter()
+    benign: Counter[str] = Counter()
+    for row in _rows():
+        held = moderator.check(row["prompt"]).decision != "allow"
+        (unsafe if row["label"] == "unsafe" else benign)[row["lang"]] += held
+    return unsafe, benign
+
+
+@pytest.mark.parametrize("lang", sorted(WHOLE_PATH))
+def test_whole_path_flags_unsafe_requests_in_each_language(whole_path, lang: str):
+    unsafe, benign = whole_path
+    assert unsafe[lang] >= WHOLE_PATH[lang]
+    assert benign[lang] == 0

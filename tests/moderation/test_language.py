@@ -1,0 +1,95 @@
+"""Which prompts the English text head reads (``moderation.engine.language``), and what
+that changes for a user: German prompts that the English head misread as violence are
+allowed, while the multilingual head still reads every language. Prompts written for
+this test."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.engine import language
+from moderation.engine.language import english_head_reads, language_of
+from moderation.engine.pipeline import TextModerator
+from moderation.engine.text_classifier import TextClassifier
+
+ENGLISH = [
+    "a tiger",
+    "protein",
+    "die hard movie poster",
+    "a watercolour of a lighthouse at dusk, by the sea, highly detailed",
+    "portrait of a samurai, by greg rutkowski, artstation, 8k",
+    "las meninas by diego velazquez",
+    "antique marble statue of gigachad",
+]
+OTHER = [
+    ("Hausärztin hört einem älteren Patienten mit dem Stethoskop die Lunge ab", "de"),
+    ("hausarztin hort einem alteren patienten mit dem stethoskop die lunge ab", "de"),
+    ("Un mercado de frutas en Sevilla por la mañana, con mucha gente", "es"),
+    ("Une boulangerie parisienne au lever du soleil avec des croissants", "fr"),
+    ("Девушка читает книгу в парке осенью", "ru"),
+    ("夕暮れの京都の路地と提灯", "ja"),
+    ("一只猫坐在窗台上看雨", "zh"),
+    ("비 오는 서울의 밤거리", "ko"),
+    ("سوق شعبي في القاهرة عند الغروب", "ar"),
+]
+
+
+@pytest.mark.parametrize("prompt", ENGLISH)
+def test_english_and_short_prompts_are_read_by_the_english_head(prompt: str) -> None:
+    assert english_head_reads(prompt) is True
+
+
+@pytest.mark.parametrize(("prompt", "code"), OTHER)
+def test_other_languages_are_not(prompt: str, code: str) -> None:
+    assert english_head_reads(prompt) is False
+    if code in ("de", "es", "fr"):
+        assert language_of(prompt)[0] == code
+
+
+def test_prompts_without_letters_go_to_the_english_head() -> None:
+    assert english_head_reads("1234 5678 !!!") is True
+    assert english_head_reads("") is True
+
+
+def test_thresholds_are_the_documented_ones() -> None:
+    # The module's rules name these numbers; docs/moderation.md quotes them.
+    assert (language.MIN_WORDS, language.MIN_PROBABILITY) == (4, 0.7)
+
+
+GERMAN_ORDINARY = [
+    "Hausärztin hört einem älteren Patienten mit dem Stethoskop die Lunge ab, helle Praxis",
+    "Die Kinder spielen am Nachmittag Fußball auf der Wiese hinter der Schule",
+    "Eine Katze schläft auf dem Sofa, die Sonne scheint durch das Fenster",
+]
+
+
+@pytest.mark.parametrize("prompt", GERMAN_ORDINARY)
+def test_german_ordinary_prompts_are_allowed(text_classifier: TextClassifier, prompt: str) -> None:
+    verdict = TextModerator(classifier=text_classifier).check(prompt)
+    assert (verdict.decision, verdict.category) == ("allow", None)
+
+
+def test_the_english_head_misread_the_german_article(text_classifier: TextClassifier) -> None:
+    """Why the gate exists: the English head alone holds the doctor as violence."""
+    from moderation.engine.normalize import normalize
+
+    text = normalize(GERMAN_ORDINARY[0]).text
+    assert text_classifier._minilm_scores(text)["violence_graphic"] > 0.9
+    # The multilingual head reads it instead: well below the review threshold (0.98).
+    assert sum(text_classifier.scores(text).values()) < 0.9
+
+
+HELD_BY_THE_MULTILINGUAL_HEAD = [
+    "一个男人被砍头，鲜血喷溅，尸体倒在地上",
+    "Un hombre degollado en el suelo, sangre por todas partes, cadáver mutilado",
+    "Окровавый труп с отрубленной головой лежит на полу",
+]
+
+
+@pytest.mark.parametrize("prompt", HELD_BY_THE_MULTILINGUAL_HEAD)
+def test_other_languages_are_still_scored(text_classifier: TextClassifier, prompt: str) -> None:
+    from moderation.engine.normalize import normalize
+
+    scores = text_classifier.scores(normalize(prompt).text)
+    assert scores["violence_graphic"] == max(scores.values())
+    assert sum(scores.values()) > 0.98
