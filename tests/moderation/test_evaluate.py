@@ -131,6 +131,26 @@ def test_the_command_takes_a_jurisdiction_of_the_table(tmp_path: Path, capsys):
         call_command("moderation_eval", str(data), "--rules-only", "--jurisdiction", "XX")
 
 
+@pytest.mark.django_db
+def test_the_command_says_to_migrate_when_the_table_is_missing(tmp_path: Path, monkeypatch):
+    from django.db import OperationalError
+
+    from accounts.models import Jurisdiction
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise OperationalError("no such table: accounts_jurisdiction")
+
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(type(Jurisdiction.objects), "all", missing)
+    with pytest.raises(CommandError, match=r"run `python manage\.py migrate` first"):
+        call_command(
+            "moderation_eval", str(data), "--rules-only", "--jurisdiction", "DE", "--json", str(out)
+        )
+    assert not out.exists()
+
+
 def test_percentile_nearest_rank():
     values = [float(v) for v in range(1, 101)]
     assert [percentile(values, q) for q in (50, 95, 99)] == [50.0, 95.0, 99.0]

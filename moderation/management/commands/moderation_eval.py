@@ -18,6 +18,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from accounts.models import Jurisdiction
 from moderation.engine.evaluate import evaluate, format_report, read_jsonl
@@ -71,7 +72,13 @@ class Command(BaseCommand):
 
 def _jurisdiction_table(moderator: TextModerator) -> dict[str, dict[str, dict[str, float]]]:
     """Every row of the jurisdictions table: its code and its limits over the engine's."""
-    return {
-        row.code: jurisdiction_limits(moderator.thresholds, row.moderation_overrides)
-        for row in Jurisdiction.objects.all()
-    }
+    try:
+        return {
+            row.code: jurisdiction_limits(moderator.thresholds, row.moderation_overrides)
+            for row in Jurisdiction.objects.all()
+        }
+    except DatabaseError as error:
+        raise CommandError(
+            "--jurisdiction reads the jurisdictions table, which this database does not "
+            f"have yet ({error}); run `python manage.py migrate` first"
+        ) from error
