@@ -4,7 +4,8 @@ Rules:
 - ``english_head_reads(text)`` is false when the prompt is plainly in another language:
   most of its letters are in a non-Latin script (CJK, Cyrillic, Arabic, Greek...), or
   it has at least ``MIN_WORDS`` words and py3langid (its model ships inside the
-  package; ~0.05 ms a prompt) names another language with probability at least
+  package; ~0.05 ms an ordinary prompt, ~0.4 ms at 2,000 characters; ~78 MB
+  resident once loaded) names another language with probability at least
   ``MIN_PROBABILITY``. Otherwise true: short prompts ("a tiger", "protein") are
   often misread as another language, and English is the safe default there, because
   the English head then reads them as it always has.

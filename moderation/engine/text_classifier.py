@@ -32,9 +32,11 @@ Rules:
 - Other languages: a second head (``text_head_multilingual.json``) over the multilingual
   Universal Sentence Encoder (``MultilingualEmbedder``: 16 languages incl. CJK, Russian
   and Arabic, numpy only) scores the prompt too (``MultilingualScorer``); the more
-  unsafe of the two heads' answers is returned. Its benign bias is calibrated so that
-  it shares the MiniLM head's thresholds and adds at most 1% benign reviews (chosen by
-  leave-one-source-out: ``python -m training.loso``).
+  unsafe of the two heads' answers is returned. A prompt plainly in another language
+  (``moderation.engine.language.english_head_reads``) is scored by the multilingual
+  head alone: the English head misreads it (German "die" as violence). Its benign
+  bias is calibrated so that it shares the MiniLM head's thresholds and adds at most
+  1% benign reviews (chosen by leave-one-source-out: ``python -m training.loso``).
 - The head (``moderation/data/text_head.json``) is a multinomial logistic model over
   those features with a ``benign`` class; ``scores`` returns the probability (0..1)
   of each unsafe category.
