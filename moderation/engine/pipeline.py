@@ -39,6 +39,10 @@ Rules:
   ``regional_min_unsafe`` (default: ``corroborate_at``), because a category's
   share of a benign prompt's small unsafe mass is no signal ("a castle, ukiyo-e" is
   0.5 violence of almost nothing). A verdict that already holds or blocks is kept.
+  The limits were set against scores calibrated on English benign prompts: where the
+  classifier raised a prompt's unsafe odds because it is in another language
+  (``unsafe_odds``, recorded as ``scores["calibration"]``), they are compared with the
+  scores before that factor.
 """
 
 from __future__ import annotations
@@ -156,14 +160,18 @@ class TextModerator:
         matches = self.ruleset.match(normalized)
         rules_at = time.perf_counter()
         classifier_scores: dict[str, float] = {}
+        layers: dict[str, Any] = {}
         if self.classifier is not None and normalized.text:
             classifier_scores = self.classifier.scores(normalized.text)
+            odds_for = getattr(self.classifier, "unsafe_odds", None)
+            odds = odds_for(normalized.text) if odds_for is not None else 1.0
+            if odds != 1.0:
+                layers["calibration"] = {"other_language_odds": odds}
         finished = time.perf_counter()
 
         candidates = self._rule_candidates(matches, classifier_scores)
         candidates.extend(self._classifier_candidates(classifier_scores, matches, normalized.text))
         verdict = _strictest(candidates)
-        layers: dict[str, Any] = {}
         if self.classifier_deferred:
             layers["deferred"] = [m.as_dict() for m in matches if m.action == "corroborate"]
         return TextVerdict(
@@ -198,7 +206,10 @@ class TextModerator:
         """The verdict under a jurisdiction's stricter limits (see module rules)."""
         if verdict.decision != "allow" or not limits:
             return verdict
-        scores = verdict.scores.get("classifier") or {}
+        scores = _without_odds(
+            verdict.scores.get("classifier") or {},
+            (verdict.scores.get("calibration") or {}).get("other_language_odds", 1.0),
+        )
         unsafe = sum(scores.values())
         if unsafe < self.regional_min_unsafe:
             return verdict
@@ -310,6 +321,15 @@ def _strictest(candidates: list[_Candidate]) -> _Candidate | None:
         candidates,
         key=lambda c: (DECISION_RANK[c.decision], c.severity, c.layer == "rules"),
     )
+
+
+def _without_odds(scores: Mapping[str, float], odds: float) -> dict[str, float]:
+    """Category scores with a factor ``odds`` on the unsafe odds taken back out."""
+    if odds == 1.0 or not scores:
+        return dict(scores)
+    unsafe = min(sum(scores.values()), 1.0)
+    denominator = odds * (1.0 - unsafe) + unsafe
+    return {category: score / denominator for category, score in scores.items()}
 
 
 def _ms(seconds: float) -> float:

@@ -390,6 +390,14 @@ class TextClassifier:
         """Probability per category, 0..1, for one (normalised) prompt."""
         return self.scores_batch([text])[0]
 
+    def unsafe_odds(self, text: str) -> float:
+        """The factor ``scores`` applied to the unsafe odds of this (normalised) text:
+        the multilingual head's ``other_language_odds`` for a prompt plainly in another
+        language, else 1.0. Regional limits undo it (``TextModerator.regional``)."""
+        if self.multilingual is None or not text or english_head_reads(text):
+            return 1.0
+        return self.multilingual.other_language_odds
+
     def scores_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Scores of each text: per category, the maximum over the text's windows."""
         return [self._scores_windowed(text) for text in texts]
@@ -425,7 +433,7 @@ class TextClassifier:
         if not text:
             return {c: 0.0 for c in self.categories}
         if self.multilingual is not None and not english_head_reads(text):
-            return self.multilingual.scores(text)
+            return self.multilingual.scores(text, other_language=True)
         scores = self._minilm_scores(text)
         if self.multilingual is not None:
             other = self.multilingual.scores(text)
@@ -462,11 +470,26 @@ class MultilingualScorer:
         self.embedder = embedder
         self.head = head
 
-    def scores(self, text: str) -> dict[str, float]:
+    @property
+    def other_language_odds(self) -> float:
+        """The factor on the unsafe odds of a prompt in another language (see
+        ``scores``); 1.0 for a head trained before it existed."""
+        return float(self.head.metadata.get("other_languages", {}).get("unsafe_odds", 1.0))
+
+    def scores(self, text: str, *, other_language: bool = False) -> dict[str, float]:
+        """Per category. ``other_language``: the prompt is plainly not English, and this
+        head alone reads it. Its calibration (the benign bias) was set on English benign
+        rows; on other languages its scores run lower, so the unsafe odds are multiplied
+        by ``other_language_odds``, set by ``python -m training.other_languages`` on
+        benign prompts written in the eight languages."""
         pieces = [text] if len(text) <= USE_WHOLE_CHARS else clause_groups(text)
         probabilities = self.head.probabilities(self.embedder.embed(pieces))
         benign = self.head.classes.index(BENIGN)
-        row = probabilities[int(np.argmax(1.0 - probabilities[:, benign]))]
+        row = probabilities[int(np.argmax(1.0 - probabilities[:, benign]))].astype(np.float64)
+        odds = self.other_language_odds if other_language else 1.0
+        if odds != 1.0:
+            row = row * odds / (row[benign] + odds * (1.0 - row[benign]))
+            row[benign] = 1.0 - (row.sum() - row[benign])
         return {
             c: _round(float(p)) for c, p in zip(self.head.classes, row, strict=True) if c != BENIGN
         }

@@ -93,3 +93,33 @@ def test_other_languages_are_still_scored(text_classifier: TextClassifier, promp
     scores = text_classifier.scores(normalize(prompt).text)
     assert scores["violence_graphic"] == max(scores.values())
     assert sum(scores.values()) > 0.98
+
+
+def test_other_language_calibration_raises_the_unsafe_odds(text_classifier: TextClassifier) -> None:
+    from moderation.engine.normalize import normalize
+
+    scorer = text_classifier.multilingual
+    assert scorer is not None
+    odds = scorer.other_language_odds
+    assert odds > 1.0
+    text = normalize("Ein Messer liegt neben Tomaten auf dem Küchenbrett").text
+    raw = scorer.scores(text)
+    raised = scorer.scores(text, other_language=True)
+    unsafe, raised_unsafe = sum(raw.values()), sum(raised.values())
+    assert raised_unsafe / (1 - raised_unsafe) == pytest.approx(odds * unsafe / (1 - unsafe), 1e-3)
+    assert text_classifier.scores(text) == raised
+    assert text_classifier.unsafe_odds(text) == odds
+    assert text_classifier.unsafe_odds("a kitchen knife next to tomatoes on a board") == 1.0
+
+
+def test_the_shipped_factor_is_what_the_command_computes(capsys) -> None:
+    """training.other_languages rebuilds the factor from the repo's own sets."""
+    import json
+
+    from moderation.engine.text_classifier import DEFAULT_MULTILINGUAL_HEAD_PATH, TextHead
+    from training import other_languages
+
+    assert other_languages.main([]) == 0
+    found = json.loads(capsys.readouterr().out.splitlines()[0])
+    shipped = TextHead.load(DEFAULT_MULTILINGUAL_HEAD_PATH).metadata["other_languages"]
+    assert found == shipped

@@ -13,12 +13,22 @@ from moderation.engine.pipeline import TextModerator
 from moderation.engine.text_classifier import TextClassifier
 
 SETS = Path(__file__).resolve().parents[2] / "training" / "data" / "languages"
-# Unsafe rows flagged (of 15 per language) and benign rows flagged, measured 2026-12-06.
+# Unsafe rows flagged (of 15 per language) and benign rows flagged, measured 2026-12-06
+# with the multilingual head's other-language calibration (training.other_languages).
 FLOORS = {
-    "tuning.jsonl": {"ar": 9, "de": 11, "es": 15, "fr": 15, "ja": 15, "ko": 13, "ru": 12, "zh": 11},
-    "judged.jsonl": {"ar": 9, "de": 10, "es": 11, "fr": 10, "ja": 12, "ko": 13, "ru": 11, "zh": 11},
+    "tuning.jsonl": {
+        "ar": 12,
+        "de": 12,
+        "es": 15,
+        "fr": 15,
+        "ja": 15,
+        "ko": 13,
+        "ru": 13,
+        "zh": 13,
+    },
+    "judged.jsonl": {"ar": 9, "de": 11, "es": 12, "fr": 11, "ja": 12, "ko": 14, "ru": 13, "zh": 14},
 }
-BENIGN_AT_MOST = {"tuning.jsonl": 1, "judged.jsonl": 0, "benign.jsonl": 4}
+BENIGN_AT_MOST = {"tuning.jsonl": 3, "judged.jsonl": 1, "benign.jsonl": 8}
 
 
 def _flagged(moderator: TextModerator, name: str) -> tuple[Counter[str], int]:

@@ -23,19 +23,20 @@ from moderation.engine.text_classifier import (
 )
 
 ROWS = Path(__file__).resolve().parents[2] / "training" / "data" / "multilingual" / "rows.jsonl"
-# Unsafe rows (of 10) the classifier alone flags per language, measured when the head
-# was built; benign rows flagged: none in any language. Spanish 6 -> 5 on 2026-12-06:
-# the English head no longer reads prompts in other languages (moderation.engine.language),
-# and one Spanish row only it had flagged; the rules now flag that row (WHOLE_PATH).
+# Unsafe rows (of 10) the classifier alone flags per language; benign rows flagged: none
+# in any language. Measured when the head was built, then again on 2026-12-06 after the
+# English head stopped reading prompts in other languages (moderation.engine.language)
+# and the multilingual head got its other-language calibration (training.other_languages):
+# it, pt, ru, ja, zh and ar rose.
 FLOORS = {
-    "en": 10, "de": 6, "es": 5, "fr": 9, "it": 6, "pt": 7,
-    "ru": 6, "ja": 8, "zh": 7, "ko": 4, "ar": 5,
+    "en": 10, "de": 6, "es": 6, "fr": 9, "it": 7, "pt": 8,
+    "ru": 9, "ja": 9, "zh": 8, "ko": 4, "ar": 6,
 }  # fmt: skip
 # Unsafe rows (of 10) the whole path (rules and classifier) flags, measured 2026-12-06
 # with the rules builtin-2026-12-06.4; benign rows flagged: none.
 WHOLE_PATH = {
-    "de": 9, "es": 10, "fr": 9, "it": 8, "pt": 8,
-    "ru": 8, "ja": 10, "zh": 9, "ko": 9, "ar": 8,
+    "de": 9, "es": 10, "fr": 9, "it": 8, "pt": 9,
+    "ru": 10, "ja": 10, "zh": 9, "ko": 9, "ar": 9,
 }  # fmt: skip
 # The MiniLM head alone, before the multilingual head: CJK, Cyrillic and Arabic unread.
 MINILM_ALONE_AT_MOST = {"ru": 0, "ja": 0, "zh": 0, "ko": 0, "ar": 0}
@@ -87,10 +88,10 @@ def test_minilm_alone_did_not_read_these_scripts(flagged):
         assert minilm[lang] <= most
 
 
-def test_the_more_unsafe_head_decides(text_classifier: TextClassifier):
+def test_the_multilingual_head_alone_reads_another_script(text_classifier: TextClassifier):
     text = normalize("一个男人用刀砍下另一个男人的头，到处是血").text
     assert text_classifier.multilingual is not None
-    own = text_classifier.multilingual.scores(text)
+    own = text_classifier.multilingual.scores(text, other_language=True)
     assert text_classifier.scores(text) == own
     assert sum(own.values()) > sum(text_classifier._minilm_scores(text).values())
 

@@ -67,3 +67,39 @@ def test_a_rule_verdict_is_left_as_it_is():
     moderator = TextModerator(classifier=_Scores(violence_graphic=0.95))
     checked = moderator.check("explicit porn")
     assert moderator.regional(checked, GERMANY, jurisdiction="DE") == checked
+
+
+class _CalibratedScores(_Scores):
+    """A classifier that raised the unsafe odds of this prompt (another language)."""
+
+    def __init__(self, odds: float, **scores: float) -> None:
+        super().__init__(**scores)
+        self._odds = odds
+
+    def unsafe_odds(self, text: str) -> float:
+        return self._odds
+
+
+def test_regional_limits_read_the_scores_before_the_other_language_factor():
+    # 0.75 unsafe after odds x3 was 0.5 before it: under regional_min_unsafe 0.6.
+    moderator = TextModerator(
+        classifier=_CalibratedScores(3.0, violence_graphic=0.75),
+        thresholds={"unsafe": {"allow": 0.98, "block": 1}},
+        regional_min_unsafe=0.6,
+    )
+    checked = moderator.check("eine Burg im Nebel")
+    assert checked.scores["calibration"] == {"other_language_odds": 3.0}
+    assert moderator.regional(checked, GERMANY, jurisdiction="DE") == checked
+
+
+def test_without_the_factor_the_same_score_holds():
+    moderator = TextModerator(
+        classifier=_CalibratedScores(1.0, violence_graphic=0.75),
+        thresholds={"unsafe": {"allow": 0.98, "block": 1}},
+        regional_min_unsafe=0.6,
+    )
+    checked = moderator.check("a castle in the fog")
+    assert "calibration" not in checked.scores
+    verdict = moderator.regional(checked, GERMANY, jurisdiction="DE")
+    assert (verdict.decision, verdict.category) == ("review", "violence_graphic")
+    assert verdict.scores["regional"]["unsafe"] == 0.75
