@@ -122,4 +122,9 @@ def test_the_shipped_factor_is_what_the_command_computes(capsys) -> None:
     assert other_languages.main([]) == 0
     found = json.loads(capsys.readouterr().out.splitlines()[0])
     shipped = TextHead.load(DEFAULT_MULTILINGUAL_HEAD_PATH).metadata["other_languages"]
-    assert found == shipped
+    # The encoder's float32 sums differ in the last digits between CPUs, and the factor
+    # moves ~60 times as fast as the score it maps: equal to a few parts in a thousand.
+    assert found["score_at_target"] == pytest.approx(shipped["score_at_target"], abs=2e-4)
+    assert found["unsafe_odds"] == pytest.approx(shipped["unsafe_odds"], rel=2e-2)
+    for key in ("benign_rows", "target_benign_rate", "allow", "sets"):
+        assert found[key] == shipped[key]
