@@ -15,6 +15,8 @@ Rules:
 - ``--write`` stores the factor and how it was found in the head's metadata
   (``other_languages``), which ``MultilingualScorer`` reads. Without it the command
   only reports. Deterministic: the same sets and head give the same factor.
+  ``training.train`` calls ``calibration`` whenever it rebuilds the multilingual head,
+  so a retrained head never ships without its factor.
 - The benign rows are self-written: the factor is a calibration on them, not a measure
   of quality; ``judged.jsonl`` (another author) is the check, run once.
 """
@@ -62,6 +64,32 @@ def unsafe_odds(scores: np.ndarray, allow: float, fpr: float) -> tuple[float, fl
     return max(1.0, round(factor, 4)), round(at, 4)
 
 
+def calibration(
+    head: TextHead,
+    allow: float,
+    *,
+    sets: Path = DEFAULT_SETS,
+    fpr: float = DEFAULT_FPR,
+    embedder: MultilingualEmbedder | None = None,
+) -> dict[str, object]:
+    """The ``other_languages`` metadata for ``head`` (see the module rules); the head's
+    own earlier factor, if any, is not applied while scoring."""
+    bare = TextHead.from_dict(head.to_dict())
+    bare.metadata.pop("other_languages", None)
+    scorer = MultilingualScorer(embedder or MultilingualEmbedder(), bare)
+    prompts = benign_prompts(sets)
+    scores = np.array([sum(scorer.scores(normalize(p).text).values()) for p in prompts])
+    factor, at = unsafe_odds(scores, allow, fpr)
+    return {
+        "unsafe_odds": factor,
+        "benign_rows": len(prompts),
+        "target_benign_rate": fpr,
+        "score_at_target": at,
+        "allow": allow,
+        "sets": [f"training/data/languages/{name}" for name in CALIBRATION_FILES],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=str(DEFAULT_SETS), help="folder of the language sets")
@@ -71,19 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     allow = TextHead.load(DEFAULT_HEAD_PATH).thresholds["unsafe"]["allow"]
     head = TextHead.load(DEFAULT_MULTILINGUAL_HEAD_PATH)
-    head.metadata.pop("other_languages", None)
-    scorer = MultilingualScorer(MultilingualEmbedder(), head)
-    prompts = benign_prompts(Path(args.sets))
-    scores = np.array([sum(scorer.scores(normalize(p).text).values()) for p in prompts])
-    factor, at = unsafe_odds(scores, allow, args.fpr)
-    found = {
-        "unsafe_odds": factor,
-        "benign_rows": len(prompts),
-        "target_benign_rate": args.fpr,
-        "score_at_target": at,
-        "allow": allow,
-        "sets": [f"training/data/languages/{name}" for name in CALIBRATION_FILES],
-    }
+    found = calibration(head, allow, sets=Path(args.sets), fpr=args.fpr)
     print(json.dumps(found))
     if args.write:
         head.metadata["other_languages"] = found

@@ -81,6 +81,7 @@ from moderation.engine.text_classifier import (  # noqa: E402
     TextHead,
 )
 from training.features import use_features  # noqa: E402
+from training.other_languages import calibration  # noqa: E402
 
 CLASSES = (BENIGN, "sexual", "violence_graphic", "hate", "self_harm", "illegal")
 PROTOTYPES_PATH = REPO_ROOT / "training" / "data" / "prototypes.json"
@@ -507,10 +508,14 @@ def train_multilingual(
             "in_sample": summary,
         },
     )
+    head.metadata["other_languages"] = calibration(head, allow)
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(head.to_dict(), handle, separators=(",", ":"))
         handle.write("\n")
-    print(f"wrote {out} ({Path(out).stat().st_size // 1000} KB): {json.dumps(summary)}")
+    print(
+        f"wrote {out} ({Path(out).stat().st_size // 1000} KB): {json.dumps(summary)}; "
+        f"other languages: {json.dumps(head.metadata['other_languages'])}"
+    )
 
 
 if __name__ == "__main__":

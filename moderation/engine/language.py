@@ -46,8 +46,11 @@ def language_of(text: str) -> tuple[str, float]:
     return str(language), float(probability)
 
 
+@functools.lru_cache(maxsize=256)
 def english_head_reads(text: str) -> bool:
-    """Whether the English head's scores mean anything for ``text`` (see module rules)."""
+    """Whether the English head's scores mean anything for ``text`` (see module rules).
+    Cached: the classifier asks twice per prompt (its scores, then the factor it
+    applied, which ``TextModerator`` records)."""
     letters = len(_LETTER.findall(text))
     if not letters:
         return True

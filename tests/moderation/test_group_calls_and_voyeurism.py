@@ -54,30 +54,17 @@ ORDINARY_CAMERAS_AND_ROOMS = [
 ]
 
 
-@pytest.mark.parametrize("prompt", CALLS)
-def test_calls_for_violence_against_a_group_are_held_as_hate(prompt: str) -> None:
+@pytest.mark.parametrize(
+    ("prompt", "category"),
+    [*((p, "hate") for p in CALLS), *((p, "nonconsensual") for p in VOYEURISM)],
+)
+def test_calls_against_a_group_and_voyeurism_are_held(prompt: str, category: str) -> None:
     verdict = RULES_ONLY.check(prompt)
-    assert (verdict.decision, verdict.category, verdict.layer) == ("review", "hate", "rules")
+    assert (verdict.decision, verdict.category, verdict.layer) == ("review", category, "rules")
 
 
-@pytest.mark.parametrize("prompt", ORDINARY)
-def test_ordinary_prompts_about_those_groups_are_allowed(prompt: str) -> None:
-    verdict = RULES_ONLY.check(prompt)
-    assert (verdict.decision, verdict.category) == ("allow", None)
-
-
-@pytest.mark.parametrize("prompt", VOYEURISM)
-def test_covert_capture_of_a_private_scene_is_held_as_nonconsensual(prompt: str) -> None:
-    verdict = RULES_ONLY.check(prompt)
-    assert (verdict.decision, verdict.category, verdict.layer) == (
-        "review",
-        "nonconsensual",
-        "rules",
-    )
-
-
-@pytest.mark.parametrize("prompt", ORDINARY_CAMERAS_AND_ROOMS)
-def test_cameras_and_private_rooms_alone_are_allowed(prompt: str) -> None:
+@pytest.mark.parametrize("prompt", [*ORDINARY, *ORDINARY_CAMERAS_AND_ROOMS])
+def test_the_same_groups_cameras_and_rooms_in_ordinary_prompts_are_allowed(prompt: str) -> None:
     verdict = RULES_ONLY.check(prompt)
     assert (verdict.decision, verdict.category) == ("allow", None)
 

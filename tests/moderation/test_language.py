@@ -63,12 +63,6 @@ GERMAN_ORDINARY = [
 ]
 
 
-@pytest.mark.parametrize("prompt", GERMAN_ORDINARY)
-def test_german_ordinary_prompts_are_allowed(text_classifier: TextClassifier, prompt: str) -> None:
-    verdict = TextModerator(classifier=text_classifier).check(prompt)
-    assert (verdict.decision, verdict.category) == ("allow", None)
-
-
 def test_the_english_head_misread_the_german_article(text_classifier: TextClassifier) -> None:
     """Why the gate exists: the English head alone holds the doctor as violence."""
     from moderation.engine.normalize import normalize
@@ -86,13 +80,19 @@ HELD_BY_THE_MULTILINGUAL_HEAD = [
 ]
 
 
-@pytest.mark.parametrize("prompt", HELD_BY_THE_MULTILINGUAL_HEAD)
-def test_other_languages_are_still_scored(text_classifier: TextClassifier, prompt: str) -> None:
-    from moderation.engine.normalize import normalize
-
-    scores = text_classifier.scores(normalize(prompt).text)
-    assert scores["violence_graphic"] == max(scores.values())
-    assert sum(scores.values()) > 0.98
+@pytest.mark.parametrize(
+    ("prompt", "decision", "category"),
+    [
+        *((p, "allow", None) for p in GERMAN_ORDINARY),
+        *((p, "block", "violence_graphic") for p in HELD_BY_THE_MULTILINGUAL_HEAD),
+    ],
+)
+def test_other_languages_by_the_whole_path(
+    text_classifier: TextClassifier, prompt: str, decision: str, category: str | None
+) -> None:
+    """German ordinary prompts are allowed; gore in other languages still blocks."""
+    verdict = TextModerator(classifier=text_classifier).check(prompt)
+    assert (verdict.decision, verdict.category) == (decision, category)
 
 
 def test_other_language_calibration_raises_the_unsafe_odds(text_classifier: TextClassifier) -> None:

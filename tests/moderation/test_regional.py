@@ -80,26 +80,22 @@ class _CalibratedScores(_Scores):
         return self._odds
 
 
-def test_regional_limits_read_the_scores_before_the_other_language_factor():
-    # 0.75 unsafe after odds x3 was 0.5 before it: under regional_min_unsafe 0.6.
+@pytest.mark.parametrize(("odds", "held"), [(3.0, False), (1.0, True)])
+def test_regional_limits_read_the_scores_before_the_other_language_factor(odds: float, held: bool):
+    # 0.75 unsafe after odds x3 was 0.5 before it: under regional_min_unsafe 0.6, so the
+    # German limits do not hold it; the same 0.75 with no factor does cross them.
     moderator = TextModerator(
-        classifier=_CalibratedScores(3.0, violence_graphic=0.75),
+        classifier=_CalibratedScores(odds, violence_graphic=0.75),
         thresholds={"unsafe": {"allow": 0.98, "block": 1}},
         regional_min_unsafe=0.6,
     )
     checked = moderator.check("eine Burg im Nebel")
-    assert checked.scores["calibration"] == {"other_language_odds": 3.0}
-    assert moderator.regional(checked, GERMANY, jurisdiction="DE") == checked
-
-
-def test_without_the_factor_the_same_score_holds():
-    moderator = TextModerator(
-        classifier=_CalibratedScores(1.0, violence_graphic=0.75),
-        thresholds={"unsafe": {"allow": 0.98, "block": 1}},
-        regional_min_unsafe=0.6,
+    assert checked.scores.get("calibration") == (
+        {"other_language_odds": odds} if odds != 1.0 else None
     )
-    checked = moderator.check("a castle in the fog")
-    assert "calibration" not in checked.scores
     verdict = moderator.regional(checked, GERMANY, jurisdiction="DE")
-    assert (verdict.decision, verdict.category) == ("review", "violence_graphic")
-    assert verdict.scores["regional"]["unsafe"] == 0.75
+    if held:
+        assert (verdict.decision, verdict.category) == ("review", "violence_graphic")
+        assert verdict.scores["regional"]["unsafe"] == 0.75
+    else:
+        assert verdict == checked
