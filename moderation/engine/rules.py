@@ -104,6 +104,15 @@ _I18N_YEAR_WORDS = frozenset(
 _CHILD_OF = frozenset(
     ["girl", "girls", "boy", "boys", "child", "children", "kid", "kids", "daughter", "son"]
 )
+# A bare number right after one of these is an age: "girl (11)", "a boy, 12," (the
+# parentheses and commas are gone from the words). Singular nouns only: "girls 2" may count.
+_AGED_PERSON = frozenset(
+    [
+        "girl", "boy", "child", "kid", "daughter", "son", "stepdaughter", "stepson",
+        "niece", "nephew", "sister", "brother", "student", "pupil", "schoolgirl",
+        "schoolboy", "teen", "teenager", "toddler", "baby", "minor",
+    ]
+)  # fmt: skip
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
 _AGE_SUFFIXES = (*_GERMAN_AGED, "살", "세")
@@ -988,6 +997,13 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             hits.append(_Hit(target, f"age {value} {following}", index, index + 2))
         elif value == ADULT_AGE and index > 0 and words[index - 1] == "under":
             hits.append(_Hit(target, "under 18", index - 1, index))
+        elif (
+            1 <= value < ADULT_AGE
+            and word.isdigit()
+            and index > 0
+            and words[index - 1] in _AGED_PERSON
+        ):
+            hits.append(_Hit(target, f"age {value}", index - 1, index))
     return hits
 
 
