@@ -16,7 +16,7 @@ from tests.markers import on_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = production_variables()
-KEYS = ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "OPTIONS")
+KEYS = ("ENGINE", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "OPTIONS")
 
 
 def _database(**env: str) -> dict:
@@ -40,6 +40,8 @@ def _database(**env: str) -> dict:
 
 def test_production_keeps_health_checks_and_prepares_statements() -> None:
     assert _database(**PRODUCTION_ENV) == {
+        # Django's backend, with a health check that needs no round trip when idle.
+        "ENGINE": "core.postgresql",
         "CONN_MAX_AGE": 60,
         # A persistent connection cut while idle is replaced before a request uses it
         # (docs/reliability.md, F8): production used to drop this setting.
@@ -58,6 +60,7 @@ def test_the_database_variables_apply_in_production() -> None:
         DATABASE_SERVER_SIDE_BINDING="false",
     )
     assert database == {
+        "ENGINE": "core.postgresql",
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": False,
         "ATOMIC_REQUESTS": False,
@@ -67,6 +70,7 @@ def test_the_database_variables_apply_in_production() -> None:
 
 def test_development_defaults_on_sqlite() -> None:
     assert _database(DJANGO_SETTINGS_MODULE="imagegate.settings.base") == {
+        "ENGINE": "django.db.backends.sqlite3",
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
         "ATOMIC_REQUESTS": False,

@@ -115,6 +115,9 @@ def database_from_env(*, default_url: str | None, conn_max_age: int) -> dict[str
     database["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
     options = database.setdefault("OPTIONS", {})
     if database["ENGINE"].endswith("postgresql"):
+        # Django's backend with a health check that needs no round trip while the
+        # connection is idle and unharmed (core/postgresql/base.py).
+        database["ENGINE"] = "core.postgresql"
         # Parameters travel apart from the statement instead of being quoted into it
         # in Python, and a statement a connection has run DATABASE_PREPARE_THRESHOLD
         # times (psycopg's default, 5) is prepared: PostgreSQL parses and plans it once

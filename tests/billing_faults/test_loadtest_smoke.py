@@ -27,7 +27,7 @@ pytestmark = [
         reason="the load test smoke run is on with IMAGEGATE_LOADTEST_SMOKE=1",
     ),
     pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         reason="needs PostgreSQL",
     ),
 ]
