@@ -81,7 +81,8 @@ class PromptLog(models.Model):
     """Every prompt submitted, rejected ones included (SPEC §7).
 
     The user is kept as a plain UUID: the log outlives neither its retention period
-    nor a legal hold because of a foreign key.
+    nor a legal hold because of a foreign key. The scores of every layer are stored
+    once, on the decision that names this log (``decisions``), not here as well.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -92,7 +93,6 @@ class PromptLog(models.Model):
     normalized_prompt = models.TextField(blank=True)
     ip_hash = models.CharField(max_length=128, blank=True)
     jurisdiction = models.CharField(max_length=16, blank=True)
-    scores = models.JSONField(default=dict, blank=True)
     decision = models.CharField(max_length=8, choices=Decision.choices)
     category = models.CharField(max_length=32, blank=True)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")

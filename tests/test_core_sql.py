@@ -35,7 +35,7 @@ def stored(model: Any, pk: Any, *, leave_out: tuple[str, ...] = ()) -> dict[str,
 def log_fields(user: User) -> dict[str, Any]:
     return {
         "user_id": user.pk, "prompt": "a fox", "negative_prompt": "", "normalized_prompt": "a fox",
-        "ip_hash": "ab", "jurisdiction": "DE", "scores": {"rules": [], "n": 1.5},
+        "ip_hash": "ab", "jurisdiction": "DE",
         "decision": "allow", "category": "", "policy_version": policy_current(),
     }  # fmt: skip
 
@@ -50,6 +50,25 @@ def test_row_insert_stores_what_create_stores() -> None:
         PromptLog, by_orm.pk, leave_out=leave_out
     )
     assert PromptLog.objects.get(pk=lean.pk).created_at == lean.created_at
+
+
+def test_row_insert_stores_a_json_field_as_create_stores_it() -> None:
+    user = make_adult()
+
+    def decision() -> ModerationDecision:
+        return ModerationDecision(
+            user=user, stage="prompt", decision="allow", policy_version=policy_current(),
+            scores={"rules": [], "n": 1.5, "text": "ä \u2028"},
+        )  # fmt: skip
+
+    by_orm = decision()
+    by_orm.save(force_insert=True)
+    lean = row_insert(decision())
+    leave_out = ("id", "created_at")
+    assert stored(ModerationDecision, lean.pk, leave_out=leave_out) == stored(
+        ModerationDecision, by_orm.pk, leave_out=leave_out
+    )
+    assert ModerationDecision.objects.get(pk=lean.pk).scores["text"] == "ä \u2028"
 
 
 def test_row_insert_reads_back_the_auto_primary_key_and_applies_auto_now_add() -> None:

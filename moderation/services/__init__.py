@@ -260,7 +260,6 @@ def prompt_moderate(
             normalized_prompt=text.normalized,
             ip_hash=ip_hash,
             jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
-            scores=scores,
             decision=decision,
             category=category,
             policy_version=compiled.version,
