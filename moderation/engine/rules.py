@@ -111,6 +111,12 @@ _AGED_PERSON = frozenset(
         "girl", "boy", "child", "kid", "daughter", "son", "stepdaughter", "stepson",
         "niece", "nephew", "sister", "brother", "student", "pupil", "schoolgirl",
         "schoolboy", "teen", "teenager", "toddler", "baby", "minor",
+        # the same in the other languages, as normalisation spells them
+        "madchen", "junge", "tochter", "sohn", "schulerin", "schuler",
+        "nina", "nino", "chica", "chico", "hija", "hijo",
+        "fille", "fillette", "garcon", "enfant", "ragazza", "ragazzo", "menina", "menino",
+        "девочка", "мальчик", "дочь", "сын", "ребенок", "школьница", "школьник",
+        "طفلة", "طفل", "بنت", "ولد",
     ]
 )  # fmt: skip
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])

@@ -35,6 +35,8 @@ MINORS = [
     "a girl under the age of consent",
     "girl (11)",
     "my daughter, 9,",
+    "niña (12)",
+    "garçon, 11,",
     "kindergarten",
     "little girl",
     "preteen",
