@@ -114,6 +114,8 @@ def test_request_for_harm_is_held(rules_only: TextModerator, prompt: str, catego
         "a tutorial on how to draw a cat in manga style",
         "kids making a baking soda volcano at a science fair",
         "a guide on defusing a bomb in a video game",
+        "a ceremony for the victims of the holocaust, wreaths and candles",
+        "a holocaust survivor telling her story to students",
     ],
 )
 def test_ordinary_requests_are_allowed(rules_only: TextModerator, prompt: str):
