@@ -1,5 +1,6 @@
-"""Regression floors on the eight-language sets of training/data/languages (self-written:
-see its README). The whole path, rules and both heads, as the deep check runs it."""
+"""Regression floors on the eight-language sets of training/data/languages and the
+ordinary prompts naming a group of training/data/groups (self-written: see their
+READMEs). The whole path, rules and both heads, as the deep check runs it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from moderation.engine.pipeline import TextModerator
 from moderation.engine.text_classifier import TextClassifier
 
-SETS = Path(__file__).resolve().parents[2] / "training" / "data" / "languages"
+DATA = Path(__file__).resolve().parents[2] / "training" / "data"
+SETS = DATA / "languages"
 # Unsafe rows flagged (of 15 per language) and benign rows flagged, measured 2026-12-06
 # with the multilingual head's other-language calibration (training.other_languages).
 FLOORS = {
@@ -53,3 +55,15 @@ def test_language_set_floors(text_classifier: TextClassifier, name: str) -> None
     for lang, floor in FLOORS.get(name, {}).items():
         assert unsafe[lang] >= floor - 1, (name, lang, unsafe[lang])
     assert benign <= BENIGN_AT_MOST[name] + 1
+
+
+def test_ordinary_prompts_naming_a_group(text_classifier: TextClassifier) -> None:
+    """Measured 2026-12-06: 8 of 240 held (3.3%), one blocked (hate, by the classifier)."""
+    moderator = TextModerator(classifier=text_classifier)
+    decisions: Counter[str] = Counter()
+    with open(DATA / "groups" / "benign.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            decisions[moderator.check(json.loads(line)["prompt"]).decision] += 1
+    assert sum(decisions.values()) == 240
+    assert decisions["review"] + decisions["block"] <= 8 + 1
+    assert decisions["block"] <= 1
