@@ -23,7 +23,8 @@ Rules:
   ``minor_sexual`` is ``sexual_minors``. The default, ``DEFAULT_MINOR_SEXUAL``, is
   far below the ordinary thresholds (zero tolerance) and calibrated on third-party
   benign prompts that mention children (family, school, sport, medicine): none of
-  them reaches it (``docs/moderation.md``).
+  them reaches it (``docs/moderation.md``). Like the regional limits below, it is
+  compared with the scores before the other-language factor.
 - ``sexual_minors`` always blocks, whatever layer found it.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
@@ -161,6 +162,7 @@ class TextModerator:
         rules_at = time.perf_counter()
         classifier_scores: dict[str, float] = {}
         layers: dict[str, Any] = {}
+        odds = 1.0
         if self.classifier is not None and normalized.text:
             classifier_scores = self.classifier.scores(normalized.text)
             odds_for = getattr(self.classifier, "unsafe_odds", None)
@@ -170,7 +172,9 @@ class TextModerator:
         finished = time.perf_counter()
 
         candidates = self._rule_candidates(matches, classifier_scores)
-        candidates.extend(self._classifier_candidates(classifier_scores, matches, normalized.text))
+        candidates.extend(
+            self._classifier_candidates(classifier_scores, matches, normalized.text, odds)
+        )
         verdict = _strictest(candidates)
         if self.classifier_deferred:
             layers["deferred"] = [m.as_dict() for m in matches if m.action == "corroborate"]
@@ -278,7 +282,11 @@ class TextModerator:
         return min(limits["allow"] for limits in self.thresholds.values())
 
     def _classifier_candidates(
-        self, scores: Mapping[str, float], matches: list[RuleMatch], text: str = ""
+        self,
+        scores: Mapping[str, float],
+        matches: list[RuleMatch],
+        text: str = "",
+        odds: float = 1.0,
     ) -> list[_Candidate]:
         candidates = []
         severity = self.ruleset.severity
@@ -300,7 +308,13 @@ class TextModerator:
                 _Candidate(decision, category, "classifier", None, None, severity.get(category, 1))
             )
         minor = next((m for m in matches if m.category == "minors"), None)
-        if minor is not None and scores.get("sexual", 0.0) >= self.minor_sexual:
+        # minor_sexual was set on English scores: compare the scores before the factor
+        # that raises the unsafe odds of a prompt in another language, as regional
+        # limits do ("un niño en bañador en la playa" reached it only with the factor).
+        if (
+            minor is not None
+            and _without_odds(scores, odds).get("sexual", 0.0) >= self.minor_sexual
+        ):
             candidates.append(
                 _Candidate(
                     "block",

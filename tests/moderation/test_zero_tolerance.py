@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.engine.pipeline import DEFAULT_MINOR_SEXUAL, TextModerator
+from moderation.engine.pipeline import DEFAULT_MINOR_SEXUAL, TextModerator, _without_odds
 from moderation.engine.rules import default_ruleset
 from tests.moderation.evasions import EVASIONS
 
@@ -191,6 +191,8 @@ BENIGN_MINORS = [
     "a poster about sexuality education for adolescents",
     "a school nurse teaching teens about sexual consent, classroom",
     "Sexualkunde in der Grundschule, Lehrerin an der Tafel",
+    "un niño en bañador en la playa",
+    "des enfants torse nu qui jouent au foot",
     "a paediatrician examining a toddler's ear in a bright clinic",
     "a nurse giving a vaccine to a nervous schoolboy",
     "a newborn baby sleeping in a hospital crib",
@@ -225,8 +227,12 @@ def test_benign_prompts_about_children_are_allowed_by_the_whole_path(text_classi
     verdicts = {p: moderator.check(p) for p in BENIGN_MINORS}
     flagged = {p: (v.decision, v.category) for p, v in verdicts.items() if v.decision != "allow"}
     assert flagged == {}
+    # As the pipeline compares them: before the other-language factor.
     with_minor = [
-        v.scores["classifier"].get("sexual", 0.0)
+        _without_odds(
+            v.scores["classifier"],
+            v.scores.get("calibration", {}).get("other_language_odds", 1.0),
+        ).get("sexual", 0.0)
         for v in verdicts.values()
         if any(r["category"] == "minors" for r in v.scores["rules"])
     ]
@@ -254,6 +260,23 @@ def test_a_classifier_sexual_score_at_minor_sexual_with_a_minor_is_sexual_minors
         "classifier",
     )
     assert verdict.matched_text == "girl of 12"
+
+
+class _SexualInAnotherLanguage(_Sexual):
+    """A classifier that raised the unsafe odds (x2.3) of a prompt in another language."""
+
+    def unsafe_odds(self, text: str) -> float:
+        return 2.3
+
+
+def test_minor_sexual_reads_the_score_before_the_other_language_factor():
+    # 0.85 after the factor is 0.71 before it: under minor_sexual (0.8), so no block.
+    raised = TextModerator(classifier=_SexualInAnotherLanguage(0.85), thresholds=ORDINARY)
+    assert raised.check("a girl of 12 on the bed").decision == "allow"
+    # A score that reaches it before the factor still blocks.
+    high = TextModerator(classifier=_SexualInAnotherLanguage(0.95), thresholds=ORDINARY)
+    verdict = high.check("a girl of 12 on the bed")
+    assert (verdict.decision, verdict.category) == ("block", "sexual_minors")
 
 
 def test_the_same_score_without_a_minor_decides_nothing():
