@@ -64,6 +64,11 @@ def test_a_classifier_only_block_is_decided_by_the_moderation_worker(api_for) ->
     with running_worker(queues="moderation"):
         blocked = _wait(unsafe.json()["id"], lambda job: job.status != JobStatus.QUEUED)
         passed = _wait(benign.json()["id"], lambda job: not job.awaiting_check)
+        # The worker hands the job on after its commit: wait for the message before the
+        # worker stops (stopping it between the two would leave it to the reconciler).
+        deadline = time.monotonic() + 30
+        while _gpu_messages() - before < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     assert (blocked.status, blocked.moderation_category) == (JobStatus.BLOCKED, "violence_graphic")
     assert blocked.started_at is None and blocked.credits_charged == 0
