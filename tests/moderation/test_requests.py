@@ -116,6 +116,7 @@ def test_request_for_harm_is_held(rules_only: TextModerator, prompt: str, catego
         "a guide on defusing a bomb in a video game",
         "a ceremony for the victims of the holocaust, wreaths and candles",
         "a holocaust survivor telling her story to students",
+        "a zombie movie poster, gory, horror",
     ],
 )
 def test_ordinary_requests_are_allowed(rules_only: TextModerator, prompt: str):
