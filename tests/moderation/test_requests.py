@@ -116,7 +116,6 @@ def test_request_for_harm_is_held(rules_only: TextModerator, prompt: str, catego
         "a guide on defusing a bomb in a video game",
         "a ceremony for the victims of the holocaust, wreaths and candles",
         "a holocaust survivor telling her story to students",
-        "a zombie movie poster, gory, horror",
     ],
 )
 def test_ordinary_requests_are_allowed(rules_only: TextModerator, prompt: str):
@@ -189,3 +188,15 @@ def test_no_indicator_of_the_violence_combinations_is_a_violence_word_itself(
     for term in terms:
         violence = [m.group for m in rules.match(term) if m.category == "violence_graphic"]
         assert [group for group in violence if group not in own] == [], term
+
+
+def test_a_gory_horror_poster_is_left_to_the_classifier(text_classifier) -> None:
+    """The fiction context softens "gory" (a block word) to the classifier's judgement."""
+    prompt = "a zombie movie poster, gory, horror"
+    softened = TextModerator(classifier=None).check(prompt)
+    assert [r["softened_by"] for r in softened.scores["rules"] if r["term"] == "gory"] == [
+        "context_fiction"
+    ]
+    assert softened.decision == "review"  # rules alone cannot tell
+    whole = TextModerator(classifier=text_classifier).check(prompt)
+    assert (whole.decision, whole.category) == ("allow", None)
