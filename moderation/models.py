@@ -93,6 +93,10 @@ class PromptLog(models.Model):
     normalized_prompt = models.TextField(blank=True)
     ip_hash = models.CharField(max_length=128, blank=True)
     jurisdiction = models.CharField(max_length=16, blank=True)
+    # Left empty since 2026-12-06 (the decision stores the scores). The column stays so
+    # that processes of the previous release, still running while ``migrate`` runs on a
+    # deploy, can go on writing it; a later release may drop it.
+    scores = models.JSONField(default=dict, blank=True)
     decision = models.CharField(max_length=8, choices=Decision.choices)
     category = models.CharField(max_length=32, blank=True)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")

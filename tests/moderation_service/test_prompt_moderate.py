@@ -34,7 +34,7 @@ def test_an_ordinary_prompt_is_allowed_and_logged(
         "allow",
     )
     # Every layer's scores are stored once, on the decision that names the log.
-    assert not hasattr(log, "scores")
+    assert log.scores == {}
     assert list(log.decisions.all()) == [decision]
     assert set(decision.scores) >= {"normalisation", "rules", "classifier", "thresholds"}
     assert decision.statement is None
