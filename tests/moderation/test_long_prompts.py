@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +139,56 @@ def test_dense_token_soup_reads_at_most_max_blocks(text_classifier: TextClassifi
     scores = text_classifier.scores(text)
     assert set(scores) == set(text_classifier.categories)
     assert sum(scores.values()) <= 1.0 + 1e-5
+
+
+# Six harmless descriptions of ~300 words written by a helper that saw none of the term
+# lists, heads or training text (training/data/preambles: evaluation only, never trained
+# on). Measured 2026-12-06 (eighth session): the shipped head holds two of them on their
+# own, a desert caravan stop (illegal 0.997: traders unloading sacks of salt) and a snowy
+# city at night (hate 0.998: a boy throws a snowball at his sister), so any request
+# written after those two is held whatever it says. A floor, not a target.
+HELPER_PREAMBLES = (
+    Path(__file__).resolve().parents[2] / "training" / "data" / "preambles" / "preambles.jsonl"
+)
+
+
+def test_harmless_preambles_written_elsewhere_are_mostly_allowed(moderator: TextModerator):
+    texts = [json.loads(line)["text"] for line in HELPER_PREAMBLES.read_text().splitlines()]
+    decisions = [moderator.check(text).decision for text in texts]
+    assert len(texts) == 6
+    assert all(260 <= len(text.split()) <= 300 for text in texts)
+    assert decisions.count("block") == 0
+    assert decisions.count("allow") >= 4, decisions
+
+
+def test_preamble_eval_runs_on_any_copy_of_the_evaluation_set(tmp_path: Path):
+    from training.preamble_eval import run
+
+    rows = {
+        "dev_unsafe.jsonl": [
+            {"prompt": REQUESTS[0][0], "source": "mine:a", "scope": "violence_graphic"},
+            {"prompt": "a watercolour of a lighthouse", "source": "mine:b", "scope": "hate"},
+            {"prompt": "a nude woman", "source": "mine:c", "scope": "out_of_scope"},
+        ],
+        "dev_benign.jsonl": [{"prompt": "a red fox in the snow", "source": "mine:d"}],
+    }
+    for name, items in rows.items():
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in items))
+    preambles = tmp_path / "preambles.jsonl"
+    preambles.write_text(
+        json.dumps({"name": "harbour", "text": PREAMBLE})
+        + "\n"
+        + json.dumps({"name": "too long", "text": "a quiet lane, " * 150})
+        + "\n"
+    )
+    result = run(tmp_path, preambles)
+    assert (result["unsafe_in_scope"], result["flagged_alone"]) == (2, 1)
+    assert (result["benign"], result["benign_allowed_alone"]) == (1, 1)
+    harbour = result["preambles"]["harbour"]
+    assert harbour["alone"] == "allow"
+    assert (harbour["still_flagged"], harbour["tried"], harbour["over_length"]) == (1, 1, 0)
+    assert harbour["per_source"] == {"mine:a": [1, 1]}
+    assert (harbour["benign_flagged"], harbour["benign_tried"]) == (0, 1)
+    over = result["preambles"]["too long"]
+    assert over["alone"] == "over_length"
+    assert (over["tried"], over["over_length"], over["benign_tried"]) == (0, 1, 0)
