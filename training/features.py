@@ -5,6 +5,12 @@ Rules:
   rows are left out: neither label fits), each tagged with its source family; plus
   training-only rows written for Imagegate (prototypes, synthetic templates), which
   are never held out and never used to pick a threshold.
+- A candidate only (``python -m training.loso --prose``; it lost under LOSO, so the
+  shipped heads are trained without it): long benign prose (``data/prose``) and clause
+  fragments of the self-written benign rows (``clause_fragments``: ``FRAGMENTS_PER_ROW``
+  runs of 1 to 3 clauses out of every benign row of 3 clauses or more; evaluation rows
+  are not cut, their pieces would cross the held-out families). Both are meant for long
+  prompts, whose clause windows the runtime scores as prompts of their own.
 - Every text is normalised by the runtime's ``normalize`` first, so training sees what
   the web path sees.
 - Encoder features are cached per text under ``var/cache`` (one file per encoder and
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / "var" / "cache"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PROTOTYPES_PATH = DATA_DIR / "prototypes.json"
-TRAINING_ONLY = ("prototypes", "synthetic")
+PROSE_PATH = DATA_DIR / "prose" / "benign.jsonl"
+TRAINING_ONLY = ("prototypes", "synthetic", "prose", "fragments")
+FRAGMENTS_PER_ROW = 2
+FAMILY_WEIGHTS = {"prototypes": 2.0, "synthetic": 0.25, "prose": 1.0, "fragments": 0.25}
+"""Sample weight of each training-only family (evaluation rows weigh 1)."""
+_CLAUSE = re.compile(r"[,.;:!?|()\[\]{}]+")
 
 
 def source_family(source: str) -> str:
@@ -55,6 +67,43 @@ def load_prototypes(path: Path = PROTOTYPES_PATH) -> list[dict[str, Any]]:
         if not category.startswith("_")
         for text in texts
     ]
+
+
+def load_prose(path: Path = PROSE_PATH) -> list[dict[str, Any]]:
+    """Long benign scene descriptions written for Imagegate (``training/data/prose``)."""
+    if not path.exists():
+        return []
+    return [{"prompt": r["prompt"], "scope": "benign", "source": "prose"} for r in read_jsonl(path)]
+
+
+def clause_fragments(
+    rows: Sequence[dict[str, Any]], seed: int = 0, per_row: int = FRAGMENTS_PER_ROW
+) -> list[dict[str, Any]]:
+    """Benign rows cut from the benign ``rows`` of 3 clauses or more: ``per_row`` runs of 1
+    to 3 consecutive clauses of 3 words or more each, no text twice."""
+    rng = np.random.default_rng(seed)
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if row["scope"] != "benign":
+            continue
+        clauses = [c.strip() for c in _CLAUSE.split(row["prompt"]) if len(c.split()) >= 3]
+        if len(clauses) < 3:
+            continue
+        for _ in range(per_row):
+            width = int(rng.integers(1, 4))
+            first = int(rng.integers(0, len(clauses) - width + 1))
+            text = ", ".join(clauses[first : first + width])
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                out.append({"prompt": text, "scope": "benign", "source": "fragments"})
+    return out
+
+
+def self_written_benign(synthetic: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The long benign prose and the clause fragments of it and of the synthetic rows."""
+    prose = load_prose()
+    return prose + clause_fragments([*synthetic, *prose])
 
 
 def _key(text: str) -> str:

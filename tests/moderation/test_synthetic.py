@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from moderation.engine.rules import default_ruleset
+from training.features import TRAINING_ONLY, clause_fragments, load_prose
 from training.synthetic import MODULES, STYLES, generate
 
 WORD_LISTS = ("SUBJECTS", "ACTIONS", "SCENES", "SETTINGS", "TAGS", "SENTENCES")
@@ -65,3 +66,58 @@ def test_sexual_training_prompts_never_involve_minors():
     ]
     assert len(sexual) == 1500
     assert flagged == []
+
+
+def test_scene_style_keeps_children_out_of_unsafe_prompts():
+    # The long "scene" style puts a category's own scene among ordinary clauses; no
+    # ordinary clause beside it may name a child.
+    generated = generate(per_category=400, benign=0, seed=3)
+    scenes = [r for r in generated if r["style"] == "scene"]
+    ruleset = default_ruleset()
+    assert len(scenes) > 100
+    assert [
+        r["prompt"]
+        for r in scenes
+        if any(m.category == "minors" for m in ruleset.match(r["prompt"]))
+    ] == []
+
+
+def test_clause_fragments_are_runs_of_clauses_of_benign_rows():
+    rows = [
+        {
+            "prompt": "a red barn, two horses in a field, a dog asleep by the gate, rain",
+            "scope": "benign",
+        },
+        {
+            "prompt": "a knife fight in an alley, blood on the walls, neon signs",
+            "scope": "violence_graphic",
+        },
+        {"prompt": "a cat on a sofa", "scope": "benign"},  # fewer than 3 clauses
+    ]
+    fragments = clause_fragments(rows, seed=0, per_row=3)
+    assert fragments == clause_fragments(rows, seed=0, per_row=3)
+    assert 1 <= len(fragments) <= 3
+    clauses = ["a red barn", "two horses in a field", "a dog asleep by the gate"]
+    for row in fragments:
+        assert row["scope"] == "benign" and row["source"] == "fragments"
+        parts = row["prompt"].split(", ")
+        assert 1 <= len(parts) <= 3
+        assert ", ".join(parts) in ", ".join(clauses)
+    assert len({r["prompt"] for r in fragments}) == len(fragments)
+
+
+def test_long_benign_prose_is_benign_and_read_as_training_only():
+    prose = load_prose()
+    assert len(prose) == 360
+    assert all(r["scope"] == "benign" and r["source"] == "prose" for r in prose)
+    assert {"prose", "fragments"} <= set(TRAINING_ONLY)
+    ruleset = default_ruleset()
+    blocking = [
+        r["prompt"][:60]
+        for r in prose
+        if any(
+            m.category in ("sexual", "sexual_minors", "nonconsensual")
+            for m in ruleset.match(r["prompt"])
+        )
+    ]
+    assert blocking == []

@@ -29,6 +29,7 @@ Rules:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -54,6 +55,10 @@ MODULES: dict[str, ModuleType] = {
 }
 
 SCOPE_OF = {module.__name__: scope for scope, module in MODULES.items()}
+_MINOR_WORDS = re.compile(
+    r"\b(child\w*|kids?|boys?|girls?|bab(y|ies)|toddlers?|teen\w*|school\w*|little|sons?"
+    r"|daughters?|kindergarten|infants?|young|youth|students?|minors?|junior|playground)\b"
+)
 
 STYLE_TAGS = (
     "highly detailed", "sharp focus", "4k", "8k", "uhd", "masterpiece", "best quality",
@@ -182,6 +187,22 @@ def oblique_prompt(rng: random.Random, vocab: ModuleType) -> str:
     return _pick(rng, oblique.OBLIQUE[scope])
 
 
+def scene(rng: random.Random, vocab: ModuleType) -> str:
+    """A long prompt: 3-7 ordinary clauses (benign scenes and settings) with the
+    category's own scene among them at a random place, so that a head learns that
+    ordinary clauses neither make a prompt unsafe nor hide a request among them."""
+    clauses: list[str] = []
+    wanted = rng.randint(3, 7)
+    while len(clauses) < wanted:
+        clause = (
+            _core(rng, vocab_benign) if rng.random() < 0.6 else _pick(rng, vocab_benign.SETTINGS)
+        )
+        if not _MINOR_WORDS.search(clause):  # no child beside a sexual or violent scene
+            clauses.append(clause)
+    clauses.insert(rng.randint(0, len(clauses)), _core(rng, vocab))
+    return ", ".join([*clauses, *rng.sample(STYLE_TAGS, rng.randint(0, 3))])
+
+
 STYLES: dict[str, tuple[float, Callable[[random.Random, ModuleType], str]]] = {
     "caption": (0.20, caption),
     "request": (0.12, request),
@@ -193,6 +214,7 @@ STYLES: dict[str, tuple[float, Callable[[random.Random, ModuleType], str]]] = {
     "sentence": (0.13, sentence),
     "pretext": (0.06, pretext),
     "oblique": (0.14, oblique_prompt),
+    "scene": (0.08, scene),
 }
 
 
