@@ -200,6 +200,24 @@ def test_blocked_prompt_charges_nothing(api, subscriber) -> None:
     assert balance(subscriber) == (100, 0)
 
 
+def test_a_term_this_release_added_blocks_through_the_api_and_charges_nothing(
+    api, subscriber
+) -> None:
+    # Wrist cutting in a pronoun form joined self_harm_block in rules builtin-2026-12-06.6;
+    # the API reads the published policy, so this also shows the release's terms reach it.
+    response = api.post(
+        "/api/v1/generations",
+        {**GOOD, "prompt": "a teenager cutting her wrists in the bathroom"},
+        format="json",
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "prompt_blocked"
+    assert error["details"]["category"] == "self_harm"
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
 def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:
     job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
     response = api.post(f"/api/v1/generations/{job_id}/cancel")
