@@ -34,9 +34,11 @@ models: $(MODELS)/tiny-sd/model_index.json $(MODELS)/minilm-l6.onnx
 
 # The classifier heads are committed (moderation/data/text_head*.json); rebuild them from
 # a copy of the evaluation set with `make heads EVAL_DIR=PATH` (training/, scikit-learn).
+# The multilingual head's weights are kept (only its calibration follows the new MiniLM
+# head): a retrained one loses per-language floors (docs/moderation.md).
 heads: install models
 	@test -n "$(EVAL_DIR)" || { echo "usage: make heads EVAL_DIR=PATH (dev_*.jsonl)"; exit 2; }
-	$(PY) -m training.train --eval-dir "$(EVAL_DIR)"
+	$(PY) -m training.train --eval-dir "$(EVAL_DIR)" --keep-multilingual
 
 migrate: install
 	$(PY) manage.py migrate --noinput

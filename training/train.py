@@ -101,7 +101,7 @@ SYNTH_BENIGN = 4500
 SYNTH_WEIGHT = 0.25
 SYNTHETIC_DIR = REPO_ROOT / "training" / "synthetic"
 CHECKSET_DIR = REPO_ROOT / "training" / "data" / "checkset"
-TRAINED_DATE = "2026-12-06"  # fixed, so that the same inputs give the same file
+TRAINED_DATE = "2026-12-07"  # fixed, so that the same inputs give the same file
 STYLE_TAGS = (
     "highly detailed", "trending on artstation", "artstation", "concept art", "digital art",
     "digital painting", "octane render", "unreal engine", "unreal engine 5", "8k", "4k",
@@ -359,6 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--multilingual-only", action="store_true", help="rebuild only the multilingual head"
     )
+    parser.add_argument(
+        "--keep-multilingual",
+        action="store_true",
+        help=(
+            "keep the multilingual head's weights: move its calibration onto the new MiniLM "
+            "head's allow threshold and recompute its other-language factor (what is shipped)"
+        ),
+    )
     args = parser.parse_args(argv)
 
     eval_dir = Path(args.eval_dir)
@@ -451,7 +459,10 @@ def main(argv: list[str] | None = None) -> int:
         handle.write("\n")
     print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1000} KB)")
     write_lexicon_snapshot(lexicon, Path(args.out).with_name(DEFAULT_LEXICON_SNAPSHOT.name))
-    train_multilingual(texts, y, weights, origin, is_eval, allow, args.multilingual_out)
+    if args.keep_multilingual:
+        recalibrate_multilingual(allow, args.multilingual_out)
+    else:
+        train_multilingual(texts, y, weights, origin, is_eval, allow, args.multilingual_out)
     return 0
 
 
@@ -468,6 +479,46 @@ def write_lexicon_snapshot(lexicon: LexiconFeatures, path: Path) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(snapshot, handle, ensure_ascii=False, indent=0)
         handle.write("\n")
+
+
+def recalibrate_multilingual(allow: float, path: str) -> None:
+    """Keep the multilingual head's weights and move its calibration onto ``allow``.
+
+    ``train_multilingual`` shifts the benign logit so that the out-of-fold score reached
+    by ``MULTILINGUAL_FPR`` of benign rows lands on the MiniLM head's ``allow``; a new
+    MiniLM head moves ``allow``, so the same point is moved by the difference of the two
+    thresholds' log-odds. The other-language factor is then recomputed (``calibration``).
+    Used when a retrained multilingual head would lose the per-language floors that the
+    kept one holds (docs/moderation.md).
+    """
+    head = TextHead.load(path)
+    metadata = dict(head.metadata)
+    # The allow the weights were calibrated on when trained, and the one they are on now.
+    trained_on = float(metadata.setdefault("trained_allow", metadata["other_languages"]["allow"]))
+    now = float(metadata.get("calibrated_allow", trained_on))
+    bias = head.bias.astype(np.float64)
+    bias[0] += math.log(now / (1 - now)) - math.log(allow / (1 - allow))
+    moved = math.log(trained_on / (1 - trained_on)) - math.log(allow / (1 - allow))
+    metadata["calibrated_allow"] = allow
+    metadata["recalibrated"] = (
+        f"weights kept (trained {metadata.get('trained')}); benign bias {moved:+.4f} in all "
+        f"to move the calibration from the MiniLM head's allow {trained_on} to {allow}"
+    )
+    kept = TextHead(
+        classes=head.classes,
+        weights=head.weights,
+        bias=np.clip(bias, -1e4, 1e4).astype(np.float32),
+        thresholds=head.thresholds,
+        metadata=metadata,
+    )
+    kept.metadata["other_languages"] = calibration(kept, allow)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(kept.to_dict(), handle, separators=(",", ":"))
+        handle.write("\n")
+    print(
+        f"kept {path}: {metadata['recalibrated']}; other languages: "
+        f"{json.dumps(kept.metadata['other_languages'])}"
+    )
 
 
 def train_multilingual(

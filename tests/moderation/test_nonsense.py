@@ -44,11 +44,16 @@ def moderator(text_classifier: TextClassifier) -> TextModerator:
     return TextModerator(classifier=text_classifier)
 
 
-def test_the_classifier_alone_would_block_some_of_them(text_classifier: TextClassifier):
-    # The premise: the head's scores on these strings reach its block threshold.
-    block = text_classifier.head.thresholds["unsafe"]["block"]
+def test_the_classifier_alone_would_flag_some_of_them(text_classifier: TextClassifier):
+    # The premise: the head's scores on these strings reach its allow threshold, so
+    # without the rules below the classifier would hold or block nonsense. The head of
+    # 2026-11-29 reached its block threshold on "idem test unicode(" (0.9987 hate); the
+    # head of 2026-12-07 gives it 0.9993 against a block threshold of 0.9997, so the
+    # block side of the guard is tested with fixed scores below
+    # (test_classifier_only_block_needs_enough_words).
+    allow = text_classifier.head.thresholds["unsafe"]["allow"]
     sums = {t: sum(text_classifier.scores(normalize(t).text).values()) for t in NONSENSE}
-    assert sums["idem test unicode("] >= block
+    assert sums["idem test unicode("] >= allow
 
 
 @pytest.mark.parametrize("text", NONSENSE)

@@ -55,3 +55,48 @@ def test_trainer_requires_the_evaluation_set_folder(capsys: pytest.CaptureFixtur
         main([])
     assert stopped.value.code == 2
     assert "--eval-dir" in capsys.readouterr().err
+
+
+def test_keeping_the_multilingual_head_moves_only_its_benign_bias(tmp_path, monkeypatch):
+    """``training.train --keep-multilingual``: the weights stay, the benign bias moves by
+    the difference of the two thresholds' log-odds, and running it twice changes nothing."""
+    import json
+    import math
+
+    import numpy as np
+
+    from moderation.engine.text_classifier import (
+        DEFAULT_HEAD_PATH,
+        DEFAULT_MULTILINGUAL_HEAD_PATH,
+        TextHead,
+    )
+    from training import train
+
+    # The factor's own computation (the language sets through the encoder) is tested in
+    # test_language.py; here it only records the allow it was asked for.
+    monkeypatch.setattr(train, "calibration", lambda head, allow: {"allow": allow})
+    shipped = TextHead.load(DEFAULT_MULTILINGUAL_HEAD_PATH)
+    allow_now = TextHead.load(DEFAULT_HEAD_PATH).thresholds["unsafe"]["allow"]
+    assert shipped.metadata["calibrated_allow"] == allow_now
+    path = tmp_path / "multilingual.json"
+    path.write_text(json.dumps(shipped.to_dict()), encoding="utf-8")
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    train.recalibrate_multilingual(0.99, str(path))
+    moved = TextHead.load(path)
+    np.testing.assert_array_equal(moved.weights, shipped.weights)
+    np.testing.assert_array_equal(moved.bias[1:], shipped.bias[1:])
+    assert moved.bias[0] == pytest.approx(
+        shipped.bias[0] + logit(allow_now) - logit(0.99), abs=2e-6
+    )
+    assert moved.metadata["calibrated_allow"] == 0.99
+    assert moved.metadata["trained_allow"] == shipped.metadata["trained_allow"]
+    assert moved.metadata["other_languages"] == {"allow": 0.99}
+    once = path.read_text(encoding="utf-8")
+    train.recalibrate_multilingual(0.99, str(path))
+    assert path.read_text(encoding="utf-8") == once
+    train.recalibrate_multilingual(allow_now, str(path))
+    back = TextHead.load(path)
+    assert back.bias[0] == pytest.approx(shipped.bias[0], abs=2e-6)
