@@ -218,6 +218,26 @@ def test_a_term_this_release_added_blocks_through_the_api_and_charges_nothing(
     assert balance(subscriber) == (100, 0)
 
 
+def test_children_named_in_german_with_underwear_is_zero_tolerance_through_the_api(
+    api, subscriber
+) -> None:
+    # "Kinder in" joined the minor indicators in rules builtin-2026-12-07.1 (before, this
+    # prompt was allowed): a 422 sexual_minors, no job, nothing charged, and the account
+    # suspended with a CSAM case.
+    from accountability.models import CsamCase
+
+    prompt = "Kinder in Unterwäsche posieren"
+    response = api.post("/api/v1/generations", {**GOOD, "prompt": prompt}, format="json")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["category"]) == ("prompt_blocked", "sexual_minors")
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == AccountState.SUSPENDED
+    assert CsamCase.objects.get(user=subscriber).evidence["prompt"] == prompt
+
+
 def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:
     job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
     response = api.post(f"/api/v1/generations/{job_id}/cancel")
