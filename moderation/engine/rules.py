@@ -120,6 +120,17 @@ _AGED_PERSON = frozenset(
     ]
 )  # fmt: skip
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
+# "A girl who looks 12": a bare number after these is an apparent age, unless a unit
+# follows ("looks 3 times bigger", "looks 10 feet tall").
+_LOOKS = frozenset(["looks", "looking", "look", "appears", "appearing", "seems", "passes"])
+_LOOKS_FILLERS = frozenset(["like", "about", "around", "maybe", "barely", "only", "for"])
+_NOT_AN_AGE_AFTER = frozenset(
+    [
+        "times", "x", "percent", "feet", "foot", "ft", "meters", "metres", "m", "inches",
+        "inch", "cm", "kg", "pounds", "lbs", "stories", "storeys", "floors", "miles", "km",
+        "hours", "minutes", "days", "weeks", "months", "points", "stars", "of",
+    ]
+)  # fmt: skip
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
 _AGE_SUFFIXES = (*_GERMAN_AGED, "살", "세")
 # Numbers under 18 written as words (accents stripped as normalisation does).
@@ -1010,7 +1021,22 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             and words[index - 1] in _AGED_PERSON
         ):
             hits.append(_Hit(target, f"age {value}", index - 1, index))
+        elif 1 <= value < ADULT_AGE and following not in _NOT_AN_AGE_AFTER:
+            looks = _looks_before(words, index)
+            if looks is not None:  # "a girl who looks 12", "looking about 10"
+                hits.append(_Hit(target, f"looks {value}", looks, index))
     return hits
+
+
+def _looks_before(words: list[str], index: int) -> int | None:
+    """The index of "looks" (or "looking", "appears"...) right before the number at
+    ``index``, with at most one of "like" / "about" / "around" between; else None."""
+    position = index - 1
+    if position >= 0 and words[position] in _LOOKS_FILLERS:
+        position -= 1
+    if position >= 0 and words[position] in _LOOKS:
+        return position
+    return None
 
 
 @functools.lru_cache(maxsize=65_536)
