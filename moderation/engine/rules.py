@@ -120,15 +120,40 @@ _AGED_PERSON = frozenset(
     ]
 )  # fmt: skip
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
+# Arabic numbers in words, as normalisation spells them (hamza folded): the units, and
+# the teens as a unit followed by عشر / عشرة ("ثلاثة عشر", thirteen); ordinals with ال
+# ("الثانية عشرة", twelfth) give an age before من عمرها / من عمره ("in her twelfth year").
+_AR_UNITS: dict[str, int] = {
+    "واحد": 1, "واحدة": 1, "احد": 1, "احدى": 1, "اثنان": 2, "اثنين": 2, "اثنا": 2,
+    "اثني": 2, "اثنتا": 2, "اثنتي": 2, "ثلاث": 3, "ثلاثة": 3, "اربع": 4, "اربعة": 4,
+    "خمس": 5, "خمسة": 5, "ست": 6, "ستة": 6, "سبع": 7, "سبعة": 7, "ثماني": 8, "ثمان": 8,
+    "ثمانية": 8, "تسع": 9, "تسعة": 9,
+}  # fmt: skip
+_AR_TEN = frozenset(["عشر", "عشرة"])
+_AR_ORDINALS: dict[str, int] = {
+    "الاول": 1, "الاولى": 1, "الحادي": 1, "الحادية": 1, "الثاني": 2, "الثانية": 2,
+    "الثالث": 3, "الثالثة": 3, "الرابع": 4, "الرابعة": 4, "الخامس": 5, "الخامسة": 5,
+    "السادس": 6, "السادسة": 6, "السابع": 7, "السابعة": 7, "الثامن": 8, "الثامنة": 8,
+    "التاسع": 9, "التاسعة": 9, "العاشر": 10, "العاشرة": 10,
+}  # fmt: skip
+_AR_AGE_AFTER = frozenset(["عمرها", "عمره", "العمر", "عمر"])
 # "A girl who looks 12": a bare number after these is an apparent age, unless a unit
 # follows ("looks 3 times bigger", "looks 10 feet tall").
-_LOOKS = frozenset(["looks", "looking", "look", "appears", "appearing", "seems", "passes"])
-_LOOKS_FILLERS = frozenset(["like", "about", "around", "maybe", "barely", "only", "for"])
+_LOOKS = frozenset(
+    [
+        "looks", "looking", "look", "appears", "appearing", "seems", "passes",
+        "aussieht", "wirkt", "parece", "aparenta", "semble", "sembra", "выглядит",
+    ]
+)  # fmt: skip
+_LOOKS_FILLERS = frozenset(
+    ["like", "about", "around", "maybe", "barely", "only", "for", "wie", "de", "como", "на"]
+)
 _NOT_AN_AGE_AFTER = frozenset(
     [
         "times", "x", "percent", "feet", "foot", "ft", "meters", "metres", "m", "inches",
         "inch", "cm", "kg", "pounds", "lbs", "stories", "storeys", "floors", "miles", "km",
         "hours", "minutes", "days", "weeks", "months", "points", "stars", "of",
+        "metros", "veces", "pisos", "meter", "mal", "fois", "volte", "метров", "раз",
     ]
 )  # fmt: skip
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
@@ -167,8 +192,11 @@ _I18N_NUMBERS: dict[str, int] = {
 }  # fmt: skip
 # Words at which an age phrase can start, besides numbers and compound ages.
 _AGE_STARTERS = frozenset(
-    ["age", "aged", "ages", "grade", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS]
-)
+    [
+        "age", "aged", "ages", "grade", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS,
+        *_AR_UNITS, *_AR_TEN, *_AR_ORDINALS,
+    ]
+)  # fmt: skip
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
 _YEAR_WORDS = frozenset({"year", "years", "yr", "yrs", "y"})
 _YOUNG_UNITS = frozenset({"month", "months", "week", "weeks", "day", "days"})
@@ -977,6 +1005,23 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             age_value = number_value(at(index + 1))
             if age_value is not None and age_value < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age_value}", index, index + 1))
+                continue
+            arabic = _arabic_number(words, index + 1)
+            if arabic is not None and arabic[0] < ADULT_AGE:
+                hits.append(_Hit(target, f"age {arabic[0]}", index, arabic[1]))
+            continue
+        if word in _AR_UNITS or word in _AR_TEN or word in _AR_ORDINALS:
+            arabic = _arabic_number(words, index)
+            if arabic is not None and arabic[0] < ADULT_AGE:
+                spelled, end = arabic
+                after = at(end + 1)
+                ordinal_age = (
+                    word in _AR_ORDINALS and after == "من" and at(end + 2) in _AR_AGE_AFTER
+                )
+                if after in _I18N_YEAR_WORDS or ordinal_age:
+                    hits.append(
+                        _Hit(target, f"age {spelled}", index, end + (2 if ordinal_age else 1))
+                    )
             continue
         compound = _compound_age(word)
         if compound is not None:
@@ -1026,6 +1071,24 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if looks is not None:  # "a girl who looks 12", "looking about 10"
                 hits.append(_Hit(target, f"looks {value}", looks, index))
     return hits
+
+
+def _arabic_number(words: list[str], index: int) -> tuple[int, int] | None:
+    """(value, last index) of an Arabic number in words starting at ``index``: a unit or
+    ordinal, with عشر / عشرة after it for the teens; عشر / عشرة alone is ten, unless a
+    unit stands before it (then the number started there)."""
+    word = words[index] if index < len(words) else ""
+    following = words[index + 1] if index + 1 < len(words) else ""
+    if word in _AR_TEN:
+        if index > 0 and (words[index - 1] in _AR_UNITS or words[index - 1] in _AR_ORDINALS):
+            return None
+        return 10, index
+    value = _AR_UNITS.get(word) or _AR_ORDINALS.get(word)
+    if value is None or (following.startswith("و") and len(following) > 3):
+        return None  # "خمسة وعشرون": five and twenty
+    if following in _AR_TEN and value < 10:
+        return value + 10, index + 1
+    return value, index
 
 
 def _looks_before(words: list[str], index: int) -> int | None:
