@@ -137,16 +137,16 @@ _AR_ORDINALS: dict[str, int] = {
     "التاسع": 9, "التاسعة": 9, "العاشر": 10, "العاشرة": 10,
 }  # fmt: skip
 _AR_AGE_AFTER = frozenset(["عمرها", "عمره", "العمر", "عمر"])
-# "A girl who looks 12": a bare number after these is an apparent age, unless a unit
-# follows ("looks 3 times bigger", "looks 10 feet tall").
+# "A girl who looks 12": a bare number after these is an apparent age, unless what
+# follows is counted ("looks 3 times bigger", "looks 10 feet tall", "look like 2 girls").
 _LOOKS = frozenset(
     [
-        "looks", "looking", "look", "appears", "appearing", "seems", "passes",
+        "looks", "looking", "look", "appears", "appearing", "seems",
         "aussieht", "wirkt", "parece", "aparenta", "semble", "sembra", "выглядит",
     ]
 )  # fmt: skip
 _LOOKS_FILLERS = frozenset(
-    ["like", "about", "around", "maybe", "barely", "only", "for", "wie", "de", "como", "на"]
+    ["like", "about", "around", "maybe", "barely", "only", "wie", "de", "como", "на"]
 )
 _NOT_AN_AGE_AFTER = frozenset(
     [
@@ -154,6 +154,7 @@ _NOT_AN_AGE_AFTER = frozenset(
         "inch", "cm", "kg", "pounds", "lbs", "stories", "storeys", "floors", "miles", "km",
         "hours", "minutes", "days", "weeks", "months", "points", "stars", "of",
         "metros", "veces", "pisos", "meter", "mal", "fois", "volte", "метров", "раз",
+        "men", "women", "people", "children", "feet", "teeth", "mice", "geese",
     ]
 )  # fmt: skip
 _GERMAN_AGED = ("jahrige", "jahriger", "jahriges", "jahrigen", "jahrigem", "jahrig")
@@ -1066,7 +1067,13 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             and words[index - 1] in _AGED_PERSON
         ):
             hits.append(_Hit(target, f"age {value}", index - 1, index))
-        elif 1 <= value < ADULT_AGE and following not in _NOT_AN_AGE_AFTER:
+        elif (
+            1 <= value < ADULT_AGE
+            and following not in _NOT_AN_AGE_AFTER
+            and not (  # a plural: "like 2 girls" (not "topless", "dress")
+                following.endswith("s") and not following.endswith("ss") and len(following) > 3
+            )
+        ):
             looks = _looks_before(words, index)
             if looks is not None:  # "a girl who looks 12", "looking about 10"
                 hits.append(_Hit(target, f"looks {value}", looks, index))
