@@ -997,10 +997,11 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if grade is not None and 1 <= grade <= 12:
                 hits.append(_Hit(target, f"grade {grade}", index, index + 1))
             continue
-        if word in _CHILD_OF and at(index + 1) == "of":  # "a girl of 12"
-            age_value = number_value(at(index + 2))
+        if word in _CHILD_OF and at(index + 1) == "of":  # "a girl of 12", "of about 10"
+            position = index + 3 if at(index + 2) in _LOOKS_FILLERS else index + 2
+            age_value = number_value(at(position))
             if age_value is not None and age_value < ADULT_AGE:
-                hits.append(_Hit(target, f"age {age_value}", index, index + 2))
+                hits.append(_Hit(target, f"age {age_value}", index, position))
             continue
         if word in _I18N_AGE_BEFORE:  # Arabic "age 14"
             age_value = number_value(at(index + 1))
