@@ -158,6 +158,10 @@ _SMALL_CAPITALS = frozenset(ord(c) for c in _CONFUSABLES if not 0x0370 <= ord(c)
 # Cyrillic lookalikes that Russian does not use: a word of them is a disguise.
 _NON_RUSSIAN = frozenset("ѕіјԁԛԝһӏүѵ")
 _LEET_HINT = re.compile(r"[0-9@$!|]")
+# Scripts written without spaces between words (kana, CJK ideographs, Hangul).
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
+_UNSPACED_SCRIPT = re.compile(f"[{_UNSPACED}]")
+_NOT_UNSPACED_SCRIPT = re.compile(f"[^{_UNSPACED}]+")
 _STANDALONE_LETTER = re.compile(r"(?<![^\W_])[^\W\d_](?![^\W_])")
 _PRINTABLE_ASCII_RUN = re.compile(r"[\x20-\x7e]+")
 _NON_SPACE_RUN = re.compile(r"\S+")
@@ -547,8 +551,19 @@ def _undo_leetspeak(buffer: _Buffer, changes: dict[str, int]) -> _Buffer:
     # Runs of letters, digits and leet symbols, found in C; a run of letters only has
     # nothing to undo, which is almost every word of an ordinary prompt.
     for run in _LEET_RUN.finditer("".join(chars)):
-        if not run.group().isalpha():
+        if run.group().isalpha():
+            continue
+        if _UNSPACED_SCRIPT.search(run.group()) is None:
             _undo_leetspeak_word(chars, run.start(), run.end(), changes)
+            continue
+        # Chinese, Japanese and Korean are written without spaces, so a run holds whole
+        # phrases: "一个13岁的女孩" is a number among words, not leetspeak. Only the parts
+        # in other scripts are read as words.
+        for part in _NOT_UNSPACED_SCRIPT.finditer(run.group()):
+            if not part.group().isalpha():
+                _undo_leetspeak_word(
+                    chars, run.start() + part.start(), run.start() + part.end(), changes
+                )
     return buffer
 
 

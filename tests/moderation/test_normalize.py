@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from moderation.engine.normalize import normalize
 
 
@@ -98,3 +100,20 @@ def test_empty_prompt():
     result = normalize("")
     assert result.text == ""
     assert result.original_span(0, 0) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("一个13岁的女孩", "一个13岁的女孩"),  # an age among Chinese words, not leetspeak
+        ("张13岁", "张13岁"),
+        ("彼女は12歳", "彼女は12歳"),
+        ("열3살", "열3살"),
+        ("n4ked 女孩", "naked 女孩"),  # the Latin word beside it is still read
+        ("s3x女孩", "sex女孩"),
+    ],
+)
+def test_digits_among_unspaced_scripts_are_not_leetspeak(text: str, expected: str):
+    # Chinese, Japanese and Korean runs hold whole phrases; "张13岁" was read as "张ie岁",
+    # which hid the age from the rules (2026-12-07).
+    assert normalize(text).text == expected
