@@ -454,9 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         checked = summarise(probabilities, check_y, check_families, allow, block)
         head.metadata["checkset_head_only"] = checked
         print(f"checkset (head only): {json.dumps(checked)}", flush=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
-        json.dump(head.to_dict(), handle, separators=(",", ":"))
-        handle.write("\n")
+    _write_head(head, args.out)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1000} KB)")
     write_lexicon_snapshot(lexicon, Path(args.out).with_name(DEFAULT_LEXICON_SNAPSHOT.name))
     if args.keep_multilingual:
@@ -478,6 +476,12 @@ def write_lexicon_snapshot(lexicon: LexiconFeatures, path: Path) -> None:
     }
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(snapshot, handle, ensure_ascii=False, indent=0)
+        handle.write("\n")
+
+
+def _write_head(head: TextHead, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(head.to_dict(), handle, separators=(",", ":"))
         handle.write("\n")
 
 
@@ -512,9 +516,7 @@ def recalibrate_multilingual(allow: float, path: str) -> None:
         metadata=metadata,
     )
     kept.metadata["other_languages"] = calibration(kept, allow)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(kept.to_dict(), handle, separators=(",", ":"))
-        handle.write("\n")
+    _write_head(kept, path)
     print(
         f"kept {path}: {metadata['recalibrated']}; other languages: "
         f"{json.dumps(kept.metadata['other_languages'])}"
@@ -563,9 +565,7 @@ def train_multilingual(
         },
     )
     head.metadata["other_languages"] = calibration(head, allow)
-    with open(out, "w", encoding="utf-8") as handle:
-        json.dump(head.to_dict(), handle, separators=(",", ":"))
-        handle.write("\n")
+    _write_head(head, out)
     print(
         f"wrote {out} ({Path(out).stat().st_size // 1000} KB): {json.dumps(summary)}; "
         f"other languages: {json.dumps(head.metadata['other_languages'])}"
