@@ -107,6 +107,8 @@ REVIEW_ACTIONS: tuple[ReviewAction, ...] = (
             real_person="The content sexualises or degrades a real, identifiable person.",
             graphic="The content shows graphic violence or gore.",
             adult_not_allowed="Adult sexual content is not allowed on this plan or in this region.",
+            sexualises_minor="The content sexualises a minor (zero tolerance): the account is "
+            "locked and a CSAM case opened.",
         ),
         effect=Effect.RESTRICT,
         statement_decision="content_blocked",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accountability.actions import REVIEW_ACTIONS, Effect, ReviewAction, review_action
 from accountability.audit import audit_record
 from accountability.models import (
+    DecisionAccount,
     DecisionGround,
     Report,
     ReportStatus,
@@ -23,7 +24,13 @@ from accountability.models import (
     SourceType,
     StatementOfReasons,
 )
-from accountability.review import JOB_SUBJECT_TYPES, _priority_for, review_items_for
+from accountability.review import (
+    JOB_SUBJECT_TYPES,
+    SENIOR_CATEGORIES,
+    SENIOR_KINDS,
+    _priority_for,
+    review_items_for,
+)
 from accountability.statements import statement_create
 from accountability.tasks import notify_reporters
 from accounts.models import AccountState
@@ -36,7 +43,7 @@ from generation.services import (
     generation_take_down,
 )
 from moderation.models import ModerationDecision
-from moderation.services import strike_add
+from moderation.services import csam_confirm, strike_add
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +84,17 @@ def _job_for(item: ReviewItem) -> Any | None:
     if not job_id:
         return None
     return GenerationJob.objects.filter(pk=job_id).first()
+
+
+def _moderation_decision_for_item(item: ReviewItem, job: Any) -> Any | None:
+    """The decision that held the item: the one its context names (an output hold
+    names the output decision), else the job's prompt decision."""
+    decision_id = item.context.get("decision_id")
+    if decision_id:
+        found = ModerationDecision.objects.filter(pk=decision_id).first()
+        if found is not None:
+            return found
+    return _moderation_decision_for(job) if job is not None else None
 
 
 def _moderation_decision_for(job: Any) -> Any | None:
@@ -221,6 +239,12 @@ def _restrict(
 
     assert action.statement_decision is not None  # tests/accountability/test_actions.py
     subject_user = item.user
+    # Confirmed by a senior moderator: the zero-tolerance lock and CSAM case (below).
+    locks = (
+        subject_user is not None
+        and item.kind in SENIOR_KINDS
+        and item.category in SENIOR_CATEGORIES
+    )
     statement = statement_create(
         user=subject_user,
         subject_type=item.subject_type,
@@ -234,7 +258,11 @@ def _restrict(
         decided_by=moderator,
         source_type=SourceType.ARTICLE_16 if item.kind == ReviewKind.REPORT else "voluntary",
         decision_visibility=action.statement_visibility,
-        decision_account=action.statement_account,
+        decision_account=(
+            DecisionAccount.SUSPENDED
+            if locks and not action.statement_account
+            else action.statement_account
+        ),
     )
     if subject_user is not None and action.strike:
         strike = strike_add(
@@ -247,7 +275,24 @@ def _restrict(
         if getattr(strike, "pk", None) is not None:
             statement.strike_ids = [str(strike.pk)]
             statement.save(update_fields=["strike_ids"])
-    if subject_user is not None and action.account_state is not None:
+    if locks:
+        record = _moderation_decision_for_item(item, job)
+        csam_confirm(
+            user=subject_user,
+            record=record,
+            moderator=moderator,
+            evidence={
+                "review_item_id": str(item.pk),
+                "review_kind": item.kind,
+                "decision_reason": facts,
+                **({} if record is not None else {"context": item.context}),
+            },
+        )
+    if (
+        subject_user is not None
+        and action.account_state is not None
+        and not (locks and action.account_state == AccountState.SUSPENDED)
+    ):
         account_set_state(
             user=subject_user,
             state=AccountState(action.account_state),

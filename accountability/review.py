@@ -38,6 +38,17 @@ SLA_FOR_PRIORITY = {
 # --- opening -----------------------------------------------------------------------
 
 
+# Held prompts and images in these categories are decided by senior moderators only
+# (SPEC §1: CSAM escalations); confirming one locks the account (accountability.decisions).
+# Reports are not: their category is the reporter's claim, not a finding.
+SENIOR_CATEGORIES = frozenset({"sexual_minors"})
+SENIOR_KINDS = frozenset({ReviewKind.PROMPT, ReviewKind.OUTPUT})
+
+
+def _for_seniors(kind: str, category: str) -> bool:
+    return kind in SENIOR_KINDS and category in SENIOR_CATEGORIES
+
+
 def _priority_for(severity: int) -> int:
     return PRIORITY_FOR_SEVERITY[min(max(int(severity), 1), 5)]
 
@@ -57,7 +68,8 @@ def review_item_open(
     """Queue a subject for human review; at most one pending item per subject and kind.
 
     Opening an item that is already pending returns it (with the higher severity and
-    the merged context), so a retried caller never queues the same thing twice.
+    the merged context), so a retried caller never queues the same thing twice. An
+    held prompt or image in a ``SENIOR_CATEGORIES`` category is for senior moderators only.
     ``context``, ``requires_senior`` and ``excluded_moderator`` extend the contract and
     are optional.
     """
@@ -79,7 +91,9 @@ def review_item_open(
                 severity=severity,
                 priority=priority,
                 due_at=now + SLA_FOR_PRIORITY[priority],
-                requires_senior=requires_senior or kind == ReviewKind.APPEAL,
+                requires_senior=requires_senior
+                or kind == ReviewKind.APPEAL
+                or _for_seniors(kind, category),
                 context=dict(context or {}),
                 excluded_moderator_id=getattr(excluded_moderator, "pk", None),
                 created_at=now,
@@ -92,7 +106,13 @@ def review_item_open(
                 item.priority = priority
                 item.due_at = min(item.due_at, item.created_at + SLA_FOR_PRIORITY[priority])
             item.context = {**item.context, **(context or {})}
-            item.save(update_fields=["severity", "priority", "due_at", "context"])
+            fields = ["severity", "priority", "due_at", "context"]
+            if _for_seniors(kind, category) and item.category != category:
+                # A later check found worse (a deep check after a rules hold).
+                item.category = category
+                item.requires_senior = True
+                fields += ["category", "requires_senior"]
+            item.save(update_fields=fields)
     return item
 
 

@@ -19,7 +19,9 @@ Rules:
   crosses them they hold for review, never block (``TextModerator.regional``;
   ``regional_min_unsafe``).
 - ``minor_sexual``: the classifier's sexual score that, with a minor indicator, is
-  ``sexual_minors`` (zero tolerance; far below the ordinary thresholds).
+  ``sexual_minors`` (zero tolerance; far below the ordinary thresholds), held for
+  senior review; ``minor_sexual_block`` (null by default): the score at which it
+  blocks and locks the account instead.
 - Adult sexual content is allowed only where the policy lists both the user's plan
   and jurisdiction; then ``sexual`` terms and scores become indicators (they still
   combine with a minor indicator into ``sexual_minors``).
@@ -44,6 +46,7 @@ from core.errors import ApplicationError, ErrorCode
 from moderation.engine.normalize import MAX_PROMPT_CHARS
 from moderation.engine.pipeline import (
     DEFAULT_MINOR_SEXUAL,
+    DEFAULT_MINOR_SEXUAL_BLOCK,
     DEFAULT_THRESHOLDS,
     UNSAFE,
     Scorer,
@@ -119,6 +122,8 @@ def default_policy_document() -> dict[str, Any]:
         "schema": 1,
         "categories": thresholds,
         "minor_sexual": DEFAULT_MINOR_SEXUAL,
+        # null: a classifier score alone holds for senior review, never locks.
+        "minor_sexual_block": DEFAULT_MINOR_SEXUAL_BLOCK,
         # Regional thresholds hold only when the unsafe sum reaches this (null: the
         # head's corroborate_at).
         "regional_min_unsafe": None,
@@ -474,6 +479,7 @@ def text_moderator(
         scorer,
         thresholds,
         minor_sexual=compiled.policy.minor_sexual,
+        minor_sexual_block=compiled.policy.minor_sexual_block,
         max_chars=compiled.max_prompt_chars,
         regional_min_unsafe=compiled.policy.regional_min_unsafe,
         classifier_deferred=not classifiers,

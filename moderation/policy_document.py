@@ -108,6 +108,9 @@ class PolicyDocument:
 
     categories: Mapping[str, Threshold]  # ``unsafe``: on the summed probability
     minor_sexual: float
+    # With a minor indicator, the sexual score at which the classifier alone blocks
+    # (and locks) instead of holding for senior review; None: it never does.
+    minor_sexual_block: float | None
     regional_min_unsafe: float | None
     rules: Mapping[str, Any]  # the engine's rule set, as the engine reads it
     strikes: StrikePolicy
@@ -121,10 +124,12 @@ class PolicyDocument:
         strikes = document["strikes"]
         adult = document["adult_content"]
         minor_sexual = document.get("minor_sexual")
+        minor_sexual_block = document.get("minor_sexual_block")
         regional = document.get("regional_min_unsafe")
         return cls(
             categories=_thresholds(document["categories"]),
             minor_sexual=float(DEFAULT_MINOR_SEXUAL if minor_sexual is None else minor_sexual),
+            minor_sexual_block=None if minor_sexual_block is None else float(minor_sexual_block),
             regional_min_unsafe=None if regional is None else float(regional),
             rules=document["rules"],
             strikes=StrikePolicy(
@@ -200,6 +205,19 @@ def _minor_sexual_errors(document: Mapping[str, Any]) -> Errors:
     if value is None or (isinstance(value, int | float) and 0 <= value <= 1):
         return []
     return ["minor_sexual: expected null or a number from 0 to 1"]
+
+
+def _minor_sexual_block_errors(document: Mapping[str, Any]) -> Errors:
+    value = document.get("minor_sexual_block")
+    if value is None:
+        return []
+    if not _is_fraction(value):
+        return ["minor_sexual_block: expected null or a number from 0 to 1"]
+    floor = document.get("minor_sexual")
+    floor = DEFAULT_MINOR_SEXUAL if not _is_fraction(floor) else floor
+    if value < floor:
+        return [f"minor_sexual_block: expected at least minor_sexual ({floor})"]
+    return []
 
 
 def _regional_min_unsafe_errors(document: Mapping[str, Any]) -> Errors:
@@ -331,6 +349,7 @@ def _storable_errors(document: Mapping[str, Any]) -> Errors:
 SECTION_CHECKS: tuple[Callable[[Mapping[str, Any]], Errors], ...] = (
     _categories_errors,
     _minor_sexual_errors,
+    _minor_sexual_block_errors,
     _regional_min_unsafe_errors,
     _rules_errors,
     _strikes_errors,

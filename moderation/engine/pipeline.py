@@ -25,7 +25,15 @@ Rules:
   benign prompts that mention children (family, school, sport, medicine): none of
   them reaches it (``docs/moderation.md``). Like the regional limits below, it is
   compared with the scores before the other-language factor.
-- ``sexual_minors`` always blocks, whatever layer found it.
+- That classifier-only ``sexual_minors`` holds for review (senior moderators decide,
+  and a confirmed one locks the account), unless ``minor_sexual_block`` is set and
+  the score reaches it: then it blocks. The default, ``DEFAULT_MINOR_SEXUAL_BLOCK``,
+  is ``None``: a score alone never locks an account, because benign prompts reach any
+  level (a long seaside-wedding description that mentions children scores sexual
+  0.96). While it holds, the classifier's own ``sexual`` candidate is left out, so a
+  sexual score high enough to block is still held as ``sexual_minors``, not blocked
+  as adult ``sexual`` (which would open no CSAM review).
+- ``sexual_minors`` found by the rules always blocks.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
 - Every layer's scores are recorded on the verdict, with timings.
@@ -64,6 +72,8 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {UNSAFE: {"allow": 0.8, "block
 DEFAULT_CORROBORATE_AT = 0.5
 # Sexual probability that, with a minor indicator, is sexual_minors (see module rules).
 DEFAULT_MINOR_SEXUAL = 0.8
+# Sexual probability at which that escalation blocks instead of holding (None: never).
+DEFAULT_MINOR_SEXUAL_BLOCK: float | None = None
 
 
 class PromptTooLongError(ValueError):
@@ -127,6 +137,7 @@ class TextModerator:
         thresholds: Mapping[str, Mapping[str, float]] | None = None,
         *,
         minor_sexual: float | None = None,
+        minor_sexual_block: float | None = DEFAULT_MINOR_SEXUAL_BLOCK,
         max_chars: int = MAX_PROMPT_CHARS,
         corroborate_at: float | None = None,
         regional_min_unsafe: float | None = None,
@@ -142,6 +153,7 @@ class TextModerator:
             thresholds = getattr(head, "thresholds", None) or DEFAULT_THRESHOLDS
         self.thresholds = {k: dict(v) for k, v in thresholds.items()}
         self.minor_sexual = minor_sexual if minor_sexual is not None else DEFAULT_MINOR_SEXUAL
+        self.minor_sexual_block = minor_sexual_block
         self.max_chars = max_chars
         if corroborate_at is None:
             metadata = getattr(getattr(classifier, "head", None), "metadata", None) or {}
@@ -311,13 +323,16 @@ class TextModerator:
         # minor_sexual was set on English scores: compare the scores before the factor
         # that raises the unsafe odds of a prompt in another language, as regional
         # limits do ("un niño en bañador en la playa" reached it only with the factor).
-        if (
-            minor is not None
-            and _without_odds(scores, odds).get("sexual", 0.0) >= self.minor_sexual
-        ):
+        sexual = _without_odds(scores, odds).get("sexual", 0.0)
+        if minor is not None and sexual >= self.minor_sexual:
+            block_at = self.minor_sexual_block
+            decision = "block" if block_at is not None and sexual >= block_at else "review"
+            if decision == "review":
+                # Held as sexual_minors, not blocked as adult sexual (module rules).
+                candidates = [c for c in candidates if c.category != "sexual"]
             candidates.append(
                 _Candidate(
-                    "block",
+                    decision,
                     "sexual_minors",
                     "classifier",
                     (minor.start, minor.end),

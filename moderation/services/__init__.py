@@ -20,7 +20,9 @@ Rules:
   strike weight within the policy's window reaching ``cooldown_at`` cools the
   account down; reaching ``suspend_at`` suspends it pending review.
 - ``sexual_minors`` (prompt or output) locks the account at once (suspended), places
-  a legal hold and opens a CSAM case with the evidence.
+  a legal hold and opens a CSAM case with the evidence. One the classifier alone found
+  is held for senior review instead (``TextModerator.minor_sexual_block``); a senior
+  moderator who confirms it locks the account the same way (``csam_confirm``).
 - Review items for held jobs are opened by the generation app, which holds the job.
 - A stricter regional threshold that only the classifier crosses holds the prompt
   for review instead of blocking: no strike, and a statement of reasons saying which
@@ -61,6 +63,7 @@ from moderation.policy import (
 )
 from moderation.services.enforcement import (
     apply_consequences,
+    csam_confirm,
     strike_add,
     strike_recheck_cooldown,
     strike_revoke,
@@ -68,6 +71,7 @@ from moderation.services.enforcement import (
 
 __all__ = [
     "classifier_stage",
+    "csam_confirm",
     "output_moderate",
     "prompt_check_async",
     "prompt_check_async_enqueue",

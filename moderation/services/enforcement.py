@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from accountability.audit import audit_record
 from accountability.csam import csam_case_open
-from accountability.legal_holds import legal_hold_place
 from accountability.models import DecisionAccount, DecisionGround
 from accountability.statements import statement_create
 from accounts.models import AccountState
@@ -141,42 +140,79 @@ def _statement_for_regional_hold(record: ModerationDecision) -> None:
 
 def _lock_for_csam(record: ModerationDecision, evidence: Mapping[str, Any]) -> None:
     """Lock the account, hold its data, open a CSAM case with the evidence."""
-    user = record.user
-    if user is None:  # the account is gone; the decision itself is the record
+    if record.user is None:  # the account is gone; the decision itself is the record
         logger.critical("sexual_minors decision %s has no account to lock", record.pk)
         return
-    reason = "Locked: sexual content involving minors was requested (CSAM case opened)."
-    account_set_state(user=user, state=AccountState.SUSPENDED, reason=reason, actor=None)
-    legal_hold_place(user=user, reason=reason, actor=None)
+    _lock_and_open_case(
+        user=record.user,
+        record=record,
+        evidence=evidence,
+        reason="Locked: sexual content involving minors was requested (CSAM case opened).",
+        actor=None,
+    )
+
+
+def csam_confirm(
+    *,
+    user: Any,
+    record: ModerationDecision | None,
+    moderator: Any,
+    evidence: Mapping[str, Any],
+) -> None:
+    """A moderator confirmed a held ``sexual_minors`` item (a classifier score alone, or
+    an image in the minor-escalation band): the same lock, legal hold and CSAM case as
+    an automated block, with the moderator named as the one who locked."""
+    _lock_and_open_case(
+        user=user,
+        record=record,
+        evidence={**evidence, "confirmed_by": str(moderator.pk)},
+        reason="Locked: a moderator confirmed sexual content involving minors (case opened).",
+        actor=moderator,
+    )
+
+
+def _lock_and_open_case(
+    *,
+    user: Any,
+    record: ModerationDecision | None,
+    evidence: Mapping[str, Any],
+    reason: str,
+    actor: Any,
+) -> None:
+    account_set_state(user=user, state=AccountState.SUSPENDED, reason=reason, actor=actor)
+    # The case places the legal hold on the account's data ("CSAM case N").
+    csam_case_open(
+        user=user,
+        decision=record,
+        evidence={**evidence, **(_record_evidence(record) if record is not None else {})},
+    )
+
+
+def _record_evidence(record: ModerationDecision) -> dict[str, Any]:
     log = record.prompt_log
     hashes = [{"algorithm": "SHA256", "value": h, "file_name": f"image-{i}.png"}
               for i, h in enumerate(record.scores.get("image_sha256", []))]  # fmt: skip
     if log is not None:
         digest = hashlib.sha256(log.prompt.encode()).hexdigest()
         hashes.append({"algorithm": "SHA256", "value": digest, "file_name": "prompt.txt"})
-    csam_case_open(
-        user=user,
-        decision=record,
-        evidence={
-            **evidence,
-            "hashes": hashes,
-            "decision_id": str(record.pk),
-            "stage": record.stage,
-            "subject": f"{record.subject_type}:{record.subject_id}",
-            "prompt": log.prompt if log else "",
-            "negative_prompt": log.negative_prompt if log else "",
-            "normalized_prompt": record.normalized_prompt,
-            "matched_text": record.matched_text,
-            "category": record.category,
-            "layer": record.layer,
-            "policy_version": record.policy_version.number,
-            "scores": record.scores,
-            "times": {
-                "submitted_at": log.created_at.isoformat() if log else None,
-                "decided_at": record.created_at.isoformat(),
-            },
+    return {
+        "hashes": hashes,
+        "decision_id": str(record.pk),
+        "stage": record.stage,
+        "subject": f"{record.subject_type}:{record.subject_id}",
+        "prompt": log.prompt if log else "",
+        "negative_prompt": log.negative_prompt if log else "",
+        "normalized_prompt": record.normalized_prompt,
+        "matched_text": record.matched_text,
+        "category": record.category,
+        "layer": record.layer,
+        "policy_version": record.policy_version.number,
+        "scores": record.scores,
+        "times": {
+            "submitted_at": log.created_at.isoformat() if log else None,
+            "decided_at": record.created_at.isoformat(),
         },
-    )
+    }
 
 
 # --- strikes --------------------------------------------------------------------------

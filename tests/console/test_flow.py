@@ -7,7 +7,14 @@ from django.urls import reverse
 
 from accountability.appeals import appeal_create
 from accountability.csam import csam_case_open
-from accountability.models import Appeal, AuditLogEntry, CsamCase, ReviewItem, StatementOfReasons
+from accountability.models import (
+    Appeal,
+    AuditLogEntry,
+    CsamCase,
+    LegalHold,
+    ReviewItem,
+    StatementOfReasons,
+)
 from accountability.review import review_item_open
 from accountability.statements import statement_create
 from tests.accountability.fixtures import balance, make_held_job, make_user
@@ -215,3 +222,84 @@ def test_seniors_publish_a_new_policy_version_and_moderators_cannot(
     assert newest is not None and newest.number == current.number + 1
     assert newest.reason == "Tighten hate thresholds"
     assert AuditLogEntry.objects.filter(action="moderation.policy_publish").count() == 1
+
+
+def _minor_item(job) -> ReviewItem:
+    """A prompt the classifier alone read as sexual_minors, held (not locked)."""
+    return review_item_open(
+        kind="prompt",
+        subject_type="generation.job",
+        subject_id=str(job.pk),
+        user=job.user,
+        category="sexual_minors",
+        severity=5,
+        context={
+            "prompt": job.prompt,
+            "layer": "classifier",
+            "scores": {"classifier": {"sexual": 0.93}},
+        },
+    )
+
+
+def test_a_held_sexual_minors_item_is_for_seniors_and_their_reject_locks_the_account(
+    subscriber, moderator, senior, client_for
+) -> None:
+    job = make_held_job(subscriber, stage="prompt")
+    item = _minor_item(job)
+    assert item.requires_senior is True
+    decide = reverse("console:item-decide", args=[item.pk])
+    reject = {
+        "action": "reject",
+        "reason_template": "sexualises_minor",
+        "reason_text": "A child described in a sexual pose.",
+    }
+    ordinary = client_for(moderator)
+    assert ordinary.get(reverse("console:item", args=[item.pk])).status_code == 404
+    assert ordinary.post(decide, reject, HTTP_HX_REQUEST="true").status_code == 404
+    item.refresh_from_db()
+    subscriber.refresh_from_db()
+    assert (item.status, subscriber.account_state) == ("open", "active")
+
+    client = client_for(senior)
+    page = client.get(reverse("console:item", args=[item.pk])).content.decode()
+    assert "Rejecting this item locks the account" in page
+    response = client.post(decide, reject, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    job.refresh_from_db()
+    subscriber.refresh_from_db()
+    assert job.status == "blocked"
+    assert balance(subscriber) == (10, 0)
+    assert subscriber.account_state == "suspended"
+    assert LegalHold.objects.filter(user=subscriber, released_at__isnull=True).count() == 1
+    case = CsamCase.objects.get(user=subscriber)
+    assert case.evidence["confirmed_by"] == str(senior.pk)
+    assert case.evidence["review_item_id"] == str(item.pk)
+    assert case.evidence["context"]["prompt"] == job.prompt
+    statement = StatementOfReasons.objects.get(user=subscriber)
+    assert (statement.category, statement.decision_account) == ("sexual_minors", "suspended")
+    assert statement.decision_ground == "illegal_content"
+    assert AuditLogEntry.objects.filter(action="csam_case.open").count() == 1
+
+
+def test_a_senior_who_approves_a_held_sexual_minors_item_locks_nothing(
+    subscriber, senior, client_for
+) -> None:
+    job = make_held_job(subscriber, stage="prompt")
+    item = _minor_item(job)
+    response = client_for(senior).post(
+        reverse("console:item-decide", args=[item.pk]),
+        {
+            "action": "approve",
+            "reason_template": "false_positive",
+            "reason_text": "A family beach scene; nothing sexual.",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    job.refresh_from_db()
+    subscriber.refresh_from_db()
+    assert job.status == "queued"
+    assert subscriber.account_state == "active"
+    assert not CsamCase.objects.exists()
+    assert not LegalHold.objects.exists()

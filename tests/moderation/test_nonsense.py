@@ -104,6 +104,14 @@ def test_rule_blocks_and_zero_tolerance_do_not_need_words():
     thresholds = {"unsafe": {"allow": 0.5, "block": 0.9}}
     rules = TextModerator(classifier=FixedScores(sexual=0.0), thresholds=thresholds)
     assert rules.check("nude").decision == "block"
-    minor = TextModerator(classifier=FixedScores(sexual=0.95), thresholds=thresholds)
+    minor = TextModerator(
+        classifier=FixedScores(sexual=0.95), thresholds=thresholds, minor_sexual_block=0.9
+    )
     verdict = minor.check("14yo")
     assert (verdict.decision, verdict.category) == ("block", "sexual_minors")
+    # Without a block level the classifier alone holds it (senior review), few words or not.
+    held = TextModerator(classifier=FixedScores(sexual=0.95), thresholds=thresholds)
+    assert (held.check("14yo").decision, held.check("14yo").category) == (
+        "review",
+        "sexual_minors",
+    )

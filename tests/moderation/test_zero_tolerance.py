@@ -7,7 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.engine.pipeline import DEFAULT_MINOR_SEXUAL, TextModerator, _without_odds
+from moderation.engine.pipeline import (
+    DEFAULT_MINOR_SEXUAL,
+    DEFAULT_MINOR_SEXUAL_BLOCK,
+    TextModerator,
+    _without_odds,
+)
 from moderation.engine.rules import default_ruleset
 from tests.moderation.evasions import EVASIONS
 
@@ -261,15 +266,53 @@ class _Sexual:
         return {"sexual": self.sexual}
 
 
-def test_a_classifier_sexual_score_at_minor_sexual_with_a_minor_is_sexual_minors():
+def test_a_classifier_sexual_score_at_minor_sexual_with_a_minor_is_held_as_sexual_minors():
+    """The classifier alone never locks an account: held for senior review."""
     moderator = TextModerator(classifier=_Sexual(DEFAULT_MINOR_SEXUAL), thresholds=ORDINARY)
+    assert moderator.minor_sexual_block is DEFAULT_MINOR_SEXUAL_BLOCK is None
+    verdict = moderator.check("a girl of 12 on the bed")
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "review",
+        "sexual_minors",
+        "classifier",
+    )
+    assert verdict.matched_text == "girl of 12"
+
+
+def test_minor_sexual_block_makes_the_classifier_alone_block():
+    moderator = TextModerator(classifier=_Sexual(0.9), thresholds=ORDINARY, minor_sexual_block=0.9)
     verdict = moderator.check("a girl of 12 on the bed")
     assert (verdict.decision, verdict.category, verdict.layer) == (
         "block",
         "sexual_minors",
         "classifier",
     )
-    assert verdict.matched_text == "girl of 12"
+    # Below it, still held.
+    below = TextModerator(classifier=_Sexual(0.89), thresholds=ORDINARY, minor_sexual_block=0.9)
+    assert (below.check("a girl of 12 on the bed").decision) == "review"
+
+
+def test_a_sexual_score_that_would_block_is_held_as_sexual_minors_when_a_minor_is_named():
+    """Not blocked as adult sexual (a strike, no CSAM review): held for seniors."""
+    moderator = TextModerator(classifier=_Sexual(0.9999), thresholds=ORDINARY)
+    assert moderator.check("a woman on the bed, posing, full body").decision == "block"
+    verdict = moderator.check("a girl of 12 on the bed, posing, full body")
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "review",
+        "sexual_minors",
+        "classifier",
+    )
+
+
+def test_a_listed_sexual_word_with_a_minor_still_blocks():
+    """The rules' combination is not the classifier's guess: it blocks (and locks)."""
+    moderator = TextModerator(classifier=_Sexual(0.0), thresholds=ORDINARY)
+    verdict = moderator.check("a girl of 12, nude")
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "block",
+        "sexual_minors",
+        "rules",
+    )
 
 
 class _SexualInAnotherLanguage(_Sexual):
@@ -280,13 +323,55 @@ class _SexualInAnotherLanguage(_Sexual):
 
 
 def test_minor_sexual_reads_the_score_before_the_other_language_factor():
-    # 0.85 after the factor is 0.71 before it: under minor_sexual (0.8), so no block.
+    # 0.85 after the factor is 0.71 before it: under minor_sexual (0.8), so allowed.
     raised = TextModerator(classifier=_SexualInAnotherLanguage(0.85), thresholds=ORDINARY)
     assert raised.check("a girl of 12 on the bed").decision == "allow"
-    # A score that reaches it before the factor still blocks.
+    # A score that reaches it before the factor is held.
     high = TextModerator(classifier=_SexualInAnotherLanguage(0.95), thresholds=ORDINARY)
     verdict = high.check("a girl of 12 on the bed")
-    assert (verdict.decision, verdict.category) == ("block", "sexual_minors")
+    assert (verdict.decision, verdict.category) == ("review", "sexual_minors")
+
+
+# Self-written long benign descriptions (training/data/prose) that name children in
+# passing: with the head of 2026-12-07 one of their windows scores sexual 0.96-0.97
+# (measured), above minor_sexual. They used to lock the account and open a CSAM case;
+# a classifier score alone now holds them for a senior moderator instead.
+LONG_BENIGN_WITH_CHILDREN = [
+    "A seaside wedding on a Pacific island at sunset, the bride and groom standing "
+    "barefoot on the sand under an arch of palm fronds and tropical flowers. The bride "
+    "wears a simple white dress with a crown of frangipani, the groom a white shirt and a "
+    "patterned wrap, both with garlands of flowers around their necks. Family and friends "
+    "sit on woven mats and wooden benches in the sand, singing a traditional song in rich "
+    "harmony, elderly aunties in bright floral dresses fanning themselves, cousins "
+    "strumming ukuleles, small children in flower crowns chasing crabs at the water's "
+    "edge. A minister with a Bible reads the vows, smiling. Torches line the aisle, their "
+    "flames flickering in the breeze, and the lagoon glows pink and gold behind them. "
+    "Outrigger canoes are pulled up on the shore. Romantic, joyful, spiritual, island "
+    "culture, wedding photography, golden hour backlight, warm saturated tones, 85mm, "
+    "creamy bokeh, emotional candid moments, high detail.",
+    "An Andean weaver working at a backstrap loom outside her adobe house, weaving bright "
+    "geometric patterns from alpaca wool dyed with plants, snowy mountains behind and her "
+    "llama grazing near the wall. Her daughter winds yarn into balls beside her. cultural, "
+    "vibrant colors, documentary, portrait, 85mm, natural light, detailed textiles, "
+    "dignified, high altitude, crisp air, magenta and turquoise, spindle, woven hat, blue "
+    "sky, proud tradition, loom sticks, woven belts, mountain sunlight",
+]
+
+
+@pytest.mark.parametrize("prompt", LONG_BENIGN_WITH_CHILDREN)
+def test_a_benign_description_the_head_misreads_is_held_not_blocked(text_classifier, prompt):
+    moderator = TextModerator(classifier=text_classifier)
+    verdict = moderator.check(prompt)
+    sexual = _without_odds(
+        verdict.scores["classifier"],
+        verdict.scores.get("calibration", {}).get("other_language_odds", 1.0),
+    )["sexual"]
+    assert sexual >= moderator.minor_sexual  # the premise: the head misreads it
+    assert (verdict.decision, verdict.category, verdict.layer) == (
+        "review",
+        "sexual_minors",
+        "classifier",
+    )
 
 
 def test_the_same_score_without_a_minor_decides_nothing():

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accountability.models import CsamCase, LegalHold, ReviewItem, StatementOfReasons
 from accounts.models import AccountState, User
+from core.errors import ApplicationError
 from generation.attempts import jobs_redispatch
 from generation.models import GenerationJob, JobStatus
 from moderation.models import ModerationDecision, PolicyVersion, PromptLog, Strike
@@ -250,7 +251,7 @@ def test_a_review_band_score_holds_the_job_without_a_strike(
     assert gpu_sends == []
 
 
-def test_the_minor_sexual_classifier_rule_on_the_queue_locks_the_account(
+def test_the_minor_sexual_classifier_rule_on_the_queue_holds_for_a_senior(
     policy: PolicyVersion,
     subscriber: User,
     scorer: FakeScorer,
@@ -258,13 +259,58 @@ def test_the_minor_sexual_classifier_rule_on_the_queue_locks_the_account(
     check_sends: list[tuple[str, str]],
     django_capture_on_commit_callbacks,
 ) -> None:
-    """A minor indicator with a sexual score at ``minor_sexual`` is zero tolerance,
-    found by the deep check: blocked, CSAM case, account locked, nothing charged."""
+    """A minor indicator with a sexual score at ``minor_sexual`` and nothing listed is
+    zero tolerance found by the classifier alone: the job is held for senior
+    moderators, nothing is generated, and nothing is locked until one confirms."""
     prompt = "a schoolgirl in her bedroom"
     response = _submit(subscriber, prompt, django_capture_on_commit_callbacks)
     assert response.status_code == 202, response.json()
     job = GenerationJob.objects.get(pk=response.json()["id"])
-    scorer.next_scores = {"sexual": 0.85}  # >= minor_sexual (0.8), below the block (0.9)
+    scorer.next_scores = {"sexual": 0.95}  # >= minor_sexual (0.8), and the sexual block (0.9)
+
+    deep = _check(job, django_capture_on_commit_callbacks)
+
+    assert deep is not None
+    assert (deep.decision, deep.category, deep.layer) == ("review", "sexual_minors", "classifier")
+    job.refresh_from_db()
+    assert (job.status, job.hold_stage, job.moderation_category) == (
+        JobStatus.HELD_FOR_REVIEW,
+        "prompt",
+        "sexual_minors",
+    )
+    item = ReviewItem.objects.get(subject_id=str(job.pk))
+    assert (item.kind, item.category, item.requires_senior, item.severity) == (
+        "prompt",
+        "sexual_minors",
+        True,
+        5,
+    )
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == AccountState.ACTIVE
+    assert not CsamCase.objects.exists()
+    assert not LegalHold.objects.exists()
+    assert not Strike.objects.exists()
+    assert balance(subscriber) == (99, 1)
+    assert gpu_sends == []
+
+
+def test_with_minor_sexual_block_set_the_classifier_alone_locks_the_account(
+    senior: User,
+    subscriber: User,
+    scorer: FakeScorer,
+    gpu_sends: list[str],
+    check_sends: list[tuple[str, str]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    """An operator who sets ``minor_sexual_block`` gets the block: CSAM case, account
+    locked, nothing charged."""
+    policy_publish(
+        actor=senior, document=fixed_document(minor_sexual_block=0.85), reason="lock at 0.85"
+    )
+    prompt = "a schoolgirl in her bedroom"
+    response = _submit(subscriber, prompt, django_capture_on_commit_callbacks)
+    job = GenerationJob.objects.get(pk=response.json()["id"])
+    scorer.next_scores = {"sexual": 0.85}
 
     deep = _check(job, django_capture_on_commit_callbacks)
 
@@ -280,6 +326,22 @@ def test_the_minor_sexual_classifier_rule_on_the_queue_locks_the_account(
     assert case.evidence["decision_id"] == str(deep.pk)
     assert balance(subscriber) == (100, 0)
     assert gpu_sends == []
+
+
+def test_minor_sexual_block_below_minor_sexual_is_refused(senior: User) -> None:
+    before = PolicyVersion.objects.count()
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(
+            actor=senior,
+            document=fixed_document(minor_sexual=0.8, minor_sexual_block=0.5),
+            reason="lower",
+        )
+    assert "minor_sexual_block: expected at least minor_sexual (0.8)" in str(raised.value.details)
+    with pytest.raises(ApplicationError):
+        policy_publish(
+            actor=senior, document=fixed_document(minor_sexual_block="high"), reason="text"
+        )
+    assert PolicyVersion.objects.count() == before
 
 
 def test_a_rule_block_is_a_422_at_once_with_no_job_and_no_check(
