@@ -33,7 +33,9 @@ Rules:
   0.96). While it holds, the classifier's own ``sexual`` candidate is left out, so a
   sexual score high enough to block is still held as ``sexual_minors``, not blocked
   as adult ``sexual`` (which would open no CSAM review).
-- ``sexual_minors`` found by the rules always blocks.
+- ``sexual_minors`` found by the rules blocks, except a rule whose action is
+  ``review`` (the shipped ``minor_with_underwear``: a minor with a plain word for
+  underwear, which ordinary prompts use too): it holds for senior review.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
 - Every layer's scores are recorded on the verdict, with timings.
@@ -275,7 +277,11 @@ class TextModerator:
                 action = "review"
             if match.category is None or action not in DECISION_RANK:
                 continue
-            decision = "block" if match.category in ZERO_TOLERANCE else action
+            # Zero tolerance blocks, unless the rule itself only holds (plain underwear
+            # with a minor: senior review, see module rules).
+            decision = (
+                "block" if match.category in ZERO_TOLERANCE and action != "review" else action
+            )
             candidates.append(
                 _Candidate(
                     decision,

@@ -23,7 +23,8 @@ Rules:
   the prompt's own words.
 - Matching is a dictionary lookup per word (no regular-expression backtracking):
   the work is linear in the number of words times the longest phrase.
-- A hit inside an exception phrase (``suicide squad``) is dropped.
+- A hit inside an exception phrase (``suicide squad``; a CJK phrase anywhere in the
+  CJK text, as CJK terms are found) is dropped.
 - Each group has an action: ``block`` or ``review`` make a hit a decision for the
   group's category; ``corroborate`` holds for review only when the classifier agrees
   (see ``pipeline``), for words like "robbery" or "overdose" that ordinary prompts
@@ -499,7 +500,14 @@ class RuleSet:
                 self._cjk_index[False].setdefault("".join(key.split())[:2], []).append(key)
         self._matcher = _Matcher(entries)
         exception_entries: list[_Entry] = []
+        # CJK exceptions, found like CJK terms (Korean as written, else spaces removed).
+        self._cjk_exceptions: list[tuple[bool, str]] = []
         for phrase in self.exceptions:
+            if _CJK.search(phrase):
+                key = normalize(phrase).text
+                korean = bool(_HANGUL.search(key))
+                self._cjk_exceptions.append((korean, key if korean else "".join(key.split())))
+                continue
             exception_entries.extend(_term_entries("exception", phrase))
         self._exceptions = _Matcher(exception_entries)
         self._known: dict[str, bool] = {}
@@ -779,8 +787,7 @@ class RuleSet:
                 continue
             for second in three_way_seconds(size, first):
                 middle, tail = value[first:second], value[second:]
-                longer = [p for p in (head, middle, tail) if len(p) > 1]
-                if longer and all(known(p) for p in longer):
+                if self._worth_reading([head, middle, tail]):
                     readings.append(f"{head} {middle} {tail}")
         return tuple(readings)
 
@@ -788,7 +795,9 @@ class RuleSet:
         """Whether another reading can hit at all: one word must be a known word
         (a word of some term, exception or age phrase); a split of spaced letters
         into two words needs one known word (the other may be any word after it),
-        into three every word of two letters or more known."""
+        into three every word of two letters or more known, or, after a one-letter
+        word ("a", Cyrillic "а"), a known middle word of four letters or more and any
+        word after it (``а м а л ы ш и д е в у ш к а``)."""
         if not pieces:
             return False
         known = self._known_word
@@ -797,6 +806,8 @@ class RuleSet:
         if len(pieces) == 2:
             return any(known(p) for p in pieces if len(p) > 1)
         longer = [p for p in pieces if len(p) > 1]
+        if len(pieces) == 3 and len(pieces[0]) == 1 and len(pieces[1]) >= 4 and known(pieces[1]):
+            return True
         return bool(longer) and all(known(p) for p in longer)
 
     def _known_word(self, word: str) -> bool:
@@ -842,9 +853,12 @@ class RuleSet:
                                     start = positions[at]
                                     end = positions[at + len(wanted) - 1] + 1
                                 hits.append((self._cjk_order[key], start, end, key))
+            excepted = self._cjk_excepted(run.start(), spaced, joined, positions)
             for _, start, end, key in sorted(set(hits)):
+                inside = any(a <= start and end <= b for a, b in excepted)
                 for group, term in self._cjk_terms[key]:
-                    found.append(_Found(group, term, start, end))
+                    if not inside or self._is_context(group):
+                        found.append(_Found(group, term, start, end))
             if "age_under_18" in self.detectors:
                 target = self.detectors["age_under_18"]
                 for age in _CJK_AGE.finditer(joined):
@@ -854,6 +868,23 @@ class RuleSet:
                         end = positions[age.end() - 1] + 1
                         found.append(_Found(target, f"age {value}", start, end))
         return found
+
+    def _cjk_excepted(
+        self, offset: int, spaced: str, joined: str, positions: list[int]
+    ) -> list[tuple[int, int]]:
+        """Spans of the CJK exception phrases in one run (a hit inside one is dropped,
+        as for words: ``가야한다``, must go, is not ``야한``, racy)."""
+        spans: list[tuple[int, int]] = []
+        for korean, phrase in self._cjk_exceptions:
+            haystack = spaced if korean else joined
+            at = haystack.find(phrase)
+            while at >= 0:
+                if korean:
+                    spans.append((offset + at, offset + at + len(phrase)))
+                else:
+                    spans.append((positions[at], positions[at + len(phrase) - 1] + 1))
+                at = haystack.find(phrase, at + 1)
+        return spans
 
     def _to_match(self, normalized: NormalizedPrompt, found: _Found) -> RuleMatch:
         group = self.groups.get(found.group)

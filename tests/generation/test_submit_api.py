@@ -238,6 +238,28 @@ def test_children_named_in_german_with_underwear_is_zero_tolerance_through_the_a
     assert CsamCase.objects.get(user=subscriber).evidence["prompt"] == prompt
 
 
+def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subscriber) -> None:
+    # Until rules builtin-2026-12-07.2 this locked the account and opened a CSAM case (内衣,
+    # underwear, was a sexual indicator in Chinese and not in English). A plain word for
+    # underwear with a child now holds the job for senior review: nothing generated,
+    # nothing locked, the credits reserved until a senior decides.
+    from accountability.models import CsamCase, ReviewItem
+
+    response = api.post(
+        "/api/v1/generations", {**GOOD, "prompt": "孩子们的内衣广告"}, format="json"
+    )
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "held_for_review"
+    job = GenerationJob.objects.get()
+    assert (job.status, job.moderation_category) == (JobStatus.HELD_FOR_REVIEW, "sexual_minors")
+    item = ReviewItem.objects.get(subject_id=str(job.pk))
+    assert (item.category, item.requires_senior) == ("sexual_minors", True)
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == AccountState.ACTIVE
+    assert not CsamCase.objects.exists()
+    assert balance(subscriber)[1] == job.credits_reserved > 0
+
+
 def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:
     job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
     response = api.post(f"/api/v1/generations/{job_id}/cancel")
