@@ -263,6 +263,7 @@ def test_a_held_sexual_minors_item_is_for_seniors_and_their_reject_locks_the_acc
     client = client_for(senior)
     page = client.get(reverse("console:item", args=[item.pk])).content.decode()
     assert "Rejecting this item locks the account" in page
+    assert '<span class="badge warn">seniors only</span>' in page
     response = client.post(decide, reject, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
