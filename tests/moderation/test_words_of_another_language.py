@@ -1,7 +1,8 @@
-"""A listed word of one language that is an ordinary word of another (rules
-``builtin-2026-12-07.2``). Found by looking every single-word term up in word-frequency
-lists of the other supported languages; each ordinary use below was blocked, held or
-locked the account before, and the listed meaning still counts. Every prompt below was
+"""A listed word of one language that is an ordinary word of another, or has a second,
+ordinary meaning in its own (rules ``builtin-2026-12-07.2``). Found by looking every
+single-word term up in word-frequency lists of the other supported languages; each
+ordinary use below was blocked, held or locked the account before, and the listed
+meaning still counts. Every prompt below was
 written for this test.
 """
 
@@ -29,6 +30,11 @@ ORDINARY = [
     ("violación de derechos humanos, cartel", "block nonconsensual", "a rights violation"),
     ("a minor league baseball game, kids in the stands", "-", "minor league"),
     ("a song in a minor key, sensual", "block sexual_minors", "minor key: no child"),
+    ("un train en retard sous la pluie", "block hate", "French retard: delay"),
+    # a second meaning in the same language
+    ("طفلة تحمل الجنسية الفرنسية", "block sexual_minors", "Arabic جنسية: nationality"),
+    ("طفل يحمل جواز سفر بجنسية مزدوجة", "block sexual_minors", "dual nationality"),
+    ("طفل في مؤخرة الحافلة", "block sexual_minors", "Arabic مؤخرة: the back of the bus"),
 ]
 
 STILL_CAUGHT = [
@@ -41,6 +47,10 @@ STILL_CAUGHT = [
     ("violación de una niña", "block", "sexual_minors"),
     ("a dick pic", "block", "sexual"),
     ("a minor in lingerie", "block", "sexual_minors"),
+    ("you retard", "block", "hate"),
+    ("طفلة في صور جنسية", "block", "sexual_minors"),
+    ("فتاة قاصر، إيحاءات جنسية", "block", "sexual_minors"),
+    ("طفل، مؤخرة عارية", "block", "sexual_minors"),
 ]
 
 
