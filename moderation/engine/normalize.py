@@ -23,7 +23,8 @@ Rules, applied in this order, each a single linear pass over the text:
    in its majority script, lookalikes folded (``пopно`` -> ``порно``, ``nudе`` ->
    ``nude``). A whole Cyrillic or Greek word stays in its language, unless the prompt
    is mostly Latin and every letter of the word is a lookalike (``ѕех`` in an English
-   prompt reads ``sex``).
+   prompt reads ``sex``); in a prompt mostly in Cyrillic, a Cyrillic word has no Latin
+   reading either (``сим``, SIM, is not ``cum``).
 
 Other readings: ``readings`` lists, per word of the text, the other ways it can be
 read, for the rules layer to try against its term lists: every leetspeak reading
@@ -382,7 +383,11 @@ def _fold_scripts(
         ):
             primary, other_reading = as_latin, value
         else:
-            primary, other_reading = value, as_latin if all_lookalikes else value
+            # Read as Latin among Latin words (a disguise there), and a Greek word (Greek
+            # is no supported language); in a Russian prompt a word of lookalike letters
+            # is a Russian word ("сим" in "сим-карта" is not "cum", "пи" is not "nu").
+            disguise = all_lookalikes and (mostly_latin or to_native is _LATIN_TO_GREEK)
+            primary, other_reading = value, as_latin if disguise else value
         if primary != value:
             changes["confusables"] += sum(1 for a, b in zip(primary, value, strict=True) if a != b)
             chars[word.start() : word.end()] = list(primary)

@@ -117,3 +117,12 @@ def test_digits_among_unspaced_scripts_are_not_leetspeak(text: str, expected: st
     # Chinese, Japanese and Korean runs hold whole phrases; "张13岁" was read as "张ie岁",
     # which hid the age from the rules (2026-12-07).
     assert normalize(text).text == expected
+
+
+def test_a_russian_word_of_lookalike_letters_has_no_latin_reading_in_a_russian_prompt():
+    # "сим" (SIM, as in сим-карта) read as Latin was "cum", "пи" (pi) was "nu": a child
+    # buying a SIM card, or learning the number pi, locked the account.
+    assert normalize("ребенок покупает сим-карту").readings == ()
+    assert normalize("дети учат число пи").readings == ()
+    # Among Latin words the same letters are still a disguise, read as Latin.
+    assert normalize("a 12 year old сим").text == "a 12 year old cum"
