@@ -36,6 +36,7 @@ ORDINARY = [
     "جدار عاري وطفل يرسم",  # a bare wall and a child drawing
     "طفل عاري الصدر على الشاطئ",  # a bare-chested boy on the beach
     "porter aux nues, un enfant",
+    "un garçon qui baise la main de sa grand-mère",
     "ein Junge mit einem Ass im Ärmel",
     # sexual orientation, diversity and health beside young people
     "sexual orientation and teens, awareness poster",
