@@ -30,6 +30,7 @@ from tests.moderation_service.test_openai_adapter import FakeOpenAI, fake_openai
 pytestmark = pytest.mark.django_db
 
 REQUEST = {"width": 256, "height": 256, "steps": 4}
+MINOR_PROMPT = "a schoolgirl in her bedroom"
 CHECKING = {
     "decision": "checking",
     "category": None,
@@ -79,6 +80,21 @@ def _submit(user: User, prompt: str, capture: Any) -> Any:
 def _check(job: GenerationJob, capture: Any) -> ModerationDecision | None:
     with capture(execute=True):
         return prompt_check_async(decision_id=str(job.moderation_decision_id), job_id=str(job.pk))
+
+
+def _held_or_blocked(
+    subscriber: User, scorer: FakeScorer, sexual: float, capture: Any
+) -> tuple[GenerationJob, ModerationDecision]:
+    """Submit the schoolgirl prompt (a minor indicator, nothing sexual listed), then run
+    the deep check with the classifier's sexual score at ``sexual``."""
+    response = _submit(subscriber, MINOR_PROMPT, capture)
+    assert response.status_code == 202, response.json()
+    job = GenerationJob.objects.get(pk=response.json()["id"])
+    scorer.next_scores = {"sexual": sexual}
+    deep = _check(job, capture)
+    assert deep is not None
+    job.refresh_from_db()
+    return job, deep
 
 
 def test_the_request_stage_runs_the_rules_and_never_builds_the_classifier(
@@ -262,17 +278,10 @@ def test_the_minor_sexual_classifier_rule_on_the_queue_holds_for_a_senior(
     """A minor indicator with a sexual score at ``minor_sexual`` and nothing listed is
     zero tolerance found by the classifier alone: the job is held for senior
     moderators, nothing is generated, and nothing is locked until one confirms."""
-    prompt = "a schoolgirl in her bedroom"
-    response = _submit(subscriber, prompt, django_capture_on_commit_callbacks)
-    assert response.status_code == 202, response.json()
-    job = GenerationJob.objects.get(pk=response.json()["id"])
-    scorer.next_scores = {"sexual": 0.95}  # >= minor_sexual (0.8), and the sexual block (0.9)
+    # 0.95: at minor_sexual (0.8), and at the sexual block (0.9) of this policy.
+    job, deep = _held_or_blocked(subscriber, scorer, 0.95, django_capture_on_commit_callbacks)
 
-    deep = _check(job, django_capture_on_commit_callbacks)
-
-    assert deep is not None
     assert (deep.decision, deep.category, deep.layer) == ("review", "sexual_minors", "classifier")
-    job.refresh_from_db()
     assert (job.status, job.hold_stage, job.moderation_category) == (
         JobStatus.HELD_FOR_REVIEW,
         "prompt",
@@ -307,22 +316,15 @@ def test_with_minor_sexual_block_set_the_classifier_alone_locks_the_account(
     policy_publish(
         actor=senior, document=fixed_document(minor_sexual_block=0.85), reason="lock at 0.85"
     )
-    prompt = "a schoolgirl in her bedroom"
-    response = _submit(subscriber, prompt, django_capture_on_commit_callbacks)
-    job = GenerationJob.objects.get(pk=response.json()["id"])
-    scorer.next_scores = {"sexual": 0.85}
+    job, deep = _held_or_blocked(subscriber, scorer, 0.85, django_capture_on_commit_callbacks)
 
-    deep = _check(job, django_capture_on_commit_callbacks)
-
-    assert deep is not None
     assert (deep.decision, deep.category, deep.layer) == ("block", "sexual_minors", "classifier")
-    job.refresh_from_db()
     assert job.status == JobStatus.BLOCKED
     subscriber.refresh_from_db()
     assert subscriber.account_state == AccountState.SUSPENDED
     assert LegalHold.objects.filter(user=subscriber, released_at__isnull=True).exists()
     case = CsamCase.objects.get(user=subscriber)
-    assert case.evidence["prompt"] == prompt
+    assert case.evidence["prompt"] == MINOR_PROMPT
     assert case.evidence["decision_id"] == str(deep.pk)
     assert balance(subscriber) == (100, 0)
     assert gpu_sends == []
