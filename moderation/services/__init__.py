@@ -50,6 +50,7 @@ from django.db.models import Model
 
 from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
+from core.publish import task_send
 from core.sql import rows_insert
 from moderation import openai_adapter, upcalls
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
@@ -352,7 +353,7 @@ def prompt_check_async_enqueue(*, job_id: Any, decision: ModerationDecision) -> 
     # dispatch reconciler re-sends the check (generation.attempts.jobs_redispatch).
     # By name: the task module imports this one (a task may import services).
     task = current_app.tasks[CHECK_PROMPT_TASK]
-    transaction.on_commit(lambda: task.delay(job, source), robust=True)
+    transaction.on_commit(lambda: task_send(task, (job, source)), robust=True)
 
 
 def prompt_check_async(*, decision_id: str, job_id: str) -> ModerationDecision | None:

@@ -53,10 +53,17 @@ def gpu_sends(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def check_sends(monkeypatch) -> list[tuple[str, str]]:
-    """The deep checks sent to the moderation queue (``check_prompt_async.delay``)."""
-    from moderation import tasks
+    """The deep checks sent to the moderation queue: by the submit
+    (``core.publish.task_send``) and by the reconciler (``check_prompt_async.delay``)."""
+    from moderation import services, tasks
 
     sent: list[tuple[str, str]] = []
+
+    def send(task: Any, args: tuple[str, str]) -> None:
+        assert task.name == tasks.check_prompt_async.name
+        sent.append(args)
+
+    monkeypatch.setattr(services, "task_send", send)
     monkeypatch.setattr(
         tasks.check_prompt_async, "delay", lambda job, decision: sent.append((job, decision))
     )
