@@ -2,8 +2,9 @@
 
 Every change locks the user's ``CreditAccount`` row (``select_for_update``) first, then
 checks, then writes the account and one append-only ledger entry in the same
-transaction; a reservation (on every submit) does the lock, the check and the write in
-one conditional ``UPDATE``, and its ledger entry in one more statement. The account's
+transaction; a reservation (on every submit) does the lock, the check, the write and
+its ledger entry in one statement (a conditional ``UPDATE`` whose ``RETURNING`` feeds
+the entry's INSERT). The account's
 balance never goes negative (a CHECK constraint backs the checks), and the ledger's
 unique constraints make each grant, reservation and settlement happen at most once per
 reference.
@@ -21,7 +22,7 @@ from django.utils import timezone
 from accountability.audit import audit_record
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
-from core.sql import row_insert_unless_conflict
+from core.sql import SqlValue, insert_select, row_insert_unless_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
     One conditional ``UPDATE … WHERE balance >= amount AND <no reservation for this
     reference> RETURNING`` takes the credits (the row lock lasts only from there to the
     caller's commit, and the check and the write are one statement, so concurrent
-    callers can never spend the balance twice), then one ledger entry is written.
+    callers can never spend the balance twice), and writes its ledger entry in the same
+    statement on PostgreSQL (one round trip per submit; ``_take_and_record``).
     Idempotent per reference: a repeat finds the first reservation and moves nothing.
     Two concurrent first calls for one reference both pass the check; the ledger's
     unique reservation per reference then refuses the second entry (``ON CONFLICT DO
@@ -102,20 +104,10 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
         raise ValueError("A reservation needs a reference.")
     user_id = getattr(user, "pk", user)
     with transaction.atomic(savepoint=False):
-        taken = _take(user_id=user_id, amount=amount, reference=reference)
+        taken = _take_and_record(user_id=user_id, amount=amount, reference=reference)
         if taken is not None:
-            balance, reserved = taken
-            entry = row_insert_unless_conflict(
-                CreditLedgerEntry(
-                    user_id=user_id,
-                    kind=LedgerKind.RESERVE,
-                    amount=amount,
-                    reference=reference,
-                    balance_after=balance,
-                    reserved_after=reserved,
-                )
-            )
-            if entry is not None:
+            balance, reserved, recorded = taken
+            if recorded:
                 return CreditReservation(
                     reference=reference,
                     amount=amount,
@@ -144,11 +136,69 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
     )
 
 
+def _take_and_record(*, user_id: Any, amount: int, reference: str) -> tuple[int, int, bool] | None:
+    """``_take`` and the reservation's ledger entry: the new (balance, reserved) and
+    whether the entry was written (no when a concurrent call wrote one for the same
+    reference first: ``ON CONFLICT DO NOTHING``), or None when nothing was taken.
+
+    On PostgreSQL one statement (the entry's INSERT reads the UPDATE's ``RETURNING`` in
+    a data-modifying ``WITH``, so it is written only when the credits were taken);
+    elsewhere the UPDATE, then the INSERT."""
+    if connection.vendor != "postgresql":
+        taken = _take(user_id=user_id, amount=amount, reference=reference)
+        if taken is None:
+            return None
+        entry = row_insert_unless_conflict(
+            _reserve_entry(user_id=user_id, amount=amount, reference=reference, after=taken)
+        )
+        return (*taken, entry is not None)
+    update, update_params = _take_statement(user_id=user_id, amount=amount, reference=reference)
+    insert, insert_params = insert_select(
+        _reserve_entry(
+            user_id=user_id,
+            amount=amount,
+            reference=reference,
+            after=(SqlValue("taken.balance"), SqlValue("taken.reserved")),
+        ),
+        "taken",
+    )
+    sql = (
+        f"WITH taken AS ({update} RETURNING balance, reserved), "  # noqa: S608
+        f"entry AS ({insert} ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT balance, reserved, EXISTS (SELECT 1 FROM entry) FROM taken"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, update_params + insert_params)
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1]), bool(row[2])) if row else None
+
+
+def _reserve_entry(
+    *, user_id: Any, amount: int, reference: str, after: tuple[Any, Any]
+) -> CreditLedgerEntry:
+    return CreditLedgerEntry(
+        user_id=user_id,
+        kind=LedgerKind.RESERVE,
+        amount=amount,
+        reference=reference,
+        balance_after=after[0],
+        reserved_after=after[1],
+    )
+
+
 def _take(*, user_id: Any, amount: int, reference: str | None = None) -> tuple[int, int] | None:
     """Move ``amount`` from balance to reserved if the balance covers it and
     ``reference`` (when given) holds no reservation yet, in one statement; the new
     (balance, reserved), or None when not (or no account). A negative ``amount`` moves
     it back."""
+    sql, params = _take_statement(user_id=user_id, amount=amount, reference=reference)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING balance, reserved", params)
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _take_statement(*, user_id: Any, amount: int, reference: str | None) -> tuple[str, list[Any]]:
     meta = CreditAccount._meta
     user_column = meta.get_field("user")
     user_value = user_column.get_db_prep_value(user_id, connection)
@@ -167,10 +217,7 @@ def _take(*, user_id: Any, amount: int, reference: str | None = None) -> tuple[i
             f"AND {ledger.get_field('reference').column} = %s)"
         )
         params += [LedgerKind.RESERVE.value, reference]
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING balance, reserved", params)
-        row = cursor.fetchone()
-    return (int(row[0]), int(row[1])) if row else None
+    return sql, params
 
 
 def _settle(*, reference: str, kind: str, reason: str) -> CreditSettlement | None:

@@ -11,7 +11,8 @@ build a statement's text once per model and process, and keep the ORM's meaning:
   (defaults and ``auto_now_add`` applied by the fields themselves), falling back to the
   ORM whenever a field or a signal needs it; ``SqlValue`` for a column the database
   computes in the same statement; ``rows_insert`` for several rows in one statement;
-  ``row_insert_unless_conflict`` for an INSERT that a unique constraint may refuse.
+  ``row_insert_unless_conflict`` for an INSERT that a unique constraint may refuse;
+  ``insert_select`` for an INSERT that an earlier part of the same statement decides on.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class SqlValue:
 @dataclass(frozen=True)
 class _Insert:
     sql: str
+    head: str  # INSERT INTO table (columns)
+    values: str  # the placeholders (or SqlValue SQL) of those columns
     fields: tuple[Field[Any, Any], ...]  # in parameter order (a SqlValue's own params apart)
     returning: tuple[Field[Any, Any], ...]  # the auto primary key, then SqlValue columns
 
@@ -99,13 +102,14 @@ def _insert_statement(
     if not with_auto_pk and meta.auto_field is not None:
         returning.append(meta.auto_field)
     returning += [f for f in fields if f.attname in sql_of]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(sql_of.get(f.attname, '%s') for f in fields)})"
-    )
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)})"
+    values = ", ".join(sql_of.get(f.attname, "%s") for f in fields)
+    sql = f"{head} VALUES ({values})"
     if returning:
         sql += f" RETURNING {', '.join(quote(str(f.column)) for f in returning)}"
-    return _Insert(sql=sql, fields=tuple(fields), returning=tuple(returning))
+    return _Insert(
+        sql=sql, head=head, values=values, fields=tuple(fields), returning=tuple(returning)
+    )
 
 
 def _plan(instance: Model, using: str) -> tuple[_Insert, list[Any]] | None:
@@ -200,6 +204,21 @@ def row_insert_unless_conflict(instance: M) -> M | None:
         cursor.execute(f"{sql} ON CONFLICT DO NOTHING RETURNING {returning}", params)
         returned = cursor.fetchone()
     return None if returned is None else _saved(instance, using, statement, returned)
+
+
+def insert_select(instance: Model, source: str) -> tuple[str, list[Any]]:
+    """``INSERT INTO … SELECT <the row's values> FROM source``, and its parameters: the
+    INSERT ``row_insert`` would run, one row for each row of ``source`` (none when it has
+    none), for a data-modifying ``WITH`` whose earlier part decides whether the row is
+    written; a ``SqlValue`` may name ``source``'s columns. Nothing is read back and the
+    instance is not marked as saved. For a model ``row_insert`` inserts itself (no
+    ``save()`` of its own, no save receivers); otherwise ``TypeError``."""
+    using = router.db_for_write(type(instance), instance=instance)
+    plan = _plan(instance, using)
+    if plan is None:
+        raise TypeError(f"{type(instance).__name__}: insert_select cannot insert it")
+    statement, params = plan
+    return f"{statement.head} SELECT {statement.values} FROM {source}", params  # noqa: S608
 
 
 def rows_insert(*instances: Model) -> None:

@@ -264,38 +264,41 @@ def _submit_check(
 
 def _submit_write(plan: SubmitPlan) -> GenerationJob:
     """Gate 9 and the writes: the prompt decision, then (unless it blocks) the job, its
-    reservation and its hand-on, in one transaction; a block answers 422."""
+    reservation and its hand-on, in one transaction; a block answers 422. An allowed
+    prompt's job is written in the moderation records' own statement."""
     job_id = uuid.uuid4()
+    written: list[GenerationJob] = []
 
-    def moderate() -> Any:
+    def job_row(decision: Any) -> GenerationJob:
+        job = _job_row(job_id=job_id, plan=plan, decision=decision)
+        written.append(job)
+        return job
+
+    def moderate(*, with_job: bool) -> Any:
         return _prompt_moderate(
             user=plan.user,
             request=plan.request,
             jurisdiction=plan.jurisdiction,
             ip_hash=plan.ip_hash,
             job=GenerationJob(pk=job_id),
+            job_row=job_row if with_job else None,
         )
 
     # An inline call to the external moderation API is a network call: never inside
-    # the transaction (then the decision is recorded in its own, as it used to be).
-    decision = moderate() if _moderation_calls_out_inline() else None
+    # the transaction (then the decision is recorded in its own, as it used to be, and
+    # the job apart, in this one).
+    decision = moderate(with_job=False) if _moderation_calls_out_inline() else None
     try:
         with transaction.atomic():
             if decision is None:
-                decision = moderate()
+                decision = moderate(with_job=True)
             if decision.decision == "block":
                 job = None  # the decision, strike and statement commit; nothing else
             else:
-                job = _job_create(
-                    job_id=job_id,
-                    user=plan.user,
-                    request=plan.request,
-                    model_id=plan.model_id,
-                    cost=plan.cost,
-                    entitlements=plan.entitlements,
-                    decision=decision,
-                    ip_hash=plan.ip_hash,
-                    idempotency_key=plan.idempotency_key,
+                job = (
+                    written[0]
+                    if written
+                    else row_insert(_job_row(job_id=job_id, plan=plan, decision=decision))
                 )
                 credits_reserve(user=plan.user, amount=plan.cost, reference=job.credit_reference)
                 _job_hand_on(job, decision)
@@ -326,7 +329,13 @@ def _moderation_calls_out_inline() -> bool:
 
 
 def _prompt_moderate(
-    *, user: User, request: GenerationRequest, jurisdiction: Any, ip_hash: str, job: Any
+    *,
+    user: User,
+    request: GenerationRequest,
+    jurisdiction: Any,
+    ip_hash: str,
+    job: Any,
+    job_row: Any = None,
 ) -> Any:
     return prompt_moderate(
         user=user,
@@ -335,56 +344,49 @@ def _prompt_moderate(
         jurisdiction=jurisdiction,
         ip_hash=ip_hash,
         subject_unless_blocked=job,
+        subject_row_if_allowed=job_row,
     )
 
 
-def _job_create(
-    *,
-    job_id: UUID,
-    user: User,
-    request: GenerationRequest,
-    model_id: str,
-    cost: int,
-    entitlements: Any,
-    decision: Any,
-    ip_hash: str,
-    idempotency_key: str | None,
-) -> GenerationJob:
+def _job_row(*, job_id: UUID, plan: SubmitPlan, decision: Any) -> GenerationJob:
+    """The job of an accepted prompt, not yet written (``row_insert`` or the moderation
+    records' statement writes it)."""
+    request, entitlements = plan.request, plan.entitlements
+    model_id, cost, ip_hash = plan.model_id, plan.cost, plan.ip_hash
+    user, idempotency_key = plan.user, plan.idempotency_key
     held = decision.decision == "review"
     needs_check = not held and prompt_needs_async_check(decision=decision)
     seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     now = timezone.now()
-    return row_insert(
-        GenerationJob(
-            id=job_id,
-            user=user,
-            status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
-            hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
-            idempotency_key=idempotency_key or None,
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            model_id=model_id,
-            width=request.width,
-            height=request.height,
-            steps=request.steps,
-            guidance_scale=request.guidance_scale,
-            seed=seed,
-            num_images=request.num_images,
-            no_distribution=request.no_distribution,
-            credits_reserved=cost,
-            queue_priority=entitlements.queue_priority,
-            progress_total=request.steps,
-            moderation_decision_id=getattr(decision, "pk", None),
-            moderation_category=decision.category or "",
-            # A hold under a regional rule comes with a statement of reasons.
-            statement_id=getattr(decision, "statement_id", None) if held else None,
-            ip_hash=ip_hash,
-            queued_at=None if held else now,
-            # A SqlValue: the INSERT takes the number (core.sql), which the stubs do not know.
-            queue_seq=None if held else cast(Any, queue_seq_next_in_insert()),
-            awaiting_check=needs_check,
-            dispatched_at=None if held else now,
-        )
+    return GenerationJob(
+        id=job_id,
+        user=user,
+        status=JobStatus.HELD_FOR_REVIEW if held else JobStatus.QUEUED,
+        hold_stage=HoldStage.PROMPT if held else HoldStage.NONE,
+        idempotency_key=idempotency_key or None,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        model_id=model_id,
+        width=request.width,
+        height=request.height,
+        steps=request.steps,
+        guidance_scale=request.guidance_scale,
+        seed=seed,
+        num_images=request.num_images,
+        no_distribution=request.no_distribution,
+        credits_reserved=cost,
+        queue_priority=entitlements.queue_priority,
+        progress_total=request.steps,
+        moderation_decision_id=getattr(decision, "pk", None),
+        moderation_category=decision.category or "",
+        # A hold under a regional rule comes with a statement of reasons.
+        statement_id=getattr(decision, "statement_id", None) if held else None,
+        ip_hash=ip_hash,
+        queued_at=None if held else now,
+        # A SqlValue: the INSERT takes the number (core.sql), which the stubs do not know.
+        queue_seq=None if held else cast(Any, queue_seq_next_in_insert()),
+        awaiting_check=needs_check,
+        dispatched_at=None if held else now,
     )
 
 

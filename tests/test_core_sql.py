@@ -13,7 +13,14 @@ from django.utils import timezone
 from accounts.models import ApiKey, Jurisdiction, User, jurisdiction_cache_clear
 from accounts.services import api_key_create
 from billing.models import CreditLedgerEntry, LedgerKind
-from core.sql import SqlValue, model_columns, model_from_row, row_insert, rows_insert
+from core.sql import (
+    SqlValue,
+    insert_select,
+    model_columns,
+    model_from_row,
+    row_insert,
+    rows_insert,
+)
 from generation.models import GenerationJob
 from generation.selectors import QUEUE_SEQUENCE
 from moderation.models import ModerationDecision, PromptLog
@@ -173,3 +180,44 @@ def test_a_model_with_its_own_save_is_saved_through_it() -> None:
         jurisdiction_cache_clear()
     assert calls == ["ZZ"]
     assert Jurisdiction.objects.filter(country="ZZ").exists()
+
+
+@pytest.mark.parametrize("source_rows", [1, 0])
+def test_insert_select_writes_the_row_row_insert_writes_once_per_source_row(
+    db: None, source_rows: int
+) -> None:
+    """``insert_select``: the same columns and values as ``row_insert``, one row per row
+    of the source (none for an empty one), a ``SqlValue`` reading the source's column."""
+    user = User.objects.create_user(email="insert-select@example.com", password="x" * 12)
+    entry = CreditLedgerEntry(
+        user_id=user.pk,
+        kind=LedgerKind.ADJUSTMENT,
+        amount=5,
+        reference="insert-select",
+        reason="test",
+        balance_after=SqlValue("src.balance"),
+        reserved_after=0,
+    )
+    sql, params = insert_select(entry, f"(SELECT 42 AS balance WHERE {source_rows} = 1) src")
+    assert sql.startswith('INSERT INTO "billing_creditledgerentry" (')
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    written = list(CreditLedgerEntry.objects.filter(reference="insert-select"))
+    assert len(written) == source_rows
+    if source_rows:
+        row = written[0]
+        assert (row.user_id, row.kind, row.amount, row.reason) == (user.pk, "adjustment", 5, "test")
+        assert (row.balance_after, row.reserved_after) == (42, 0)
+        assert row.created_at is not None
+
+
+def test_insert_select_refuses_a_model_a_save_receiver_listens_for(db: None) -> None:
+    def receiver(**_: Any) -> None:
+        pass
+
+    post_save.connect(receiver, sender=CreditLedgerEntry, weak=False)
+    try:
+        with pytest.raises(TypeError):
+            insert_select(CreditLedgerEntry(user_id=1, kind="grant", amount=1), "(SELECT 1) src")
+    finally:
+        post_save.disconnect(receiver, sender=CreditLedgerEntry)

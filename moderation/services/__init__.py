@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,6 +215,7 @@ def prompt_moderate(
     ip_hash: str = "",
     subject: object | None = None,
     subject_unless_blocked: object | None = None,
+    subject_row_if_allowed: Callable[[ModerationDecision], Model] | None = None,
     classifiers: bool | None = None,
 ) -> ModerationDecision:
     """Decide on a prompt (allow / review / block) and record it (see module rules).
@@ -222,6 +223,9 @@ def prompt_moderate(
     Called inside the caller's transaction (``generation_submit``), the records are
     written in it, without a savepoint; ``subject_unless_blocked`` is the subject the
     decision names when it does not block (the job about to be created with it).
+    ``subject_row_if_allowed`` builds that subject's row from an allowed decision (which
+    has no consequences to apply first): it is written in the records' own statement,
+    one round trip for the three rows (docs/benchmarks.md).
     ``classifiers`` runs the text classifiers here (default: ``classifier_stage()``
     is ``request``); without them the deep check runs them on the moderation queue.
 
@@ -289,7 +293,10 @@ def prompt_moderate(
             policy_version=compiled.version,
             prompt_log=log,
         )
-        rows_insert(log, record)  # one statement: the log, and the decision naming it
+        rows: list[Model] = [log, record]  # one statement: the log, the decision naming it
+        if subject_row_if_allowed is not None and decision == Decision.ALLOW:
+            rows.append(subject_row_if_allowed(record))  # ... and the subject it names
+        rows_insert(*rows)
         apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
     return record
 

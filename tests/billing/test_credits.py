@@ -177,12 +177,14 @@ def test_a_reservation_that_lost_a_race_gives_back_what_it_took(user: User, monk
 
     credits_grant(user=user, amount=10, reason="test", reference="grant:race")
     first = credits_reserve(user=user, amount=3, reference="generation:race")
-    take = credits._take
+    statement = credits._take_statement
 
-    def take_without_the_check(*, user_id, amount, reference=None):
-        return take(user_id=user_id, amount=amount)  # as if the entry were not there yet
+    def take_without_the_check(*, user_id, amount, reference):
+        # as if the entry were not there yet (on PostgreSQL the entry's INSERT is in the
+        # same statement, and its ON CONFLICT DO NOTHING is what refuses it)
+        return statement(user_id=user_id, amount=amount, reference=None)
 
-    monkeypatch.setattr(credits, "_take", take_without_the_check)
+    monkeypatch.setattr(credits, "_take_statement", take_without_the_check)
     with transaction.atomic():  # inside a caller's transaction, which goes on
         second = credits_reserve(user=user, amount=3, reference="generation:race")
         assert CreditAccount.objects.filter(user=user).count() == 1

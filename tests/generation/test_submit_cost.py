@@ -42,10 +42,12 @@ STEADY_STATE_STATEMENTS = [
     "SELECT",  # the API key and its user (accounts.services)
     "SELECT",  # submit_facts: email, billing flag, credits, strikes, subscription terms
     "BEGIN",
-    "WITH",  # the prompt log and the decision naming the job (moderation), one statement
-    "INSERT",  # the job, taking its queue number in the same statement
-    "UPDATE",  # credits_reserve: the conditional UPDATE of the balance
-    "INSERT",  # ... and the ledger entry (ON CONFLICT DO NOTHING: no savepoint)
+    # The prompt log, the decision naming the job (moderation) and the job, taking its
+    # queue number, in one statement.
+    "WITH",
+    # credits_reserve: the conditional UPDATE of the balance feeding the ledger entry's
+    # INSERT (ON CONFLICT DO NOTHING: no savepoint), one statement.
+    "WITH",
     "COMMIT",
 ]
 
