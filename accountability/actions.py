@@ -190,6 +190,14 @@ def review_action(key: str) -> ReviewAction | None:
     return BY_KEY.get(key)
 
 
-def actions_for(*, moderator: Any, kind: str) -> list[ReviewAction]:
-    """The actions this moderator may take on an item of this kind, in the console's order."""
-    return [a for a in REVIEW_ACTIONS if kind in a.kinds and a.may_take(moderator)]
+def actions_for(*, moderator: Any, kind: str, requires_senior: bool = False) -> list[ReviewAction]:
+    """The actions this moderator may take on an item of this kind, in the console's order;
+    no escalation of an item that is already for senior moderators only (escalated, or
+    held in a category only seniors decide)."""
+    return [
+        a
+        for a in REVIEW_ACTIONS
+        if kind in a.kinds
+        and a.may_take(moderator)
+        and not (requires_senior and a.effect == Effect.ESCALATE)
+    ]

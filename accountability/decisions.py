@@ -153,7 +153,9 @@ def review_decide(
     if not chosen.may_take(moderator):
         raise ApplicationError(ErrorCode.PERMISSION_DENIED, chosen.refusal)
     if chosen.effect == Effect.ESCALATE and item.requires_senior:
-        raise ApplicationError(ErrorCode.CONFLICT, "This item is already escalated.")
+        raise ApplicationError(
+            ErrorCode.CONFLICT, "This item is already for senior moderators only."
+        )
     facts = reason.render(chosen)
     with transaction.atomic():
         locked = _lock_for_decision(item, moderator)

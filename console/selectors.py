@@ -254,6 +254,9 @@ def dashboard_metrics() -> dict[str, Any]:
             "values": list(by_category.values()),
         },
         "pending_total": pending.count(),
+        # Escalated items, appeals and held sexual content involving minors: an ordinary
+        # moderator's queue leaves them out, so the dashboard says how many there are.
+        "pending_senior": pending.filter(requires_senior=True).count(),
         "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
         "sla_breaches": pending.filter(due_at__lt=now).count(),
         "decisions_per_hour": {

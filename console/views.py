@@ -127,7 +127,9 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
         "details": item_details(item),
         "history": user_history(item.user),
         "form": DecisionForm(),
-        "actions": actions_for(moderator=request.user, kind=item.kind),
+        "actions": actions_for(
+            moderator=request.user, kind=item.kind, requires_senior=item.requires_senior
+        ),
         "held_by_me": item.claimed_by_id == request.user.pk,
         "nav": "queue",
     }
@@ -186,7 +188,9 @@ def item_decide(request: HttpRequest, item_id: int) -> HttpResponse:
         "item": item,
         "form": form,
         "error": error,
-        "actions": actions_for(moderator=request.user, kind=item.kind),
+        "actions": actions_for(
+            moderator=request.user, kind=item.kind, requires_senior=item.requires_senior
+        ),
     }
     if _is_htmx(request):
         return render(request, "console/_decision_form.html", context, status=status)

@@ -179,6 +179,21 @@ def test_dashboard_embeds_chart_data(moderator, client_for, subscriber) -> None:
     }
     assert '<th scope="row">graphic violence</th><td>1</td>' in page
     assert len(data["block_rate"]["labels"]) == 30
+    assert data["pending_senior"] == 0 and "for senior moderators only" not in page
+
+
+def test_the_dashboard_says_how_many_pending_items_are_for_seniors_only(
+    moderator, client_for, subscriber
+) -> None:
+    """The dashboard counts the whole queue (as /metrics does); an ordinary moderator's
+    own queue leaves out what only seniors decide, so the count of those is beside it."""
+    _item_for(make_held_job(subscriber))
+    _minor_item(make_held_job(subscriber, stage="prompt"))
+    client = client_for(moderator)
+    page = client.get(reverse("console:dashboard")).content.decode()
+    assert '<p class="big">2</p><p class="muted">of which 1 for senior moderators only</p>' in page
+    queue = client.get(reverse("console:queue")).content.decode()
+    assert queue.count('<span class="sr-only"> item ') == 1
 
 
 def test_user_lookup_shows_a_timeline(moderator, subscriber, client_for) -> None:
@@ -281,6 +296,29 @@ def test_a_held_sexual_minors_item_is_for_seniors_and_their_reject_locks_the_acc
     assert (statement.category, statement.decision_account) == ("sexual_minors", "suspended")
     assert statement.decision_ground == "illegal_content"
     assert AuditLogEntry.objects.filter(action="csam_case.open").count() == 1
+
+
+def test_a_seniors_only_item_offers_no_escalation_and_refuses_one(
+    subscriber, senior, client_for
+) -> None:
+    """Escalating hands an item to seniors; one that is theirs already (held in a
+    category only seniors decide) is not offered it, and a posted one is refused with
+    a 409 that says why, leaving the item as it was."""
+    job = make_held_job(subscriber, stage="prompt")
+    item = _minor_item(job)
+    client = client_for(senior)
+    page = client.get(reverse("console:item", args=[item.pk])).content.decode()
+    assert 'value="reject"' in page and 'value="escalate"' not in page
+    response = client.post(
+        reverse("console:item-decide", args=[item.pk]),
+        {"action": "escalate", "reason_template": "possible_minor", "reason_text": "Unsure."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    assert "already for senior moderators only" in response.content.decode()
+    item.refresh_from_db()
+    assert (item.status, item.requires_senior, item.decision) == ("open", True, "")
+    assert not AuditLogEntry.objects.filter(action="review.escalate").exists()
 
 
 def test_a_senior_who_approves_a_held_sexual_minors_item_locks_nothing(
