@@ -138,6 +138,9 @@ _AR_ORDINALS: dict[str, int] = {
     "التاسع": 9, "التاسعة": 9, "العاشر": 10, "العاشرة": 10,
 }  # fmt: skip
 _AR_AGE_AFTER = frozenset(["عمرها", "عمره", "العمر", "عمر"])
+# "She looks (to be) in her twelfth": an ordinal after في ("in") after these is an
+# apparent age ("تبدو في الثانية عشرة", a girl who looks twelve).
+_AR_LOOKS = frozenset(["تبدو", "يبدو", "تظهر", "يظهر", "وتبدو", "ويبدو"])
 # "A girl who looks 12": a bare number after these is an apparent age, unless what
 # follows is counted ("looks 3 times bigger", "looks 10 feet tall", "look like 2 girls").
 _LOOKS = frozenset(
@@ -1051,10 +1054,18 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
                 ordinal_age = (
                     word in _AR_ORDINALS and after == "من" and at(end + 2) in _AR_AGE_AFTER
                 )
+                looks_age = (
+                    word in _AR_ORDINALS
+                    and index >= 2
+                    and words[index - 1] == "في"
+                    and words[index - 2] in _AR_LOOKS
+                )
                 if after in _I18N_YEAR_WORDS or ordinal_age:
                     hits.append(
                         _Hit(target, f"age {spelled}", index, end + (2 if ordinal_age else 1))
                     )
+                elif looks_age:
+                    hits.append(_Hit(target, f"age {spelled}", index - 2, end))
             continue
         compound = _compound_age(word)
         if compound is not None:
