@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 import pytest
@@ -195,7 +196,7 @@ def test_insert_select_writes_the_row_row_insert_writes_once_per_source_row(
         amount=5,
         reference="insert-select",
         reason="test",
-        balance_after=SqlValue("src.balance"),
+        balance_after=cast(Any, SqlValue("src.balance")),
         reserved_after=0,
     )
     sql, params = insert_select(entry, f"(SELECT 42 AS balance WHERE {source_rows} = 1) src")
@@ -218,6 +219,8 @@ def test_insert_select_refuses_a_model_a_save_receiver_listens_for(db: None) -> 
     post_save.connect(receiver, sender=CreditLedgerEntry, weak=False)
     try:
         with pytest.raises(TypeError):
-            insert_select(CreditLedgerEntry(user_id=1, kind="grant", amount=1), "(SELECT 1) src")
+            insert_select(
+                CreditLedgerEntry(user_id=uuid.uuid4(), kind="grant", amount=1), "(SELECT 1) src"
+            )
     finally:
         post_save.disconnect(receiver, sender=CreditLedgerEntry)
