@@ -86,6 +86,13 @@ _WORD = re.compile(r"[^\W_]+")
 KOREAN_JOINED_MIN = 4
 _CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
 _CJK = re.compile(f"[{_CJK_CHAR}]")
+# In Japanese text, "JK" (joshi kōsei, a high-school girl) and "JC" (joshi chūgakusei, a
+# middle-school girl) are minor indicators, written in Latin letters beside kana
+# ("JKの", "現役JK", "JK制服"), so neither the word lists (whole Latin words) nor the CJK
+# terms (runs of CJK characters) find them: the age detector does, when the prompt holds
+# kana, where the letters touch no other Latin letter or digit.
+_KANA = re.compile("[\u3040-\u30ff]")
+_JA_SCHOOLGIRL = re.compile(r"(?<![a-z0-9])(jk|jc)(?![a-z0-9])")
 _HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff]")
 _CJK_RUN = re.compile(f"[{_CJK_CHAR}0-9]+(?: +[{_CJK_CHAR}0-9]+)*")
 _ARABIC = re.compile("[\u0600-\u06ff]")
@@ -630,6 +637,12 @@ class RuleSet:
             found.extend(self._scan_readings(words, spans, list(normalized.segmented), True))
         if _CJK.search(text):
             found.extend(self._cjk_hits(text))
+            if "age_under_18" in self.detectors and _KANA.search(text):
+                target = self.detectors["age_under_18"]
+                found.extend(
+                    _Found(target, f"{m.group(1)} (schoolgirl)", m.start(), m.end())
+                    for m in _JA_SCHOOLGIRL.finditer(text)
+                )
 
         matches = [self._to_match(normalized, f) for f in found]
         softened = self._softened_categories(matches)
