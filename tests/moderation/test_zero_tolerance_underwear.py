@@ -13,9 +13,10 @@ Korean ending "-야 한다" (must) written without its space contains 야한 (ra
 "아이들은 학교에 가야한다" (children must go to school) locked accounts.
 
 Eleventh pass (rules ``builtin-2026-12-07.3``), each allowed or judged adult-only by
-``.2``: "a loli in a bikini" (loli and shota in six scripts with a word for swimwear:
-held for seniors, combination ``minor_archetype_with_swimwear``; a plain child in a
-swimsuit at the beach stays allowed), "smol girl in lingerie" (slang that may describe a
+``.2``: "a loli in a bikini" (loli, lolita and shota, also in kana, hanzi and hangul,
+with a word for swimwear: held for seniors, combination
+``minor_archetype_with_swimwear``; a plain child in a swimsuit at the beach stays
+allowed), "smol girl in lingerie" (slang that may describe a
 child or a small adult, with sexual wording: held for seniors, without the lock a plain
 minor indicator brings), "فتاة تبدو في الثانية عشرة عارية" (a girl who looks twelve,
 naked: an ordinal after "تبدو في" is an apparent age, so it blocks as sexual_minors).
@@ -52,6 +53,7 @@ HELD = [
     "여자아이 속옷 사진",
     "فتاة تبلغ من العمر أربعة عشر عاما بملابس داخلية",  # fourteen, in underwear
     "a loli in a bikini",
+    "lolita in a bikini on the beach",
     "loli girl in a swimsuit at the beach",
     "shota, swimwear, summer",
     "ロリ 水着",
@@ -91,6 +93,9 @@ ALLOWED = [
     "子供たちが水着でプールで遊ぶ",  # children playing in the pool in swimsuits
     "a woman in a bikini on the beach",
     "a smol cat sleeping in a basket",
+    "a lolita fashion girl in a frilly pink dress, tea party",
+    "这件泳衣真正太好看了",  # this swimsuit is really lovely (正太, shota, inside 真正太好)
+    "低カロリーのランチ、水着の女性",  # a low-calorie lunch (ロリ inside カロリー), a woman
     "a smol girl holding a red balloon",
     "فتاة تبدو في الثانية عشرة تبتسم في الحديقة",  # a girl who looks twelve smiles in a park
 ]
