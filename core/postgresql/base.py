@@ -10,6 +10,13 @@ nothing to read is usable; anything else (data waiting, an error polling, a conn
 psycopg already knows is closed or broken, one inside a transaction) falls back to
 Django's ``SELECT 1``, which decides as before. A link cut silently (no FIN, no RST)
 passes both checks alike: the first query then waits for the socket's timeouts.
+
+And psycopg's cache of parsed query texts (placeholders split out, one entry per text,
+128 in all) takes only statements of at most 4,096 bytes and 50 parameters: longer ones
+are parsed again on every call. The submit's one statement (docs/architecture.md) has
+about 90 parameters, and parsing it again cost ~0.1 ms of a submit's CPU. The project's
+statements are a fixed set of texts, so the bounds are raised (``PSYCOPG_QUERY_CACHE``;
+``tests/test_postgresql_backend.py`` fails if psycopg drops the setting).
 """
 
 from __future__ import annotations
@@ -17,7 +24,12 @@ from __future__ import annotations
 import select
 
 from django.db.backends.postgresql import base
+from psycopg import _queries
 from psycopg.pq import TransactionStatus
+
+# (bytes of query text, parameters) up to which psycopg keeps a statement's parsed form.
+PSYCOPG_QUERY_CACHE = (16_384, 256)
+_queries.MAX_CACHED_STATEMENT_LENGTH, _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_QUERY_CACHE
 
 
 def socket_idle(fileno: int) -> bool:
