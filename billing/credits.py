@@ -22,7 +22,7 @@ from django.utils import timezone
 from accountability.audit import audit_record
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from core.errors import ApplicationError, ErrorCode
-from core.sql import SqlValue, insert_select, row_insert_unless_conflict
+from core.sql import Guard, SqlValue, insert_select, row_insert_unless_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +130,39 @@ def credits_reserve(*, user: Any, amount: int, reference: str) -> CreditReservat
             reserved=current.reserved,
             created=False,
         )
-    raise ApplicationError(
-        ErrorCode.QUOTA_EXHAUSTED,
-        details={"required": amount, "balance": current.balance},
+    raise credits_short(balance=current.balance, amount=amount)
+
+
+def credits_short(*, balance: int, amount: int) -> ApplicationError:
+    """The 402 ``quota_exhausted`` of a reservation the balance does not cover."""
+    return ApplicationError(
+        ErrorCode.QUOTA_EXHAUSTED, details={"required": amount, "balance": balance}
     )
+
+
+def credits_reserve_rows(
+    *, user_id: Any, amount: int, reference: str
+) -> tuple[Guard, CreditLedgerEntry]:
+    """``credits_reserve`` as parts of the caller's one statement, for a reference that
+    holds no reservation yet (a new job's): the guard that takes the credits (the same
+    conditional ``UPDATE``, ``RETURNING balance, reserved``) and the reservation's ledger
+    entry, for ``core.sql.rows_insert(..., entry, guard=guard)`` (PostgreSQL). When the
+    balance does not cover ``amount`` the guard takes nothing and nothing is written: the
+    caller answers ``credits_short``. A second reservation for the reference (which a new
+    reference cannot have) takes nothing either, and a concurrent one breaks the ledger's
+    unique reservation per reference: ``IntegrityError``, nothing written."""
+    if amount <= 0:
+        raise ValueError("A reservation must be for at least one credit.")
+    if not reference:
+        raise ValueError("A reservation needs a reference.")
+    update, params = _take_statement(user_id=user_id, amount=amount, reference=reference)
+    entry = _reserve_entry(
+        user_id=user_id,
+        amount=amount,
+        reference=reference,
+        after=(SqlValue("taken.balance"), SqlValue("taken.reserved")),
+    )
+    return Guard("taken", f"{update} RETURNING balance, reserved", tuple(params)), entry
 
 
 def _take_and_record(*, user_id: Any, amount: int, reference: str) -> tuple[int, int, bool] | None:

@@ -12,7 +12,10 @@ build a statement's text once per model and process, and keep the ORM's meaning:
   ORM whenever a field or a signal needs it; ``SqlValue`` for a column the database
   computes in the same statement; ``rows_insert`` for several rows in one statement;
   ``row_insert_unless_conflict`` for an INSERT that a unique constraint may refuse;
-  ``insert_select`` for an INSERT that an earlier part of the same statement decides on.
+  ``insert_select`` for an INSERT that an earlier part of the same statement decides on;
+  ``rows_insert(..., guard=Guard(...))`` for rows written only when a data-modifying
+  statement of their own (a conditional ``UPDATE … RETURNING``) finds its row, all in
+  one statement, which needs no transaction around it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,24 @@ class SqlValue:
 
     sql: str
     params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A data-modifying statement that decides whether ``rows_insert`` writes its rows.
+
+    It runs first, as ``WITH name AS (sql)``; each row is inserted once for each row it
+    returns (its ``RETURNING`` columns may be named by a row's ``SqlValue``:
+    ``name.column``). When it returns no row, nothing is written."""
+
+    name: str
+    sql: str  # "UPDATE … RETURNING …", with %s placeholders
+    params: tuple[Any, ...] = ()
+
+
+def guards_supported(using: str = "default") -> bool:
+    """True where ``rows_insert`` takes a ``guard`` (PostgreSQL's data-modifying ``WITH``)."""
+    return connections[using].vendor == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -221,13 +242,20 @@ def insert_select(instance: Model, source: str) -> tuple[str, list[Any]]:
     return f"{statement.head} SELECT {statement.values} FROM {source}", params  # noqa: S608
 
 
-def rows_insert(*instances: Model) -> None:
+def rows_insert(*instances: Model, guard: Guard | None = None) -> bool:
     """Insert each of ``instances`` as ``row_insert`` does, in one statement on
     PostgreSQL (each INSERT but the last in a data-modifying ``WITH``: one round trip,
     all rows or none), where only the last reads anything back; one by one otherwise.
-    Rows may refer to each other: the project's foreign keys are checked at commit."""
+    Rows may refer to each other: the project's foreign keys are checked at commit.
+
+    With ``guard`` (PostgreSQL only: ``guards_supported``; rows ``insert_select`` could
+    write), the guard and every INSERT are one statement, each row read back, and the
+    answer says whether anything was written: False when the guard found no row (then
+    no instance is marked as saved). Returns True without a guard."""
     using = router.db_for_write(type(instances[0]), instance=instances[0])
     plans = [_plan(instance, using) for instance in instances]
+    if guard is not None:
+        return _rows_insert_guarded(instances, plans, guard, using)
     if (
         connections[using].vendor != "postgresql"
         or len(instances) < 2
@@ -236,7 +264,7 @@ def rows_insert(*instances: Model) -> None:
     ):
         for instance in instances:
             row_insert(instance)
-        return
+        return True
     ready = [plan for plan in plans if plan is not None]
     sql = "WITH " + ", ".join(
         f"_insert_{index} AS ({statement.sql})" for index, (statement, _) in enumerate(ready[:-1])
@@ -249,3 +277,46 @@ def rows_insert(*instances: Model) -> None:
     for instance, (statement, _) in zip(instances[:-1], ready[:-1], strict=True):
         _saved(instance, using, statement, None)
     _saved(instances[-1], using, last, returned)
+    return True
+
+
+def _rows_insert_guarded(
+    instances: Sequence[Model],
+    plans: Sequence[tuple[_Insert, list[Any]] | None],
+    guard: Guard,
+    using: str,
+) -> bool:
+    if not guards_supported(using) or any(plan is None for plan in plans):
+        raise TypeError("rows_insert: a guard needs PostgreSQL and rows insert_select writes")
+    quote = connections[using].ops.quote_name
+    parts = [f"{guard.name} AS ({guard.sql})"]
+    params = list(guard.params)
+    selected: list[str] = []
+    sources: list[str] = []
+    ready = [plan for plan in plans if plan is not None]
+    for index, (statement, plan_params) in enumerate(ready):
+        name = f"_insert_{index}"
+        returning = ", ".join(quote(str(f.column)) for f in statement.returning)
+        parts.append(
+            f"{name} AS ({statement.head} SELECT {statement.values} FROM {guard.name}"  # noqa: S608
+            + (f" RETURNING {returning})" if returning else ")")
+        )
+        params += plan_params
+        if returning:
+            sources.append(name)
+            selected += [f"{name}.{quote(str(f.column))}" for f in statement.returning]
+    sql = (
+        f"WITH {', '.join(parts)} "  # noqa: S608
+        f"SELECT {', '.join(selected) or '1'} FROM {', '.join(sources) or guard.name}"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    values = list(row)
+    for instance, (statement, _) in zip(instances, ready, strict=True):
+        count = len(statement.returning)
+        _saved(instance, using, statement, values[:count] if count else None)
+        del values[:count]
+    return True

@@ -25,22 +25,31 @@ from accountability.audit import audit_record
 from accountability.review import review_item_open
 from accounts import gates as account_gates
 from accounts.selectors import user_jurisdiction
-from billing.credits import credits_commit, credits_release, credits_reserve
+from billing.credits import (
+    credits_balance,
+    credits_commit,
+    credits_release,
+    credits_reserve,
+    credits_reserve_rows,
+    credits_short,
+)
 from billing.entitlements import entitlements_for, entitlements_from
 from billing.gates import gate_plan_active
 from billing.pricing import generation_cost
 from core.errors import ApplicationError, ErrorCode
 from core.ratelimit import rate_limit_hit
-from core.sql import row_insert
+from core.sql import guards_supported, row_insert
 from generation.catalog import all_models, model_allowed, model_features
 from generation.models import GeneratedImage, GenerationJob, HoldStage, JobStatus, ShareLink
 from generation.selectors import queue_seq_next, queue_seq_next_in_insert, submit_facts
-from moderation import openai_adapter
 from moderation.selectors import generation_requests_per_minute, strike_window_start
 from moderation.services import (
+    NotWritten,
+    PromptVerdict,
     prompt_check_async_enqueue,
-    prompt_moderate,
+    prompt_decide,
     prompt_needs_async_check,
+    prompt_record,
 )
 
 if TYPE_CHECKING:
@@ -263,43 +272,36 @@ def _submit_check(
 
 
 def _submit_write(plan: SubmitPlan) -> GenerationJob:
-    """Gate 9 and the writes: the prompt decision, then (unless it blocks) the job, its
-    reservation and its hand-on, in one transaction; a block answers 422. An allowed
-    prompt's job is written in the moderation records' own statement."""
+    """Gate 9 and the writes: the prompt's decision (outside any transaction: the
+    external API may be called inline), then its records and, unless it blocks, the job,
+    its reservation and its hand-on, all or nothing; a block answers 422.
+
+    An allowed prompt on PostgreSQL is one statement and no transaction: the
+    reservation's conditional ``UPDATE`` guards the prompt log, the decision, the job
+    and the ledger entry (``core.sql.rows_insert``'s guard), so a balance spent since
+    the gates read it writes nothing and answers 402. Otherwise (a held or blocked
+    prompt, or another database) one transaction, statement by statement."""
+    verdict = prompt_decide(
+        user=plan.user,
+        prompt=plan.request.prompt,
+        negative_prompt=plan.request.negative_prompt,
+        jurisdiction=plan.jurisdiction,
+    )
     job_id = uuid.uuid4()
-    written: list[GenerationJob] = []
-
-    def job_row(decision: Any) -> GenerationJob:
-        job = _job_row(job_id=job_id, plan=plan, decision=decision)
-        written.append(job)
-        return job
-
-    def moderate(*, with_job: bool) -> Any:
-        return _prompt_moderate(
-            user=plan.user,
-            request=plan.request,
-            jurisdiction=plan.jurisdiction,
-            ip_hash=plan.ip_hash,
-            job=GenerationJob(pk=job_id),
-            job_row=job_row if with_job else None,
-        )
-
-    # An inline call to the external moderation API is a network call: never inside
-    # the transaction (then the decision is recorded in its own, as it used to be, and
-    # the job apart, in this one).
-    decision = moderate(with_job=False) if _moderation_calls_out_inline() else None
     try:
+        if verdict.decision == "allow" and guards_supported():
+            return _submit_write_allowed(plan, verdict, job_id)
         with transaction.atomic():
-            if decision is None:
-                decision = moderate(with_job=True)
+            decision = prompt_record(
+                verdict,
+                user=plan.user,
+                ip_hash=plan.ip_hash,
+                subject_unless_blocked=GenerationJob(pk=job_id),
+            )
             if decision.decision == "block":
                 job = None  # the decision, strike and statement commit; nothing else
             else:
-                job = (
-                    written[0]
-                    if written
-                    else row_insert(_job_row(job_id=job_id, plan=plan, decision=decision))
-                )
+                job = row_insert(_job_row(job_id=job_id, plan=plan, decision=decision))
                 credits_reserve(user=plan.user, amount=plan.cost, reference=job.credit_reference)
                 _job_hand_on(job, decision)
     except IntegrityError:
@@ -324,28 +326,30 @@ def _submit_write(plan: SubmitPlan) -> GenerationJob:
     return job
 
 
-def _moderation_calls_out_inline() -> bool:
-    return openai_adapter.is_enabled() and not getattr(settings, "MODERATION_OPENAI_ASYNC", True)
+def _submit_write_allowed(plan: SubmitPlan, verdict: PromptVerdict, job_id: UUID) -> GenerationJob:
+    """An allowed prompt's records, job and reservation in one statement (PostgreSQL)."""
+    reference = GenerationJob(pk=job_id).credit_reference
+    guard, entry = credits_reserve_rows(user_id=plan.user.pk, amount=plan.cost, reference=reference)
+    written: list[GenerationJob] = []
 
+    def rows(decision: Any) -> list[Any]:
+        written.append(_job_row(job_id=job_id, plan=plan, decision=decision))
+        return [written[0], entry]
 
-def _prompt_moderate(
-    *,
-    user: User,
-    request: GenerationRequest,
-    jurisdiction: Any,
-    ip_hash: str,
-    job: Any,
-    job_row: Any = None,
-) -> Any:
-    return prompt_moderate(
-        user=user,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        jurisdiction=jurisdiction,
-        ip_hash=ip_hash,
-        subject_unless_blocked=job,
-        subject_row_if_allowed=job_row,
-    )
+    try:
+        decision = prompt_record(
+            verdict,
+            user=plan.user,
+            ip_hash=plan.ip_hash,
+            subject_unless_blocked=GenerationJob(pk=job_id),
+            rows_if_allowed=rows,
+            guard=guard,
+        )
+    except NotWritten:  # the balance was spent since the gates read it
+        balance = credits_balance(user=plan.user).balance
+        raise credits_short(balance=balance, amount=plan.cost) from None
+    _job_hand_on(written[0], decision)
+    return written[0]
 
 
 def _job_row(*, job_id: UUID, plan: SubmitPlan, decision: Any) -> GenerationJob:

@@ -15,7 +15,9 @@ from accounts.models import ApiKey, Jurisdiction, User, jurisdiction_cache_clear
 from accounts.services import api_key_create
 from billing.models import CreditLedgerEntry, LedgerKind
 from core.sql import (
+    Guard,
     SqlValue,
+    guards_supported,
     insert_select,
     model_columns,
     model_from_row,
@@ -224,3 +226,63 @@ def test_insert_select_refuses_a_model_a_save_receiver_listens_for(db: None) -> 
             )
     finally:
         post_save.disconnect(receiver, sender=CreditLedgerEntry)
+
+
+def _guarded_rows(user: User, reference: str) -> tuple[PromptLog, ModerationDecision, Any]:
+    log = PromptLog(**log_fields(user))
+    decision = ModerationDecision(
+        user=user, stage="prompt", decision="allow", policy_version=policy_current(),
+        prompt_log=log, scores={"a": 1},
+    )  # fmt: skip
+    entry = CreditLedgerEntry(
+        user_id=user.pk, kind=LedgerKind.ADJUSTMENT, amount=3, reference=reference, reason="test",
+        balance_after=cast(Any, SqlValue("g.left_over")), reserved_after=0,
+    )  # fmt: skip
+    return log, decision, entry
+
+
+@ON_POSTGRESQL
+@pytest.mark.parametrize("found", [True, False])
+def test_a_guarded_rows_insert_is_one_statement_written_only_when_the_guard_finds_its_row(
+    found: bool,
+) -> None:
+    """The guard (a data-modifying statement) and every INSERT are one statement; each
+    row is read back (an auto primary key, a ``SqlValue`` naming the guard's column);
+    when the guard finds no row nothing is written and no instance is marked saved."""
+    user = make_adult()
+    other = make_adult()
+    log, decision, entry = _guarded_rows(user, "guarded")
+    # The guard updates ``user`` (found) or a user id that does not exist (not found).
+    guard = Guard(
+        "g",
+        "UPDATE accounts_user SET country = %s WHERE id = %s RETURNING 7 AS left_over",
+        ("FR", user.pk if found else uuid.uuid4()),
+    )
+    assert guards_supported()
+    with CaptureQueriesContext(connection) as queries:
+        written = rows_insert(log, decision, entry, guard=guard)
+    assert len(queries.captured_queries) == 1
+    assert written is found
+    assert PromptLog.objects.filter(pk=log.pk).exists() is found
+    assert ModerationDecision.objects.filter(pk=decision.pk).exists() is found
+    assert CreditLedgerEntry.objects.filter(reference="guarded").count() == int(found)
+    assert User.objects.get(pk=user.pk).country == ("FR" if found else user.country)
+    assert User.objects.get(pk=other.pk).country == other.country
+    if found:
+        stored_entry = CreditLedgerEntry.objects.get(reference="guarded")
+        assert (entry.pk, entry.balance_after) == (stored_entry.pk, 7)
+        assert stored_entry.balance_after == 7
+        assert ModerationDecision.objects.get(pk=decision.pk).prompt_log_id == log.pk
+    assert [r._state.adding for r in (log, decision, entry)] == [not found] * 3
+
+
+def test_a_guard_is_refused_where_the_database_has_no_data_modifying_with() -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL takes a guard")
+    user = make_adult()
+    log, decision, entry = _guarded_rows(user, "refused")
+    assert not guards_supported()
+    with pytest.raises(TypeError):
+        rows_insert(log, decision, entry, guard=Guard("g", "SELECT 1 AS left_over"))
+    assert not PromptLog.objects.filter(pk=log.pk).exists()
+    assert not CreditLedgerEntry.objects.filter(reference="refused").exists()

@@ -1,8 +1,9 @@
 """Moderation services: prompt and output decisions, the external check, strikes.
 
 Rules:
-- ``prompt_moderate`` runs in the request: normalisation and the rules over the whole
-  prompt (the policy's current version), plus the external API inline only when it is
+- ``prompt_moderate`` runs in the request, in two steps: ``prompt_decide`` (outside any
+  transaction) and ``prompt_record``. Normalisation and the rules over the whole prompt
+  (the policy's current version), plus the external API inline only when it is
   configured and not deferred to the ``moderation`` queue. The text classifiers (MiniLM
   over every window, the multilingual head, the ``minor_sexual`` rule) run where
   ``MODERATION_CLASSIFIER_STAGE`` says: ``queue`` (default) in the deep check below,
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ from django.db.models import Model
 from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
 from core.publish import task_send
-from core.sql import rows_insert
+from core.sql import Guard, rows_insert
 from moderation import openai_adapter, upcalls
 from moderation.engine.pipeline import DECISION_RANK, PromptTooLongError, TextVerdict
 from moderation.images import OutputVerdict, classify_image, combine_output_scores
@@ -71,13 +72,17 @@ from moderation.services.enforcement import (
 )
 
 __all__ = [
+    "NotWritten",
+    "PromptVerdict",
     "classifier_stage",
     "csam_confirm",
     "output_moderate",
     "prompt_check_async",
     "prompt_check_async_enqueue",
+    "prompt_decide",
     "prompt_moderate",
     "prompt_needs_async_check",
+    "prompt_record",
     "strike_add",
     "strike_recheck_cooldown",
     "strike_revoke",
@@ -206,6 +211,29 @@ def _text_decide(
     )
 
 
+@dataclass(frozen=True)
+class PromptVerdict:
+    """A prompt's decision and every layer's scores, not yet recorded (``prompt_decide``;
+    ``prompt_record`` writes it)."""
+
+    compiled: CompiledPolicy
+    prompt: str
+    negative_prompt: str
+    jurisdiction_code: str
+    decision: str
+    category: str
+    layer: str
+    span: tuple[int, int] | None
+    matched: str
+    severity: int
+    normalized: str
+    scores: dict[str, Any]
+
+
+class NotWritten(Exception):
+    """``prompt_record``'s guard found no row: nothing was written (module rules)."""
+
+
 def prompt_moderate(
     *,
     user: Any,
@@ -215,22 +243,42 @@ def prompt_moderate(
     ip_hash: str = "",
     subject: object | None = None,
     subject_unless_blocked: object | None = None,
-    subject_row_if_allowed: Callable[[ModerationDecision], Model] | None = None,
     classifiers: bool | None = None,
 ) -> ModerationDecision:
-    """Decide on a prompt (allow / review / block) and record it (see module rules).
+    """Decide on a prompt (allow / review / block) and record it (see module rules):
+    ``prompt_decide``, then ``prompt_record`` in the caller's transaction, if any."""
+    verdict = prompt_decide(
+        user=user,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        jurisdiction=jurisdiction,
+        classifiers=classifiers,
+    )
+    return prompt_record(
+        verdict,
+        user=user,
+        ip_hash=ip_hash,
+        subject=subject,
+        subject_unless_blocked=subject_unless_blocked,
+    )
 
-    Called inside the caller's transaction (``generation_submit``), the records are
-    written in it, without a savepoint; ``subject_unless_blocked`` is the subject the
-    decision names when it does not block (the job about to be created with it).
-    ``subject_row_if_allowed`` builds that subject's row from an allowed decision (which
-    has no consequences to apply first): it is written in the records' own statement,
-    one round trip for the three rows (docs/benchmarks.md).
+
+def prompt_decide(
+    *,
+    user: Any,
+    prompt: str,
+    negative_prompt: str,
+    jurisdiction: Any,
+    classifiers: bool | None = None,
+) -> PromptVerdict:
+    """A prompt's decision, written nowhere yet: call it outside a transaction (the
+    external API, when configured inline, is a network call).
+
     ``classifiers`` runs the text classifiers here (default: ``classifier_stage()``
     is ``request``); without them the deep check runs them on the moderation queue.
-
-    The negative prompt is length-checked and logged, but not judged as a request:
-    "nude, gore" in a negative prompt asks for their absence.
+    The negative prompt is length-checked, but not judged as a request: "nude, gore"
+    in a negative prompt asks for their absence. A prompt over the length limit is a
+    400 ``invalid_request``.
     """
     compiled = policy_compiled()
     errors = _too_long("prompt", prompt, compiled.max_prompt_chars)
@@ -241,12 +289,13 @@ def prompt_moderate(
         classifiers = classifier_stage() == STAGE_REQUEST
     overrides = getattr(jurisdiction, "moderation_overrides", None) or {}
     adult_allowed = _adult_content_allowed(compiled, user, jurisdiction)
+    code = _jurisdiction_code(jurisdiction, user)
     text = _text_decide(
         compiled,
         prompt,
         adult_allowed=adult_allowed,
         limits=compiled.jurisdiction_limits(overrides),
-        jurisdiction_code=_jurisdiction_code(jurisdiction, user),
+        jurisdiction_code=code,
         classifiers=classifiers,
     )
     scores = text.scores
@@ -261,41 +310,85 @@ def prompt_moderate(
             decision, category, layer = external.decision, external.category, Layer.EXTERNAL
             span, matched = None, ""
             severity = compiled.strike_weight(category, 1) if category else 0
+    return PromptVerdict(
+        compiled=compiled,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        jurisdiction_code=code,
+        decision=decision,
+        category=category,
+        layer=layer,
+        span=span,
+        matched=matched,
+        severity=severity,
+        normalized=text.normalized,
+        scores=scores,
+    )
+
+
+def prompt_record(
+    verdict: PromptVerdict,
+    *,
+    user: Any,
+    ip_hash: str = "",
+    subject: object | None = None,
+    subject_unless_blocked: object | None = None,
+    rows_if_allowed: Callable[[ModerationDecision], Sequence[Model]] | None = None,
+    guard: Guard | None = None,
+) -> ModerationDecision:
+    """Record ``verdict``: the prompt log, the decision and its consequences (strike,
+    statement, lock), in the caller's transaction when there is one, without a
+    savepoint. ``subject_unless_blocked`` is the subject the decision names when it does
+    not block (the job about to be created with it).
+
+    ``rows_if_allowed`` builds more rows from an allowed decision (which has no
+    consequences to apply): the subject it names and what goes with it. They are written
+    in the records' own statement (docs/benchmarks.md). With ``guard`` as well
+    (``core.sql.guards_supported``), that statement is the guard and all the rows, which
+    needs no transaction: when the guard finds no row, nothing is written and
+    ``NotWritten`` is raised. A decision other than allow writes neither.
+    """
+    compiled, decision = verdict.compiled, verdict.decision
+    log = PromptLog(
+        user_id=user.pk,
+        prompt=verdict.prompt,
+        negative_prompt=verdict.negative_prompt,
+        normalized_prompt=verdict.normalized,
+        ip_hash=ip_hash,
+        jurisdiction=verdict.jurisdiction_code[:16],
+        decision=decision,
+        category=verdict.category,
+        policy_version=compiled.version,
+    )
+    if subject is None and decision != Decision.BLOCK:
+        subject = subject_unless_blocked
+    subject_type, subject_id = _subject_ref(subject)
+    span = verdict.span
+    record = ModerationDecision(
+        user=user,
+        stage=Stage.PROMPT,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        decision=decision,
+        category=verdict.category,
+        layer=verdict.layer,
+        severity=verdict.severity,
+        span_start=span[0] if span else None,
+        span_end=span[1] if span else None,
+        matched_text=verdict.matched,
+        normalized_prompt=log.normalized_prompt,
+        scores=verdict.scores,
+        policy_version=compiled.version,
+        prompt_log=log,
+    )
+    rows: list[Model] = [log, record]  # one statement: the log, the decision naming it
+    if rows_if_allowed is not None and decision == Decision.ALLOW:
+        rows += rows_if_allowed(record)  # ... and the subject it names
+        if guard is not None:  # one statement: all or nothing, no transaction needed
+            if not rows_insert(*rows, guard=guard):
+                raise NotWritten
+            return record
     with transaction.atomic(savepoint=False):
-        log = PromptLog(
-            user_id=user.pk,
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            normalized_prompt=text.normalized,
-            ip_hash=ip_hash,
-            jurisdiction=_jurisdiction_code(jurisdiction, user)[:16],
-            decision=decision,
-            category=category,
-            policy_version=compiled.version,
-        )
-        if subject is None and decision != Decision.BLOCK:
-            subject = subject_unless_blocked
-        subject_type, subject_id = _subject_ref(subject)
-        record = ModerationDecision(
-            user=user,
-            stage=Stage.PROMPT,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            decision=decision,
-            category=category,
-            layer=layer,
-            severity=severity,
-            span_start=span[0] if span else None,
-            span_end=span[1] if span else None,
-            matched_text=matched,
-            normalized_prompt=log.normalized_prompt,
-            scores=scores,
-            policy_version=compiled.version,
-            prompt_log=log,
-        )
-        rows: list[Model] = [log, record]  # one statement: the log, the decision naming it
-        if subject_row_if_allowed is not None and decision == Decision.ALLOW:
-            rows.append(subject_row_if_allowed(record))  # ... and the subject it names
         rows_insert(*rows)
         apply_consequences(record, compiled, evidence={"ip_hash": ip_hash})
     return record

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from allauth.account.models import EmailAddress
 
 from accounts.models import AccountState, AgeVerificationStatus
+from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
+from generation import services
 from generation.models import GenerationJob, JobStatus
+from moderation.models import ModerationDecision, PromptLog
 from tests.generation.conftest import balance, make_adult, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +125,32 @@ def test_not_enough_credits_is_402_and_nothing_changes(db, api_for) -> None:
     assert response.json()["error"]["code"] == "quota_exhausted"
     assert response.json()["error"]["details"] == {"required": 1, "available": 0}
     assert GenerationJob.objects.count() == 0
+
+
+def test_credits_spent_after_the_gates_read_them_is_402_and_nothing_is_written(
+    db, api_for, monkeypatch
+) -> None:
+    """The balance is read with the gates and taken with the writes (on PostgreSQL one
+    statement that the reservation guards, elsewhere a transaction): when another
+    request spends it in between, the submit answers 402 and writes nothing at all."""
+    user = make_adult()
+    subscribe(user, credits=1)
+    decide = services.prompt_decide
+
+    def spent_meanwhile(**kwargs: Any) -> Any:
+        CreditAccount.objects.filter(user=user).update(balance=0)
+        return decide(**kwargs)
+
+    monkeypatch.setattr(services, "prompt_decide", spent_meanwhile)
+    response = api_for(user).post("/api/v1/generations", GOOD, format="json")
+    assert response.status_code == 402, response.json()
+    assert response.json()["error"]["code"] == "quota_exhausted"
+    assert response.json()["error"]["details"] == {"required": 1, "balance": 0}
+    assert GenerationJob.objects.count() == 0
+    assert PromptLog.objects.filter(user_id=user.pk).count() == 0
+    assert ModerationDecision.objects.filter(user=user).count() == 0
+    assert not CreditLedgerEntry.objects.filter(user=user, kind=LedgerKind.RESERVE).exists()
+    assert balance(user) == (0, 0)
 
 
 def test_anonymous_is_401(api_for) -> None:
