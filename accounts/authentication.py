@@ -13,7 +13,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """A request with a Bearer key is that key's user; a bad or revoked key is 401.
 
     Without an ``Authorization: Bearer`` header this class steps aside, so session
-    authentication (with CSRF) still applies. ``request.auth`` is the ``ApiKey``.
+    authentication (with CSRF) still applies. ``request.auth`` is the ``ApiKey``. A view
+    with ``api_key_lookup_columns(request) -> LookupColumns | None`` has them read in the
+    key's own lookup (``request.auth.lookup_columns``).
     """
 
     keyword = "Bearer"
@@ -31,7 +33,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw_key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
-        api_key = api_key_authenticate(raw_key=raw_key)
+        view = (request.parser_context or {}).get("view")
+        columns_for = getattr(view, "api_key_lookup_columns", None)
+        columns = columns_for(request) if columns_for is not None else None
+        api_key = api_key_authenticate(raw_key=raw_key, columns=columns)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         return api_key.user, api_key

@@ -272,6 +272,10 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Not a column: what the lookup that authenticated this key read besides (the
+    # ``LookupColumns`` a view asked for, ``accounts.services.api_key_authenticate``).
+    lookup_columns: tuple[Any, ...] | None = None
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"

@@ -160,11 +160,22 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
+@dataclass(frozen=True)
+class LookupColumns:
+    """More for the API key lookup to read in its own statement: a select list over the
+    key's user (alias ``u``) and its parameters, in order. A view asks for them (its
+    ``api_key_lookup_columns(request)``, ``accounts.authentication``) to save a round
+    trip; they come back as the key's ``lookup_columns``."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
 @functools.cache
-def _api_key_lookup_sql() -> str:
+def _api_key_lookup_sql(columns: str) -> str:
     key, user = ApiKey._meta, User._meta
     return (
-        f"SELECT {model_columns(ApiKey, 'k')}, {model_columns(User, 'u')} "  # noqa: S608
+        f"SELECT {model_columns(ApiKey, 'k')}, {model_columns(User, 'u')}{columns} "  # noqa: S608
         f"FROM {key.db_table} k JOIN {user.db_table} u "
         f"ON u.{user.pk.column} = k.{key.get_field('user').column} "
         f"WHERE k.{key.get_field('key_hash').column} = %s "
@@ -172,26 +183,32 @@ def _api_key_lookup_sql() -> str:
     )
 
 
-def _api_key_with_user(*, key_hash: str) -> ApiKey | None:
+def _api_key_with_user(*, key_hash: str, columns: LookupColumns | None = None) -> ApiKey | None:
     """The unrevoked key with this hash and its user, in one statement: on every API
     request, so written as SQL over the models' columns (the ORM's query building cost
     more CPU than the lookup); the instances are built as the ORM builds them."""
+    extra = f", {columns.sql}" if columns is not None else ""
+    params = [*columns.params, key_hash] if columns is not None else [key_hash]
     with connection.cursor() as cursor:
-        cursor.execute(_api_key_lookup_sql(), [key_hash])
+        cursor.execute(_api_key_lookup_sql(extra), params)
         row = cursor.fetchone()
     if row is None:
         return None
     width = len(ApiKey._meta.concrete_fields)
+    user_end = width + len(User._meta.concrete_fields)
     api_key = model_from_row(ApiKey, row[:width])
-    api_key.user = model_from_row(User, row[width:])
+    api_key.user = model_from_row(User, row[width:user_end])
+    if columns is not None:
+        api_key.lookup_columns = tuple(row[user_end:])
     return api_key
 
 
-def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key for this secret, or None; marks it used (at most once a minute)."""
+def api_key_authenticate(*, raw_key: str, columns: LookupColumns | None = None) -> ApiKey | None:
+    """The active key for this secret, or None; marks it used (at most once a minute).
+    ``columns``: more to read in the same statement (the key's ``lookup_columns``)."""
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         return None
-    api_key = _api_key_with_user(key_hash=api_key_hash(raw_key))
+    api_key = _api_key_with_user(key_hash=api_key_hash(raw_key), columns=columns)
     if api_key is None or not api_key.user.is_active:
         return None
     now = timezone.now()

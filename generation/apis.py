@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasScope
 from accounts.roles import user_can_review
+from accounts.services import LookupColumns
 from billing.entitlements import entitlements_for
 from core.errors import ApplicationError, ErrorCode
 from core.ratelimit import provenance_verify_limit
@@ -25,6 +26,7 @@ from core.schema import results_of
 from generation import selectors, services
 from generation.catalog import models_for
 from generation.engine.provenance import InvalidImage, inspect_image
+from generation.selectors import submit_facts_from_row
 from generation.serializers import GenerationCreateSerializer, GenerationOutputSerializer
 from generation.services import GenerationRequest
 
@@ -114,6 +116,10 @@ class GenerationListCreateApi(APIView):
         data = GenerationOutputSerializer(page, many=True).data
         return paginator.get_paginated_response(data)
 
+    def api_key_lookup_columns(self, request: Request) -> LookupColumns | None:
+        """A submit by API key reads its gate facts in the key's lookup."""
+        return services.submit_lookup_columns() if request.method == "POST" else None
+
     @extend_schema(request=GenerationCreateSerializer, responses={202: GenerationOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = GenerationCreateSerializer(data=request.data)
@@ -124,11 +130,13 @@ class GenerationListCreateApi(APIView):
                 ErrorCode.INVALID_REQUEST,
                 details={"Idempotency-Key": ["At most 255 printable characters."]},
             )
+        looked_up = getattr(request.auth, "lookup_columns", None)
         job = services.generation_submit(
             user=request.user,  # type: ignore[arg-type]
             request=GenerationRequest(**serializer.validated_data),
             idempotency_key=key,
             ip=client_ip(request),
+            facts=submit_facts_from_row(looked_up) if looked_up is not None else None,
         )
         data = GenerationOutputSerializer(job, context={"queue_position": False}).data
         return Response(data, status=202)

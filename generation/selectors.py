@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -176,10 +177,10 @@ class SubmitFacts:
 
 
 @functools.cache
-def _submit_facts_statement(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
-    """``submit_facts``' statement, built once per process (and database vendor): its
-    text, its parameters between the strike window's start and the user id, and whether
-    it reads the subscription terms too."""
+def _submit_facts_columns(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
+    """``submit_facts``' select list over the user row (alias ``u``), built once per
+    process (and database vendor): its text, its parameters after the strike window's
+    start, and whether it reads the subscription terms too."""
     from allauth.account.models import EmailAddress
 
     def column(model: Any, field: str) -> str:
@@ -188,7 +189,7 @@ def _submit_facts_statement(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
     email, flag, account = EmailAddress._meta, BillingReviewFlag._meta, CreditAccount._meta
     strike = Strike._meta
     sql = (
-        f"SELECT EXISTS(SELECT 1 FROM {email.db_table} e "  # noqa: S608
+        f"EXISTS(SELECT 1 FROM {email.db_table} e "  # noqa: S608
         f"WHERE e.{column(EmailAddress, 'user')} = u.{column(User, 'id')} "
         f"AND e.{column(EmailAddress, 'verified')} "
         f"AND UPPER(e.{column(EmailAddress, 'email')}) = UPPER(u.{column(User, 'email')})), "
@@ -207,8 +208,28 @@ def _submit_facts_statement(vendor: str) -> tuple[str, tuple[Any, ...], bool]:
     if subscriptions is not None:
         sql += f", {subscriptions[0]}"
         params = tuple(subscriptions[1])
-    sql += f" FROM {User._meta.db_table} u WHERE u.{column(User, 'id')} = %s"
     return sql, params, subscriptions is not None
+
+
+def submit_facts_columns(*, strikes_since: datetime) -> tuple[str, tuple[Any, ...]]:
+    """``submit_facts``' reads as a select list over the user row (alias ``u``) and its
+    parameters, for a statement that reads that row anyway (the API key lookup:
+    ``accounts.services.LookupColumns``); ``submit_facts_from_row`` reads the values."""
+    sql, params, _ = _submit_facts_columns(connection.vendor)
+    since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
+    return sql, (since, *params)
+
+
+def submit_facts_from_row(row: Sequence[Any]) -> SubmitFacts:
+    """The ``SubmitFacts`` of the values of ``submit_facts_columns``."""
+    with_subscriptions = _submit_facts_columns(connection.vendor)[2]
+    return SubmitFacts(
+        email_verified=bool(row[0]),
+        has_open_billing_flag=bool(row[1]),
+        credit_balance=int(row[2] or 0),
+        strike_weight=int(row[3] or 0),
+        subscriptions=subscription_terms_from_json(row[4]) if with_subscriptions else None,
+    )
 
 
 def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
@@ -219,20 +240,18 @@ def submit_facts(*, user: Any, strikes_since: datetime) -> SubmitFacts:
     ``subscriptions`` are what ``billing.entitlements.entitlements_from`` decides on.
 
     Written as SQL over the models' own table and column names: it runs on every submit,
-    and building it through the ORM cost more CPU than the database spends on it.
+    and building it through the ORM cost more CPU than the database spends on it. A
+    submit by API key reads the same in the key's lookup (``submit_facts_columns``).
     """
-    sql, params, with_subscriptions = _submit_facts_statement(connection.vendor)
-    since = Strike._meta.get_field("created_at").get_db_prep_value(strikes_since, connection)
+    sql, params = submit_facts_columns(strikes_since=strikes_since)
     user_id = User._meta.get_field("id").get_db_prep_value(user.pk, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since, *params, user_id])
+        cursor.execute(
+            f"SELECT {sql} FROM {User._meta.db_table} u "  # noqa: S608
+            f"WHERE u.{User._meta.pk.column} = %s",
+            [*params, user_id],
+        )
         row = cursor.fetchone()
     if row is None:
         return SubmitFacts(email_verified=False, has_open_billing_flag=False, credit_balance=0)
-    return SubmitFacts(
-        email_verified=bool(row[0]),
-        has_open_billing_flag=bool(row[1]),
-        credit_balance=int(row[2] or 0),
-        strike_weight=int(row[3] or 0),
-        subscriptions=subscription_terms_from_json(row[4]) if with_subscriptions else None,
-    )
+    return submit_facts_from_row(row)
