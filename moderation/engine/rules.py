@@ -202,11 +202,30 @@ _I18N_NUMBERS: dict[str, int] = {
     "열": 10, "열한": 11, "열두": 12, "열세": 13, "열네": 14, "열다섯": 15, "열여섯": 16,
     "열일곱": 17,
 }  # fmt: skip
+# Ordinals before "birthday" or "grade": "her 11th birthday", "in fifth grade".
+_ORDINAL_TOKEN = re.compile(r"(\d{1,2})(st|nd|rd|th)")
+_ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16,
+    "seventeenth": 17,
+}  # fmt: skip
+# Whose birthday an ordinal before "birthday" counts (not "the 10th birthday of a firm").
+_POSSESSIVES = frozenset({"her", "his", "my", "their", "your", "our", "s"})
+# Who "is 12" describes: "she is 12", "a girl who's twelve" (not "the price is 12").
+_AGE_SUBJECTS = frozenset(
+    {
+        "she", "he", "who", "girl", "boy", "kid", "child", "daughter", "son", "sister",
+        "brother", "niece", "nephew", "stepdaughter", "stepson",
+    }
+)  # fmt: skip
+# Words after "she is 12" that make the number something else than an age.
+_NOT_AN_AGE_AFTER_IS = frozenset({"out", "to", "by"})
 # Words at which an age phrase can start, besides numbers and compound ages.
 _AGE_STARTERS = frozenset(
     [
         "age", "aged", "ages", "grade", *_CHILD_OF, *_I18N_AGE_BEFORE, *_I18N_NUMBERS,
-        *_AR_UNITS, *_AR_TEN, *_AR_ORDINALS,
+        *_AR_UNITS, *_AR_TEN, *_AR_ORDINALS, *_ORDINAL_WORDS,
     ]
 )  # fmt: skip
 _AGE_TOKEN = re.compile(r"(\d{1,2})(yo|yro|yr|yrs|y|yrold|yearold|yearsold)")
@@ -1007,8 +1026,9 @@ def number_value(word: str) -> int | None:
 
 
 def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = None) -> list[_Hit]:
-    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old";
-    school grades 1 to 12 ("grade 5").
+    """Ages under 18: "14 year old", "14 yrs old", "14yo", "age 12", "3 months old",
+    "she is 12"; school grades 1 to 12 ("grade 5", "in 5th grade"); a birthday under 18
+    ("her 11th birthday").
 
     ``around`` (first, last): look for hits found at those word indexes only.
     """
@@ -1030,6 +1050,15 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if age < ADULT_AGE:
                 hits.append(_Hit(target, f"age {age}", index, last))
             continue
+        ordinal = _ordinal_value(word)
+        if ordinal is not None and index > 0:
+            before, following = words[index - 1], at(index + 1)
+            if following == "birthday" and before in _POSSESSIVES and ordinal < ADULT_AGE:
+                hits.append(_Hit(target, f"birthday {ordinal}", index - 1, index + 1))
+                continue
+            if following == "grade" and before == "in" and 1 <= ordinal <= 12:
+                hits.append(_Hit(target, f"grade {ordinal}", index - 1, index + 1))
+                continue
         if word in ("age", "aged", "ages"):
             position = index + 1 if at(index + 1) != "of" else index + 2
             age_value = number_value(at(position))
@@ -1123,6 +1152,20 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             and words[index - 1] in _AGED_PERSON
         ):
             hits.append(_Hit(target, f"age {value}", index - 1, index))
+        elif (  # "she is 12", "a girl who's twelve"; not "6 feet", "10 out of 10", "6 4"
+            1 <= value < ADULT_AGE
+            and index >= 2
+            and words[index - 1] in ("is", "s", "was")
+            and words[index - 2] in _AGE_SUBJECTS
+            and word not in ("2", "4")  # "who is 2 hot", "she is 4 real": "too", "for"
+            and following not in _NOT_AN_AGE_AFTER
+            and following not in _NOT_AN_AGE_AFTER_IS
+            and not following.isdigit()
+            and not (
+                following.endswith("s") and not following.endswith("ss") and len(following) > 3
+            )
+        ):
+            hits.append(_Hit(target, f"age {value}", index - 2, index))
         elif (
             1 <= value < ADULT_AGE
             and following not in _NOT_AN_AGE_AFTER
@@ -1134,6 +1177,14 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if looks is not None:  # "a girl who looks 12", "looking about 10"
                 hits.append(_Hit(target, f"looks {value}", looks, index))
     return hits
+
+
+def _ordinal_value(word: str) -> int | None:
+    """The number an ordinal spells ("11th", "eleventh"), up to 99; else None."""
+    if word in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS[word]
+    token = _ORDINAL_TOKEN.fullmatch(word) if word[:1].isdigit() and len(word) <= 4 else None
+    return int(token.group(1)) if token is not None else None
 
 
 def _arabic_number(words: list[str], index: int) -> tuple[int, int] | None:
