@@ -36,6 +36,16 @@ class StrictBooleanField(serializers.BooleanField):
         raise AssertionError  # fail() raises
 
 
+class StrictFloatField(serializers.FloatField):
+    """A number, not true or false: DRF's FloatField reads ``false`` as 0.0 (a bool is
+    an int in Python), which the schema's "number" does not allow."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return float(super().to_internal_value(data))
+
+
 class GenerationCreateSerializer(ScalarInputSerializer):
     # Must contain a non-space character and no NUL: the schema says so too (pattern).
     prompt = serializers.RegexField(TEXT_PATTERN, max_length=MAX_PROMPT_CHARS, trim_whitespace=True)
@@ -49,7 +59,7 @@ class GenerationCreateSerializer(ScalarInputSerializer):
     width = serializers.IntegerField(min_value=64, max_value=4096, default=512)
     height = serializers.IntegerField(min_value=64, max_value=4096, default=512)
     steps = serializers.IntegerField(min_value=1, max_value=500, default=25)
-    guidance_scale = serializers.FloatField(min_value=0.0, max_value=30.0, default=7.5)
+    guidance_scale = StrictFloatField(min_value=0.0, max_value=30.0, default=7.5)
     seed = serializers.IntegerField(
         min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None
     )

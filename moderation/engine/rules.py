@@ -161,7 +161,7 @@ _LOOKS_FILLERS = frozenset(
 )
 _NOT_AN_AGE_AFTER = frozenset(
     [
-        "times", "x", "percent", "feet", "foot", "ft", "meters", "metres", "m", "inches",
+        "times", "x", "percent", "feet", "foot", "ft", "meters", "metres", "meter", "m", "inches",
         "inch", "cm", "kg", "pounds", "lbs", "stories", "storeys", "floors", "miles", "km",
         "hours", "minutes", "days", "weeks", "months", "points", "stars", "of",
         "metros", "veces", "pisos", "meter", "mal", "fois", "volte", "метров", "раз",
@@ -217,8 +217,16 @@ _AGE_SUBJECTS = frozenset(
     {
         "she", "he", "who", "girl", "boy", "kid", "child", "daughter", "son", "sister",
         "brother", "niece", "nephew", "stepdaughter", "stepson",
+        # German "sie ist zwölf", "das Mädchen ist 12"
+        "sie", "er", "madchen", "junge", "tochter", "sohn",
     }
 )  # fmt: skip
+# "is" before such an age, in English and German.
+_IS = frozenset({"is", "s", "was", "ist", "war"})
+# German possessives before "11. Geburtstag" (her 11th birthday).
+_GERMAN_POSSESSIVES = frozenset(
+    {"ihr", "ihrem", "ihren", "sein", "seinem", "seinen", "mein", "meinem", "meinen", "dein"}
+)
 # Words after "she is 12" that make the number something else than an age.
 _NOT_AN_AGE_AFTER_IS = frozenset({"out", "to", "by"})
 # Words at which an age phrase can start, besides numbers and compound ages.
@@ -1152,10 +1160,18 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             and words[index - 1] in _AGED_PERSON
         ):
             hits.append(_Hit(target, f"age {value}", index - 1, index))
+        elif (  # German "ihr 11. Geburtstag" (her 11th birthday)
+            1 <= value < ADULT_AGE
+            and word.isdigit()
+            and following == "geburtstag"
+            and index > 0
+            and words[index - 1] in _GERMAN_POSSESSIVES
+        ):
+            hits.append(_Hit(target, f"birthday {value}", index - 1, index + 1))
         elif (  # "she is 12", "a girl who's twelve"; not "6 feet", "10 out of 10", "6 4"
             1 <= value < ADULT_AGE
             and index >= 2
-            and words[index - 1] in ("is", "s", "was")
+            and words[index - 1] in _IS
             and words[index - 2] in _AGE_SUBJECTS
             and word not in ("2", "4")  # "who is 2 hot", "she is 4 real": "too", "for"
             and following not in _NOT_AN_AGE_AFTER

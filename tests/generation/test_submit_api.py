@@ -111,6 +111,18 @@ def test_non_json_body_is_a_400(api, subscriber) -> None:
     assert GenerationJob.objects.count() == 0
 
 
+@pytest.mark.parametrize("value", [True, False])
+def test_a_boolean_guidance_scale_is_a_400_and_nothing_is_written(api, subscriber, value) -> None:
+    """The schema says number; DRF's FloatField alone read ``false`` as 0.0 (found by the
+    schema fuzzer)."""
+    response = api.post("/api/v1/generations", {**GOOD, "guidance_scale": value}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert list(response.json()["error"]["details"]) == ["guidance_scale"]
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
 def test_unknown_model_is_invalid(api, subscriber) -> None:
     response = api.post("/api/v1/generations", {**GOOD, "model": "nope"}, format="json")
     assert response.status_code == 400
