@@ -1170,9 +1170,7 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             hits.append(_Hit(target, f"birthday {value}", index - 1, index + 1))
         elif (  # "she is 12", "a girl who's twelve"; not "6 feet", "10 out of 10", "6 4"
             1 <= value < ADULT_AGE
-            and index >= 2
-            and words[index - 1] in _IS
-            and words[index - 2] in _AGE_SUBJECTS
+            and (start := _age_subject_before(words, index)) is not None
             and word not in ("2", "4")  # "who is 2 hot", "she is 4 real": "too", "for"
             and following not in _NOT_AN_AGE_AFTER
             and following not in _NOT_AN_AGE_AFTER_IS
@@ -1181,7 +1179,7 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
                 following.endswith("s") and not following.endswith("ss") and len(following) > 3
             )
         ):
-            hits.append(_Hit(target, f"age {value}", index - 2, index))
+            hits.append(_Hit(target, f"age {value}", start, index))
         elif (
             1 <= value < ADULT_AGE
             and following not in _NOT_AN_AGE_AFTER
@@ -1193,6 +1191,17 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if looks is not None:  # "a girl who looks 12", "looking about 10"
                 hits.append(_Hit(target, f"looks {value}", looks, index))
     return hits
+
+
+def _age_subject_before(words: list[str], index: int) -> int | None:
+    """Where "she is" (a person word and "is", English or German) or Russian "ей" / "ему"
+    (to her / to him: "ей двенадцать", she is twelve) starts right before the number at
+    ``index``; else None."""
+    if index >= 2 and words[index - 1] in _IS and words[index - 2] in _AGE_SUBJECTS:
+        return index - 2
+    if index >= 1 and words[index - 1] in ("ей", "ему"):
+        return index - 1
+    return None
 
 
 def _ordinal_value(word: str) -> int | None:
