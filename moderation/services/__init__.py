@@ -37,6 +37,7 @@ What a block does (strikes, statements, account states, the CSAM lock) lives in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -213,21 +214,19 @@ def _text_decide(
 
 @dataclass(frozen=True)
 class PromptVerdict:
-    """A prompt's decision and every layer's scores, not yet recorded (``prompt_decide``;
+    """A prompt's decision and every layer's scores (``text``: the text path's, or the
+    external API's where it was stricter), not yet recorded (``prompt_decide``;
     ``prompt_record`` writes it)."""
 
     compiled: CompiledPolicy
     prompt: str
     negative_prompt: str
     jurisdiction_code: str
-    decision: str
-    category: str
-    layer: str
-    span: tuple[int, int] | None
-    matched: str
-    severity: int
-    normalized: str
-    scores: dict[str, Any]
+    text: _TextDecision
+
+    @property
+    def decision(self) -> str:
+        return self.text.decision
 
 
 class NotWritten(Exception):
@@ -298,31 +297,27 @@ def prompt_decide(
         jurisdiction_code=code,
         classifiers=classifiers,
     )
-    scores = text.scores
-    decision, category, layer = text.decision, text.category, text.layer
-    span, matched, severity = text.span, text.matched, text.severity
-    if decision != Decision.BLOCK and _external_inline():
+    if text.decision != Decision.BLOCK and _external_inline():
         external = openai_adapter.openai_moderate(
             prompt, thresholds=_external_thresholds(compiled.document, adult_allowed)
         )
-        scores["external"] = external.as_dict()
-        if _rank(external.decision) > _rank(decision):
-            decision, category, layer = external.decision, external.category, Layer.EXTERNAL
-            span, matched = None, ""
-            severity = compiled.strike_weight(category, 1) if category else 0
+        text.scores["external"] = external.as_dict()
+        if _rank(external.decision) > _rank(text.decision):
+            text = dataclasses.replace(
+                text,
+                decision=external.decision,
+                category=external.category,
+                layer=Layer.EXTERNAL,
+                span=None,
+                matched="",
+                severity=compiled.strike_weight(external.category, 1) if external.category else 0,
+            )
     return PromptVerdict(
         compiled=compiled,
         prompt=prompt,
         negative_prompt=negative_prompt,
         jurisdiction_code=code,
-        decision=decision,
-        category=category,
-        layer=layer,
-        span=span,
-        matched=matched,
-        severity=severity,
-        normalized=text.normalized,
-        scores=scores,
+        text=text,
     )
 
 
@@ -348,36 +343,37 @@ def prompt_record(
     needs no transaction: when the guard finds no row, nothing is written and
     ``NotWritten`` is raised. A decision other than allow writes neither.
     """
-    compiled, decision = verdict.compiled, verdict.decision
+    compiled, text = verdict.compiled, verdict.text
+    decision = text.decision
     log = PromptLog(
         user_id=user.pk,
         prompt=verdict.prompt,
         negative_prompt=verdict.negative_prompt,
-        normalized_prompt=verdict.normalized,
+        normalized_prompt=text.normalized,
         ip_hash=ip_hash,
         jurisdiction=verdict.jurisdiction_code[:16],
         decision=decision,
-        category=verdict.category,
+        category=text.category,
         policy_version=compiled.version,
     )
     if subject is None and decision != Decision.BLOCK:
         subject = subject_unless_blocked
     subject_type, subject_id = _subject_ref(subject)
-    span = verdict.span
+    span = text.span
     record = ModerationDecision(
         user=user,
         stage=Stage.PROMPT,
         subject_type=subject_type,
         subject_id=subject_id,
         decision=decision,
-        category=verdict.category,
-        layer=verdict.layer,
-        severity=verdict.severity,
+        category=text.category,
+        layer=text.layer,
+        severity=text.severity,
         span_start=span[0] if span else None,
         span_end=span[1] if span else None,
-        matched_text=verdict.matched,
+        matched_text=text.matched,
         normalized_prompt=log.normalized_prompt,
-        scores=verdict.scores,
+        scores=text.scores,
         policy_version=compiled.version,
         prompt_log=log,
     )

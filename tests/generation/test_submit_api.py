@@ -6,13 +6,16 @@ from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import connection
 
 from accounts.models import AccountState, AgeVerificationStatus
 from billing.models import CreditAccount, CreditLedgerEntry, LedgerKind
 from generation import services
 from generation.models import GenerationJob, JobStatus
+from moderation import openai_adapter
 from moderation.models import ModerationDecision, PromptLog
 from tests.generation.conftest import balance, make_adult, subscribe
+from tests.moderation_service.test_openai_adapter import fake_openai  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +166,46 @@ def test_credits_spent_after_the_gates_read_them_is_402_and_nothing_is_written(
     assert ModerationDecision.objects.filter(user=user).count() == 0
     assert not CreditLedgerEntry.objects.filter(user=user, kind=LedgerKind.RESERVE).exists()
     assert balance(user) == (0, 0)
+
+
+@pytest.mark.parametrize(("hate", "status"), [(0.0, 202), (0.95, 422)])
+def test_an_inline_external_check_runs_outside_the_submit_transaction(
+    api,
+    subscriber,
+    fake_openai,
+    settings,
+    monkeypatch,
+    hate,
+    status,  # noqa: F811
+) -> None:
+    """The external API configured inline is a network call: it runs before any of the
+    submit's transactions opens (only the test's own is open), and its decision is
+    recorded with the job (allowed) or with the strike and statement (blocked)."""
+    settings.MODERATION_OPENAI_ASYNC = False
+    fake_openai.scores(hate=hate)
+    depth_at_start = len(connection.atomic_blocks)
+    depths: list[int] = []
+    moderate = openai_adapter.openai_moderate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        depths.append(len(connection.atomic_blocks))
+        return moderate(*args, **kwargs)
+
+    monkeypatch.setattr(openai_adapter, "openai_moderate", counted)
+    response = api.post("/api/v1/generations", GOOD, format="json")
+    assert response.status_code == status, response.json()
+    assert depths == [depth_at_start]
+    decision = ModerationDecision.objects.get(user=subscriber)
+    assert decision.layer == ("external" if hate else "")
+    assert decision.scores["external"]["scores"] == {"hate": hate}
+    if status == 202:
+        job = GenerationJob.objects.get()
+        assert job.moderation_decision_id == decision.pk
+        assert balance(subscriber) == (99, 1)
+    else:
+        assert response.json()["error"]["details"]["layer"] == "external"
+        assert GenerationJob.objects.count() == 0
+        assert balance(subscriber) == (100, 0)
 
 
 def test_anonymous_is_401(api_for) -> None:
