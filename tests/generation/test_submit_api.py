@@ -172,11 +172,11 @@ def test_credits_spent_after_the_gates_read_them_is_402_and_nothing_is_written(
 def test_an_inline_external_check_runs_outside_the_submit_transaction(
     api,
     subscriber,
-    fake_openai,
+    fake_openai,  # noqa: F811
     settings,
     monkeypatch,
     hate,
-    status,  # noqa: F811
+    status,
 ) -> None:
     """The external API configured inline is a network call: it runs before any of the
     submit's transactions opens (only the test's own is open), and its decision is
