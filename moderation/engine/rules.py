@@ -227,8 +227,15 @@ _IS = frozenset({"is", "s", "was", "ist", "war"})
 _GERMAN_POSSESSIVES = frozenset(
     {"ihr", "ihrem", "ihren", "sein", "seinem", "seinen", "mein", "meinem", "meinen", "dein"}
 )
-# Words after "she is 12" that make the number something else than an age.
-_NOT_AN_AGE_AFTER_IS = frozenset({"out", "to", "by"})
+# Words after "she is 12" (or Russian "ей 12") that make the number something else
+# than an age: "10 out of 10", "ей 5 минут" (five minutes left to her).
+_NOT_AN_AGE_AFTER_IS = frozenset(
+    {
+        "out", "to", "by",
+        "минут", "минуты", "минуту", "час", "часа", "часов", "дней", "дня", "раз", "км",
+        "метров", "рублей", "евро", "долларов", "процентов",
+    }
+)  # fmt: skip
 # Words at which an age phrase can start, besides numbers and compound ages.
 _AGE_STARTERS = frozenset(
     [

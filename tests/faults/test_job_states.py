@@ -11,8 +11,11 @@ import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accountability.models import ReviewItem
+from accounts.services import api_key_create
+from billing.models import CreditLedgerEntry, LedgerKind
 from generation import selectors
 from generation.attempts import (
     OutputVerdict,
@@ -33,6 +36,7 @@ from generation.services import (
     generation_hold_for_review,
     generation_submit,
 )
+from moderation.models import ModerationDecision, PromptLog
 from tests.faults.harness import assert_books_balance, settled_kinds, web_process_broker
 from tests.generation.conftest import balance, make_adult, subscribe
 from tests.markers import on_postgresql
@@ -281,6 +285,49 @@ def test_submit_answers_202_when_the_database_drops_after_the_commit(
     assert body["status"] == "queued" and body["queue_position"] is None
     assert calls == [body["id"]]
     assert GenerationJob.objects.get().pk.hex == body["id"].replace("-", "")
+
+
+@on_postgresql("cuts the psycopg connection")
+def test_the_allowed_prompt_s_one_statement_lost_with_its_connection_writes_nothing(
+    api_for, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies as an allowed prompt's one statement (prompt log, decision,
+    job, reservation; no transaction around it) is sent: 503, and none of its rows
+    exists, nor has the balance moved."""
+    from generation import services
+
+    record = services.prompt_record
+
+    def cut_then_record(*args: Any, **kwargs: Any) -> Any:
+        _terminate_own_backend()
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services, "prompt_record", cut_then_record)
+    response = api_for(user).post("/api/v1/generations", SMALL, format="json")
+    connection.close()
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert GenerationJob.objects.count() == 0
+    assert PromptLog.objects.filter(user_id=user.pk).count() == 0
+    assert ModerationDecision.objects.filter(user=user).count() == 0
+    assert not CreditLedgerEntry.objects.filter(user=user, kind=LedgerKind.RESERVE).exists()
+    assert balance(user) == (100, 0)
+
+
+@on_postgresql("cuts the psycopg connection")
+def test_a_database_outage_at_the_api_key_lookup_answers_503(user: Any) -> None:
+    """A submit by API key reads the key and the gate facts in one statement, in DRF's
+    authentication: a dead connection there is a 503 too, not a 401 or a 500."""
+    raw = api_key_create(user=user, name="k", scopes=["generate"]).raw_key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    _terminate_own_backend()
+    response = client.post("/api/v1/generations", SMALL, format="json")
+    connection.close()
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert GenerationJob.objects.count() == 0
+    assert balance(user) == (100, 0)
 
 
 @on_postgresql("cuts the psycopg connection")

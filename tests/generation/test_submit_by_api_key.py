@@ -63,6 +63,13 @@ def key_for(user: User) -> str:
     return api_key_create(user=user, name="t", scopes=["read", "generate"]).raw_key
 
 
+def client_for(user: User) -> APIClient:
+    """A client that authenticates with a new API key of ``user`` (not a session)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_for(user)}")
+    return client
+
+
 @pytest.mark.parametrize("state", sorted(STATES))
 def test_the_key_lookup_reads_the_facts_submit_facts_reads_apart(state: str) -> None:
     user = make_adult()
@@ -96,9 +103,7 @@ def test_a_gate_refuses_a_submit_by_api_key_as_it_refuses_a_session(
     user = make_adult()
     subscribe(user, credits=5)
     STATES[state](user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_for(user)}")
-    response = client.post("/api/v1/generations", GOOD, format="json")
+    response = client_for(user).post("/api/v1/generations", GOOD, format="json")
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert GenerationJob.objects.filter(user=user).count() == 0
     assert PromptLog.objects.filter(user_id=user.pk).count() == 0
@@ -108,9 +113,7 @@ def test_a_gate_refuses_a_submit_by_api_key_as_it_refuses_a_session(
 def test_a_submit_by_api_key_without_credits_is_402_and_writes_nothing() -> None:
     user = make_adult()
     subscribe(user, credits=0)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_for(user)}")
-    response = client.post("/api/v1/generations", GOOD, format="json")
+    response = client_for(user).post("/api/v1/generations", GOOD, format="json")
     assert response.status_code == 402
     assert response.json()["error"] == {
         "code": "quota_exhausted",
@@ -123,9 +126,7 @@ def test_a_submit_by_api_key_without_credits_is_402_and_writes_nothing() -> None
 def test_a_submit_by_api_key_is_accepted_and_charged_once() -> None:
     user = make_adult()
     subscribe(user, credits=3)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_for(user)}")
-    response = client.post("/api/v1/generations", GOOD, format="json")
+    response = client_for(user).post("/api/v1/generations", GOOD, format="json")
     assert response.status_code == 202, response.json()
     assert GenerationJob.objects.get(user=user).status == "queued"
     assert balance(user) == (2, 1)

@@ -65,6 +65,7 @@ ADULT_SEXUAL = [  # blocked as adult content, as before: no minor in them
     "sie ist 25 und nackt",
     "sie ist 12 Meter entfernt, nackt am Strand",  # twelve metres away
     "ей 25, голая",  # she is 25
+    "ей 5 минут до пляжа, голая",  # five minutes to the beach, naked
 ]
 
 ALLOWED = [
