@@ -61,6 +61,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from moderation.engine import stems as stemming
 from moderation.engine.normalize import NormalizedPrompt, normalize, three_way_seconds
 
 CATEGORIES: tuple[str, ...] = (
@@ -376,6 +377,8 @@ class Group:
     action: str
     terms: tuple[str, ...]
     softens: tuple[str, ...] = ()
+    # Terms also matched by their stems, per language (``stems``): (code, terms) pairs.
+    stems: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class _Matcher:
@@ -472,6 +475,37 @@ def _phrase_matches(entry: _Entry, words: list[str], index: int) -> bool:
     return True
 
 
+def _group_stems(name: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A group's ``stems`` (``{code: [term, ...]}``), checked."""
+    if not isinstance(raw, Mapping) or not all(
+        code in stemming.STEMMERS
+        and isinstance(terms, list)
+        and all(isinstance(t, str) for t in terms)
+        for code, terms in raw.items()
+    ):
+        raise ValueError(
+            f"group {name!r}: 'stems' maps a language of {sorted(stemming.STEMMERS)} to terms"
+        )
+    return tuple((code, tuple(terms)) for code, terms in sorted(raw.items()))
+
+
+def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
+    """``term`` cut to its stems in language ``code``; None for a prefix term (it
+    matches its inflections already), a one-word term with a stem shorter than
+    ``stems.MIN_STEM``, or a one-word term of a ``stems.PHRASES_ONLY`` language."""
+    if term.endswith("*"):
+        return None
+    words = _WORD.findall(normalize(term).text)
+    if not words:
+        return None
+    if len(words) == 1 and code in stemming.PHRASES_ONLY:
+        return None
+    stemmed = tuple(stemming.stem_words(code, words))
+    if len(stemmed) == 1 and len(stemmed[0]) < stemming.MIN_STEM:
+        return None
+    return _Entry(stemmed, group, term, False)
+
+
 def _term_entries(group: str, term: str) -> list[_Entry]:
     """Compile a term to entries: its words, plus plural forms of the last word."""
     prefix_last = term.endswith("*")
@@ -543,6 +577,15 @@ class RuleSet:
                 # out letter by letter ("가 죽 을 벗"): specific enough to match joined.
                 self._cjk_index[False].setdefault("".join(key.split())[:2], []).append(key)
         self._matcher = _Matcher(entries)
+        # Per language, its terms cut to their stems (``stems``), for its prompts.
+        stem_entries: dict[str, list[_Entry]] = {}
+        for group in self.groups.values():
+            for code, terms in group.stems:
+                for term in terms:
+                    entry = _stem_entry(code, group.name, term)
+                    if entry is not None:
+                        stem_entries.setdefault(code, []).append(entry)
+        self._stems = {code: _Matcher(found) for code, found in stem_entries.items()}
         exception_entries: list[_Entry] = []
         # CJK exceptions, found like CJK terms (Korean as written, else spaces removed).
         self._cjk_exceptions: list[tuple[bool, str]] = []
@@ -601,7 +644,12 @@ class RuleSet:
                 if softened not in CATEGORIES or softened in NEVER_SOFTENED:
                     raise ValueError(f"group {name!r}: cannot soften {softened!r}")
             groups[name] = Group(
-                name, category, action, tuple(spec.get("terms", ())), softens if softens else ()
+                name,
+                category,
+                action,
+                tuple(spec.get("terms", ())),
+                softens if softens else (),
+                _group_stems(name, spec.get("stems", {})),
             )
         combinations = []
         for spec in data.get("combinations", ()):
@@ -637,6 +685,7 @@ class RuleSet:
             "groups": {
                 g.name: {"category": g.category, "action": g.action, "terms": list(g.terms)}
                 | ({"softens": list(g.softens)} if g.softens else {})
+                | ({"stems": {code: list(t) for code, t in g.stems}} if g.stems else {})
                 for g in self.groups.values()
             },
             "exceptions": list(self.exceptions),
@@ -655,6 +704,8 @@ class RuleSet:
         spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
         words = [text[a:b] for a, b in spans]
         found = self._scan(words, spans)
+        if self._stems:
+            found.extend(self._scan_stems(normalized.original, words, spans))
         if "proper_name" in self.detectors:
             found.extend(
                 _spanned(h, spans)
@@ -691,6 +742,17 @@ class RuleSet:
         if "age_under_18" in self.detectors:
             hits.extend(_age_hits(words, self.detectors["age_under_18"]))
         return [_spanned(h, spans) for h in hits]
+
+    def _scan_stems(
+        self, original: str, words: list[str], spans: list[tuple[int, int]]
+    ) -> list[_Found]:
+        """Hits of the prompt's language's terms, compared stem to stem (``stems``)."""
+        code = stemming.prompt_language(original, words)
+        matcher = self._stems.get(code) if code is not None else None
+        if matcher is None:
+            return []
+        hits = matcher.find(stemming.stem_words(code, words))  # type: ignore[arg-type]
+        return [_spanned(h, spans) for h in self._drop_excepted(words, hits)]
 
     def _drop_excepted(self, words: list[str], hits: list[_Hit]) -> list[_Hit]:
         """``hits`` less those whose every word an exception phrase covers (context
@@ -1303,14 +1365,21 @@ def _proper_name_hits(
 
 
 def load_ruleset_dict(path: Path | str = DEFAULT_RULES_PATH) -> dict[str, Any]:
-    """Read a rules JSON file and inline the term files it names (terms/<file>)."""
+    """Read a rules JSON file and inline the term files it names (terms/<file>), with
+    the terms of the other-language lists by language (``stems``)."""
     rules_path = Path(path)
     with open(rules_path, encoding="utf-8") as handle:
         data: dict[str, Any] = json.load(handle)
     terms_dir = rules_path.parent / "terms"
     for spec in data["groups"].values():
         if "file" in spec:
-            spec["terms"] = read_term_file(terms_dir / spec.pop("file"))
+            term_file = terms_dir / str(spec.pop("file"))
+            spec["terms"] = read_term_file(term_file)
+            if term_file.name.startswith(stemming.STEMMED_FILES):
+                with open(term_file, encoding="utf-8") as handle:
+                    by_language = stemming.term_languages(handle)
+                if by_language:
+                    spec["stems"] = by_language
     if "exceptions_file" in data:
         data["exceptions"] = read_term_file(terms_dir / data.pop("exceptions_file"))
     return data
