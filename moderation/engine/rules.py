@@ -128,6 +128,27 @@ _AGED_PERSON = frozenset(
         "طفلة", "طفل", "بنت", "ولد",
     ]
 )  # fmt: skip
+# Words for anyone, adult or not, after which only a teenage number (``TEEN_AGES``) is
+# read as an age, unless a unit or a count follows: "a cheerleader, 15, sex" states a
+# minor; "woman 1" and "woman 2" label the people of a scene, "woman 16 bit" is pixel
+# art, "gymnast 12 years of training" is no age (2026-12-07, thirteenth pass).
+TEEN_AGES = (10, 18)
+_AGED_PERSON_TEEN = frozenset(
+    [
+        "cheerleader", "gymnast", "ballerina", "dancer", "swimmer", "skater", "athlete",
+        "woman", "lady", "female", "male", "man", "guy", "actress",
+        "cosplayer", "idol", "waitress", "maid", "nurse", "secretary", "wife", "bride",
+    ]
+)  # fmt: skip
+_NOT_AN_AGE_AFTER_PERSON = frozenset(
+    [
+        "bit", "bits", "inch", "inches", "cm", "mm", "ft", "feet", "foot", "px", "k",
+        "kg", "lb", "lbs", "pounds", "x", "times", "of", "out", "percent", "mph", "kmh",
+        "points", "pts", "minutes", "min", "mins", "hours", "seconds", "sec", "meters",
+        "metres", "m", "km", "miles", "years", "year", "yrs", "yr", "y", "months",
+        "weeks", "days", "fps", "mp", "hp", "dpi", "am", "pm", "th", "st", "nd", "rd",
+    ]
+)  # fmt: skip
 _I18N_AGE_BEFORE = frozenset(["عمر", "عمرها", "عمره", "بعمر", "سن", "بسن"])
 # Arabic numbers in words, as normalisation spells them (hamza folded): the units, and
 # the teens as a unit followed by عشر / عشرة ("ثلاثة عشر", thirteen); ordinals with ال
@@ -1222,12 +1243,7 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             hits.append(_Hit(target, f"age {value} {following}", index, index + 2))
         elif value == ADULT_AGE and index > 0 and words[index - 1] == "under":
             hits.append(_Hit(target, "under 18", index - 1, index))
-        elif (
-            1 <= value < ADULT_AGE
-            and word.isdigit()
-            and index > 0
-            and words[index - 1] in _AGED_PERSON
-        ):
+        elif word.isdigit() and index > 0 and _aged_person(words[index - 1], value, following):
             hits.append(_Hit(target, f"age {value}", index - 1, index))
         elif (  # German "ihr 11. Geburtstag" (her 11th birthday)
             1 <= value < ADULT_AGE
@@ -1260,6 +1276,19 @@ def _age_hits(words: list[str], target: str, around: tuple[int, int] | None = No
             if looks is not None:  # "a girl who looks 12", "looking about 10"
                 hits.append(_Hit(target, f"looks {value}", looks, index))
     return hits
+
+
+def _aged_person(person: str, value: int, following: str) -> bool:
+    """Whether a bare number ``value`` right after the word ``person`` is an age: "girl
+    (11)", "a boy, 12,"; after a word for anyone, only a teenage number with no unit or
+    count after it ("a cheerleader, 15,"; not "woman 2", "woman 16 bit")."""
+    if person in _AGED_PERSON:
+        return 1 <= value < ADULT_AGE
+    return (
+        person in _AGED_PERSON_TEEN
+        and TEEN_AGES[0] <= value < ADULT_AGE
+        and following not in _NOT_AN_AGE_AFTER_PERSON
+    )
 
 
 def _age_subject_before(words: list[str], index: int) -> int | None:
