@@ -89,9 +89,11 @@ _LATIN_TO_GREEK: dict[str, str] = {
     "a": "α", "b": "β", "e": "ε", "i": "ι", "k": "κ", "n": "η", "o": "ο", "p": "ρ",
     "t": "τ", "u": "υ", "v": "ν", "w": "ω", "x": "χ", "z": "ζ",
 }  # fmt: skip
-# Arabic alef forms and tatweel; German sharp s.
+# Arabic alef forms and tatweel; German sharp s; the ligatures œ and æ, which NFKD keeps
+# as one letter ("œil" reads as the lists write it, "oeil").
 _ARABIC_FOLD: dict[str, str] = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": "", "ß": "ss", "ẞ": "ss",
+    "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
 }  # fmt: skip
 _SCRIPT_WORD = re.compile(r"[^\W_]+")
 # A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").

@@ -513,7 +513,8 @@ def _group_stems(name: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
 def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
     """``term`` cut to its stems in language ``code``; None for a prefix term (it
     matches its inflections already), a one-word term with a stem shorter than
-    ``stems.MIN_STEM``, or a one-word term of a ``stems.PHRASES_ONLY`` language."""
+    ``stems.MIN_STEM`` or more than ``stems.MAX_CUT`` letters shorter than the word, or a
+    one-word term of a ``stems.PHRASES_ONLY`` language."""
     if term.endswith("*"):
         return None
     words = _WORD.findall(normalize(term).text)
@@ -522,7 +523,9 @@ def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
     if len(words) == 1 and code in stemming.PHRASES_ONLY:
         return None
     stemmed = tuple(stemming.stem_words(code, words))
-    if len(stemmed) == 1 and len(stemmed[0]) < stemming.MIN_STEM:
+    if len(stemmed) == 1 and (
+        len(stemmed[0]) < stemming.MIN_STEM or len(words[0]) - len(stemmed[0]) > stemming.MAX_CUT
+    ):
         return None
     return _Entry(stemmed, group, term, False)
 

@@ -19,9 +19,10 @@ met the stem of a French slur). So:
   too few.
 - Then the prompt's words and that language's terms are compared stem to stem
   (``snowballstemmer``, BSD-3-Clause, pure Python; its stemmers ship inside the
-  package). A single-word term whose stem is shorter than ``MIN_STEM`` letters is matched
-  only as written: short stems of other words are too many; so are Arabic single-word
-  terms (``PHRASES_ONLY``).
+  package). A single-word term whose stem is shorter than ``MIN_STEM`` letters, or drops
+  more than ``MAX_CUT`` letters of it, is matched only as written: short stems, and
+  stems cut back past an inflection, are those of other words too; so are Arabic
+  single-word terms (``PHRASES_ONLY``).
 
 The rules (``RuleSet``) keep each term's group, so a stemmed hit acts as the term does.
 """
@@ -56,6 +57,11 @@ SECTION_LANGUAGES = {
 }
 LATIN_LANGUAGES = ("de", "es", "fr", "it", "pt")
 MIN_STEM = 4
+# A one-word term whose stem drops more letters than this lost a derivational ending, not
+# an inflection, and its stem is that of other words: Spanish "provocativa" (provocative)
+# and "provoca" (causes) are both "provoc"; "ahorcarse" (to hang oneself) and "el juego
+# del ahorcado" (hangman) are both "ahorc". Such a term is matched as written.
+MAX_CUT = 2
 # The lists whose terms are also compared stem to stem: the other languages' own block
 # and review lists. Not the indicator lists that combine into zero tolerance (minors,
 # sexual indicators): they enumerate their forms on purpose, beside exceptions, because

@@ -16,10 +16,11 @@ from moderation.engine.text_classifier import TextClassifier
 DATA = Path(__file__).resolve().parents[2] / "training" / "data"
 SETS = DATA / "languages"
 # Unsafe rows flagged (of 15 per language) and benign rows flagged, measured 2026-12-06
-# with the multilingual head's other-language calibration (training.other_languages).
+# with the multilingual head's other-language calibration (training.other_languages);
+# raised 2026-12-07 (thirteenth pass) to what the term lists added then reach.
 FLOORS = {
     "tuning.jsonl": {
-        "ar": 12,
+        "ar": 13,
         "de": 12,
         "es": 15,
         "fr": 15,
@@ -28,7 +29,16 @@ FLOORS = {
         "ru": 13,
         "zh": 13,
     },
-    "judged.jsonl": {"ar": 9, "de": 11, "es": 12, "fr": 11, "ja": 12, "ko": 14, "ru": 13, "zh": 14},
+    "judged.jsonl": {
+        "ar": 12,
+        "de": 12,
+        "es": 13,
+        "fr": 12,
+        "ja": 12,
+        "ko": 14,
+        "ru": 13,
+        "zh": 14,
+    },
 }
 BENIGN_AT_MOST = {"tuning.jsonl": 3, "judged.jsonl": 1, "benign.jsonl": 8}
 

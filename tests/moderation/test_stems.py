@@ -99,6 +99,13 @@ def test_inflected_forms_are_matched(
         "Eine Familie beim Picknick im Park mit einem Hund und einem Ball",
         "une famille noire pique-nique au bord du lac, photo chaleureuse",
         "Painting of the orange cat Otto von Garfield, Count of Bismarck-Schönhausen",
+        # French "lynche" (is lynched) has the stem "lynch": the director is excepted.
+        "un film de David Lynch avec une femme dans un couloir",
+        # Terms whose stem cuts back past an inflection are matched as written only:
+        # "ahorcarse" (to hang oneself) and "ahorcado" (hangman) share "ahorc",
+        # "provocativa" (provocative) and "provoca" (causes) share "provoc".
+        "niños jugando al juego del ahorcado en la pizarra",
+        "una sonrisa que provoca alegría en la fiesta",
         "the old soldiers die in the rain, oil painting of the war",
     ],
 )
@@ -166,6 +173,24 @@ def test_stemmed_groups_round_trip_and_are_checked() -> None:
     broken["groups"]["illegal_i18n"]["stems"] = {"xx": ["irgendwas"]}
     with pytest.raises(ValueError, match="'stems'"):
         RuleSet.from_dict(broken)
+
+
+def test_a_term_cut_back_past_its_inflection_is_matched_as_written(
+    rules: tuple[TextModerator, TextModerator],
+) -> None:
+    stemmed, _ = rules
+    verdict = stemmed.check("un hombre que quiere ahorcarse en el granero")
+    assert (verdict.decision, verdict.category) == ("block", "self_harm")
+
+
+def test_the_ligatures_read_as_the_lists_write_them(
+    rules: tuple[TextModerator, TextModerator],
+) -> None:
+    """œ and æ are one letter to NFKD; the lists write "oeil"."""
+    stemmed, _ = rules
+    for prompt in ("un œil arraché, sang partout", "un oeil arraché, sang partout"):
+        verdict = stemmed.check(prompt)
+        assert (verdict.decision, verdict.category) == ("block", "violence_graphic"), prompt
 
 
 def test_stems_of_inflected_forms_agree() -> None:
