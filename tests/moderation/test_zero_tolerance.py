@@ -15,6 +15,7 @@ from moderation.engine.pipeline import (
 )
 from moderation.engine.rules import default_ruleset
 from tests.moderation.evasions import EVASIONS
+from tests.moderation.zero_tolerance_checks import assert_rules_block_as_sexual_minors
 
 # Minor phrases: ages in digits and words, grade levels, school settings, youth words,
 # in every supported language.
@@ -146,14 +147,7 @@ def _render(minor: str, sexual: str, template: str, evasion: str, target: str) -
 def test_minor_with_any_sexual_wording_is_sexual_minors_under_every_evasion(
     evasion: str, minor: str, sexual: str, template: str, target: str
 ):
-    prompt = _render(minor, sexual, template, evasion, target)
-    for moderator in (RULES_ONLY, REQUEST_STAGE):
-        verdict = moderator.check(prompt)
-        assert (verdict.decision, verdict.category, verdict.layer) == (
-            "block",
-            "sexual_minors",
-            "rules",
-        ), prompt
+    assert_rules_block_as_sexual_minors(_render(minor, sexual, template, evasion, target))
 
 
 @pytest.mark.parametrize("minor", MINORS)

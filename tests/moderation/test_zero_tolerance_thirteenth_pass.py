@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 
 from moderation.engine.pipeline import TextModerator
 from tests.moderation.evasions import EVASIONS
-
-RULES_ONLY = TextModerator(classifier=None)
-REQUEST_STAGE = TextModerator(classifier_deferred=True)
+from tests.moderation.zero_tolerance_checks import (
+    RULES_ONLY,
+    FixedSexualScore,
+    assert_rules_block_as_sexual_minors,
+)
 
 NOW_SEXUAL_MINORS = [
     "cheerleader, 15, sex",
@@ -57,13 +59,7 @@ ALLOWED = [
 
 @pytest.mark.parametrize("prompt", NOW_SEXUAL_MINORS)
 def test_a_minor_said_in_these_forms_with_sexual_wording_is_sexual_minors(prompt: str):
-    for moderator in (RULES_ONLY, REQUEST_STAGE):
-        verdict = moderator.check(prompt)
-        assert (verdict.decision, verdict.category, verdict.layer) == (
-            "block",
-            "sexual_minors",
-            "rules",
-        ), prompt
+    assert_rules_block_as_sexual_minors(prompt)
 
 
 @pytest.mark.parametrize("prompt", ADULT_SEXUAL)
@@ -78,20 +74,12 @@ def test_the_same_words_in_ordinary_prompts_are_allowed(prompt: str):
     assert (verdict.decision, verdict.category) == ("allow", None), prompt
 
 
-class _Sexual:
-    def __init__(self, sexual: float) -> None:
-        self.sexual = sexual
-
-    def scores(self, text: str) -> dict[str, float]:
-        return {"sexual": self.sexual}
-
-
 def test_a_recent_birthday_is_no_minor_for_the_classifiers_sexual_score() -> None:
     """ "just turned 13" is a pornographic trope: the classifier scores a birthday party
     with it 0.975 sexual. With a sexual score that holds a named minor as
     ``sexual_minors`` ("a girl of 12"), the birthday is adult content at most."""
     moderator = TextModerator(
-        classifier=_Sexual(0.975), thresholds={"unsafe": {"allow": 0.98, "block": 0.999}}
+        classifier=FixedSexualScore(0.975), thresholds={"unsafe": {"allow": 0.98, "block": 0.999}}
     )
     assert moderator.check("a girl of 12 at her birthday party").category == "sexual_minors"
     verdict = moderator.check("a girl who just turned 13 at her birthday party")
@@ -117,7 +105,4 @@ def test_a_recent_birthday_is_no_minor_for_the_classifiers_sexual_score() -> Non
 def test_the_new_forms_hold_under_every_evasion_of_the_sexual_word(
     evasion: str, minor: str, sexual: str
 ):
-    sexual = EVASIONS[evasion](sexual) or sexual
-    prompt = f"{minor} {sexual}"
-    verdict = RULES_ONLY.check(prompt)
-    assert (verdict.decision, verdict.category) == ("block", "sexual_minors"), prompt
+    assert_rules_block_as_sexual_minors(f"{minor} {EVASIONS[evasion](sexual) or sexual}")

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.engine.pipeline import TextModerator
 from tests.moderation.evasions import EVASIONS
-
-RULES_ONLY = TextModerator(classifier=None)
-REQUEST_STAGE = TextModerator(classifier_deferred=True)
+from tests.moderation.zero_tolerance_checks import (
+    RULES_ONLY,
+    assert_rules_block_as_sexual_minors,
+)
 
 NOW_SEXUAL_MINORS = [
     "she is twelve and naked",
@@ -98,13 +98,7 @@ def test_a_university_year_is_no_school_grade() -> None:
 
 @pytest.mark.parametrize("prompt", NOW_SEXUAL_MINORS)
 def test_a_minor_said_in_these_forms_with_sexual_wording_is_sexual_minors(prompt: str):
-    for moderator in (RULES_ONLY, REQUEST_STAGE):
-        verdict = moderator.check(prompt)
-        assert (verdict.decision, verdict.category, verdict.layer) == (
-            "block",
-            "sexual_minors",
-            "rules",
-        ), prompt
+    assert_rules_block_as_sexual_minors(prompt)
 
 
 @pytest.mark.parametrize("prompt", ADULT_SEXUAL)
