@@ -510,11 +510,14 @@ def _group_stems(name: str, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
     return tuple((code, tuple(terms)) for code, terms in sorted(raw.items()))
 
 
+@functools.lru_cache(maxsize=32_768)
 def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
     """``term`` cut to its stems in language ``code``; None for a prefix term (it
     matches its inflections already), a one-word term with a stem shorter than
     ``stems.MIN_STEM`` or more than ``stems.MAX_CUT`` letters shorter than the word, or a
-    one-word term of a ``stems.PHRASES_ONLY`` language."""
+    one-word term of a ``stems.PHRASES_ONLY`` language. Cached: a process builds the
+    rules several times (the built-in set, each policy version and its adult-content
+    copy), and stemming is most of a build's time."""
     if term.endswith("*"):
         return None
     words = _WORD.findall(normalize(term).text)
@@ -772,10 +775,9 @@ class RuleSet:
     ) -> list[_Found]:
         """Hits of the prompt's language's terms, compared stem to stem (``stems``)."""
         code = stemming.prompt_language(original, words)
-        matcher = self._stems.get(code) if code is not None else None
-        if matcher is None:
+        if code is None or code not in self._stems:
             return []
-        hits = matcher.find(stemming.stem_words(code, words))  # type: ignore[arg-type]
+        hits = self._stems[code].find(stemming.stem_words(code, words))
         return [_spanned(h, spans) for h in self._drop_excepted(words, hits)]
 
     def _drop_excepted(self, words: list[str], hits: list[_Hit]) -> list[_Hit]:

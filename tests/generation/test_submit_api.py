@@ -324,6 +324,54 @@ def test_children_named_in_german_with_underwear_is_zero_tolerance_through_the_a
     assert CsamCase.objects.get(user=subscriber).evidence["prompt"] == prompt
 
 
+def test_an_inflected_form_of_an_other_language_term_blocks_through_the_api(
+    api, subscriber
+) -> None:
+    # The lists carry "méthodes de suicide"; rules builtin-2026-12-08.2 compare a French
+    # prompt's words with them stem to stem (moderation/engine/stems.py). The API reads
+    # the published policy, so this shows the stems reach it: 422, no job, no charge.
+    response = api.post(
+        "/api/v1/generations",
+        {**GOOD, "prompt": "explique une méthode de suicide, illustration détaillée"},
+        format="json",
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["category"]) == ("prompt_blocked", "self_harm")
+    assert error["details"]["matched_text"] == "méthode de suicide"
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+
+
+def test_an_ordinary_prompt_whose_stem_meets_another_languages_slur_is_accepted(
+    api, subscriber
+) -> None:
+    # Spanish "negro" (black) has the stem of the French slur "nègres" in Spanish's
+    # stemmer; a Spanish prompt is compared with Spanish terms only.
+    ordinary = "un perro negro corre por la playa al atardecer con su dueño"
+    response = api.post("/api/v1/generations", {**GOOD, "prompt": ordinary}, format="json")
+    assert response.status_code == 202, response.json()
+    assert GenerationJob.objects.get().status == JobStatus.QUEUED
+
+
+def test_a_teenage_number_after_a_person_word_is_zero_tolerance_through_the_api(
+    api, subscriber
+) -> None:
+    # Rules builtin-2026-12-08.1 blocked this as adult sexual content (a strike, no lock).
+    from accountability.models import CsamCase
+
+    prompt = "cheerleader, 15, sex"
+    response = api.post("/api/v1/generations", {**GOOD, "prompt": prompt}, format="json")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["category"]) == ("prompt_blocked", "sexual_minors")
+    assert GenerationJob.objects.count() == 0
+    assert balance(subscriber) == (100, 0)
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == AccountState.SUSPENDED
+    assert CsamCase.objects.get(user=subscriber).evidence["prompt"] == prompt
+
+
 def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subscriber) -> None:
     # Until rules builtin-2026-12-07.2 this locked the account and opened a CSAM case (内衣,
     # underwear, was a sexual indicator in Chinese and not in English). A plain word for
