@@ -89,19 +89,26 @@ def test_visitor_signs_up_verifies_subscribes_generates_and_downloads(
     page.locator("#id_prompt").press("Enter")
     expect(page).to_have_url(re.compile(r"/studio/jobs/"))
     # The polled fragment: one badge and a stage label that agree, and a <progress>.
+    # All three are read from one element in one evaluation: htmx swaps the whole
+    # fragment (outerHTML), and three separate reads could straddle a swap and pair
+    # the old badge with the new label.
+    read_fragment = """() => {
+        const el = document.getElementById("progress");
+        if (!el) return null;
+        return [el.querySelector(".badge").innerText,
+                el.querySelector("#stage-label").innerText,
+                el.querySelector("progress").getAttribute("value") || ""];
+    }"""
     seen: list[tuple[str, str, str]] = []
     for _ in range(480):
-        fragment = page.locator("#progress")
         try:
-            if fragment.count() == 0:
-                break
-            row = (
-                fragment.locator(".badge").inner_text(timeout=1000),
-                fragment.locator("#stage-label").inner_text(timeout=1000),
-                fragment.locator("progress").get_attribute("value", timeout=1000) or "",
-            )
-        except PlaywrightError:  # swapped out between two reads
+            read = page.evaluate(read_fragment)
+        except PlaywrightError:  # the page navigated (reloaded itself at the end)
+            page.wait_for_timeout(200)
             continue
+        if read is None:
+            break
+        row = (str(read[0]), str(read[1]), str(read[2]))
         if not seen or seen[-1] != row:
             seen.append(row)
             if row[1].startswith("Generating"):
