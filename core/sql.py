@@ -21,12 +21,13 @@ build a statement's text once per model and process, and keep the ORM's meaning:
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections, router
-from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models import NOT_PROVIDED, Field, ForeignKey, Model, fields
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -90,6 +91,60 @@ def guards_supported(using: str = "default") -> bool:
     return connections[using].vendor == "postgresql"
 
 
+# Field classes whose ``get_db_prep_save`` returns a value of these exact types (and
+# None) unchanged: the base ``Field`` conversions, ``to_python`` of a str or a bool.
+_UNCHANGED: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    fields.CharField: (str,),
+    fields.TextField: (str,),
+    fields.BooleanField: (bool,),
+}
+# Integer fields: an int goes through ``int()`` (unchanged) and then the backend's
+# ``adapt_integerfield_value`` (psycopg's typed integers on PostgreSQL).
+_INTEGER_FIELDS = (
+    fields.IntegerField,
+    fields.BigIntegerField,
+    fields.SmallIntegerField,
+    fields.PositiveIntegerField,
+    fields.PositiveBigIntegerField,
+    fields.PositiveSmallIntegerField,
+)
+
+
+@dataclass(frozen=True)
+class _Prep:
+    """How ``_plan`` reads and prepares one field's value: ``pre_save`` unless the field
+    keeps ``Field.pre_save`` (then the attribute), and for a value of one of ``exact``
+    types (or None), ``adapt`` (or nothing), which is what ``get_db_prep_save`` does to
+    it; any other value takes ``get_db_prep_save`` itself. ``tests/test_core_sql.py``
+    holds the two equal for every field of the models inserted this way."""
+
+    field: Field[Any, Any]
+    attname: str
+    own_pre_save: bool
+    exact: tuple[type, ...]
+    adapt: Callable[[Any], Any] | None = None
+
+
+def _prep_for(field: Field[Any, Any], connection: Any) -> _Prep:
+    kind = type(field)
+    own_pre_save = kind.pre_save is not Field.pre_save
+    exact: tuple[type, ...] = _UNCHANGED.get(kind, ())
+    adapt: Callable[[Any], Any] | None = None
+    if kind in _INTEGER_FIELDS:
+        exact, internal = (int,), field.get_internal_type()
+        adapt = functools.partial(_adapt_integer, connection.ops, internal)
+    elif connection.features.has_native_uuid_field and (
+        kind is fields.UUIDField
+        or (kind is ForeignKey and type(field.target_field) is fields.UUIDField)
+    ):
+        exact = (uuid.UUID,)
+    return _Prep(field, field.attname, own_pre_save, exact, adapt)
+
+
+def _adapt_integer(ops: Any, internal_type: str, value: Any) -> Any:
+    return ops.adapt_integerfield_value(value, internal_type)
+
+
 @dataclass(frozen=True)
 class _Insert:
     sql: str
@@ -97,6 +152,7 @@ class _Insert:
     values: str  # the placeholders (or SqlValue SQL) of those columns
     fields: tuple[Field[Any, Any], ...]  # in parameter order (a SqlValue's own params apart)
     returning: tuple[Field[Any, Any], ...]  # the auto primary key, then SqlValue columns
+    preps: tuple[_Prep, ...] = ()  # one for each of ``fields``
 
 
 @functools.cache
@@ -128,8 +184,14 @@ def _insert_statement(
     sql = f"{head} VALUES ({values})"
     if returning:
         sql += f" RETURNING {', '.join(quote(str(f.column)) for f in returning)}"
+    connection = connections[using]
     return _Insert(
-        sql=sql, head=head, values=values, fields=tuple(fields), returning=tuple(returning)
+        sql=sql,
+        head=head,
+        values=values,
+        fields=tuple(fields),
+        returning=tuple(returning),
+        preps=tuple(_prep_for(field, connection) for field in fields),
     )
 
 
@@ -154,15 +216,27 @@ def _plan(instance: Model, using: str) -> tuple[_Insert, list[Any]] | None:
     saving._prepare_related_fields_for_save(operation_name="save")
     connection = connections[using]
     params: list[Any] = []
-    for field in statement.fields:
-        value = field.pre_save(instance, add=True)
+    for prep in statement.preps:
+        if prep.own_pre_save:
+            value = prep.field.pre_save(instance, add=True)
+        else:
+            value = getattr(instance, prep.attname)
         if isinstance(value, SqlValue):
             params.extend(value.params)
         elif hasattr(value, "resolve_expression"):
             return None
         else:
-            params.append(field.get_db_prep_save(value, connection=connection))
+            params.append(_prepared(prep, value, connection))
     return statement, params
+
+
+def _prepared(prep: _Prep, value: Any, connection: Any) -> Any:
+    """``prep.field.get_db_prep_save(value)``, without its calls for the usual values."""
+    if value is None and prep.exact:
+        return None
+    if type(value) in prep.exact:
+        return value if prep.adapt is None else prep.adapt(value)
+    return prep.field.get_db_prep_save(value, connection=connection)
 
 
 def _saved(instance: M, using: str, statement: _Insert, returned: Sequence[Any] | None) -> M:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -124,7 +125,12 @@ class GenerationJob(models.Model):
 
     @property
     def credit_reference(self) -> str:
-        return f"generation:{self.id}"
+        return self.credit_reference_for(self.id)
+
+    @staticmethod
+    def credit_reference_for(job_id: Any) -> str:
+        """The ledger reference of job ``job_id``'s credits (no instance needed)."""
+        return f"generation:{job_id}"
 
     @property
     def is_finished(self) -> bool:

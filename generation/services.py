@@ -53,6 +53,7 @@ from moderation.selectors import generation_requests_per_minute, strike_window_s
 from moderation.services import (
     NotWritten,
     PromptVerdict,
+    SubjectKey,
     prompt_check_async_enqueue,
     prompt_decide,
     prompt_needs_async_check,
@@ -319,7 +320,7 @@ def _submit_write(plan: SubmitPlan) -> GenerationJob:
                 verdict,
                 user=plan.user,
                 ip_hash=plan.ip_hash,
-                subject_unless_blocked=GenerationJob(pk=job_id),
+                subject_unless_blocked=SubjectKey(GenerationJob, job_id),
             )
             if decision.decision == "block":
                 job = None  # the decision, strike and statement commit; nothing else
@@ -351,7 +352,7 @@ def _submit_write(plan: SubmitPlan) -> GenerationJob:
 
 def _submit_write_allowed(plan: SubmitPlan, verdict: PromptVerdict, job_id: UUID) -> GenerationJob:
     """An allowed prompt's records, job and reservation in one statement (PostgreSQL)."""
-    reference = GenerationJob(pk=job_id).credit_reference
+    reference = GenerationJob.credit_reference_for(job_id)
     guard, entry = credits_reserve_rows(user_id=plan.user.pk, amount=plan.cost, reference=reference)
     written: list[GenerationJob] = []
 
@@ -364,7 +365,7 @@ def _submit_write_allowed(plan: SubmitPlan, verdict: PromptVerdict, job_id: UUID
             verdict,
             user=plan.user,
             ip_hash=plan.ip_hash,
-            subject_unless_blocked=GenerationJob(pk=job_id),
+            subject_unless_blocked=SubjectKey(GenerationJob, job_id),
             rows_if_allowed=rows,
             guard=guard,
         )

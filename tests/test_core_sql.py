@@ -286,3 +286,57 @@ def test_a_guard_is_refused_where_the_database_has_no_data_modifying_with() -> N
         rows_insert(log, decision, entry, guard=Guard("g", "SELECT 1 AS left_over"))
     assert not PromptLog.objects.filter(pk=log.pk).exists()
     assert not CreditLedgerEntry.objects.filter(reference="refused").exists()
+
+
+def _inserted_models() -> list[Any]:
+    from django.apps import apps
+
+    from core.sql import _insert_statement
+
+    project = {"accounts", "billing", "generation", "moderation", "accountability", "core"}
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in project
+        and _insert_statement(model, "default", True, ()) is not None
+    ]
+
+
+VALUES: list[Any] = [
+    None, "", "a fox", "7", "2b1c3d4e-0000-4000-8000-000000000000", 0, 7, -3, 2**40,
+    True, False, 1.5, uuid.UUID("2b1c3d4e-0000-4000-8000-000000000000"),
+    timezone.now(), {"a": 1}, [1, 2],
+]  # fmt: skip
+
+
+def test_the_lean_insert_prepares_every_value_as_get_db_prep_save_does() -> None:
+    """``core.sql._prepared`` skips ``get_db_prep_save``'s calls for the usual values of
+    the usual fields; for every field of every model it inserts, and values of every
+    kind, the answer is the same value of the same type (or the same error)."""
+    from core.sql import _insert_statement, _prepared
+
+    models = _inserted_models()
+    assert GenerationJob in models and PromptLog in models and CreditLedgerEntry in models
+    fast_paths = 0
+    for model in models:
+        statement = _insert_statement(model, "default", True, ())
+        assert statement is not None
+        assert [prep.field for prep in statement.preps] == list(statement.fields)
+        for prep in statement.preps:
+            fast_paths += bool(prep.exact)
+            for value in VALUES:
+                try:
+                    expected: Any = prep.field.get_db_prep_save(value, connection=connection)
+                except Exception as error:  # the same error either way
+                    expected = type(error)
+                try:
+                    got: Any = _prepared(prep, value, connection)
+                except Exception as error:
+                    got = type(error)
+                where = f"{model.__name__}.{prep.field.name} = {value!r}"
+                assert type(got) is type(expected), where
+                if isinstance(expected, type):
+                    assert got is expected, where
+                else:
+                    assert repr(got) == repr(expected), where
+    assert fast_paths > 50  # the usual fields do take the short way
