@@ -135,7 +135,7 @@ def _prep_for(field: Field[Any, Any], connection: Any) -> _Prep:
         adapt = functools.partial(_adapt_integer, connection.ops, internal)
     elif connection.features.has_native_uuid_field and (
         kind is fields.UUIDField
-        or (kind is ForeignKey and type(field.target_field) is fields.UUIDField)
+        or (kind is ForeignKey and type(getattr(field, "target_field", None)) is fields.UUIDField)
     ):
         exact = (uuid.UUID,)
     return _Prep(field, field.attname, own_pre_save, exact, adapt)

@@ -8,7 +8,7 @@ Rules, applied in this order, each a single linear pass over the text:
 3. Confusables: small capitals and regional-indicator letters fold to the Latin
    letter they imitate. Accents are stripped from Latin and Greek letters only
    (Cyrillic keeps ``й``, Japanese keeps its voicing marks, Hangul stays composed);
-   Arabic alef forms fold to ``ا``, tatweel is dropped.
+   Arabic alef forms fold to ``ا`` (presentation forms too), tatweel is dropped.
 4. Prompt-weight syntax: the brackets ``( ) [ ] { }`` become spaces and a weight
    ``:1.3`` right before a closing bracket is dropped, so ``(word:1.3)`` -> ``word``.
 5. Leetspeak, only inside a word that also contains letters: ``0 3 4 5 7 @ $``
@@ -95,6 +95,10 @@ _ARABIC_FOLD: dict[str, str] = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": "", "ß": "ss", "ẞ": "ss",
     "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
 }  # fmt: skip
+# Arabic letters written for one another, folded where terms are matched
+# (``match_fold``) and not in the text the classifiers read, whose encoders know the
+# spelling as written: ta marbuta and ha (``عاريه`` for ``عارية``), alef maqsura and ya.
+_MATCH_FOLD = str.maketrans({"ة": "ه", "ى": "ي"})
 _SCRIPT_WORD = re.compile(r"[^\W_]+")
 # A number followed by one of these is a quantity, not leetspeak ("14yo", "4k").
 _NUMBER_UNITS = frozenset(
@@ -320,6 +324,9 @@ def _fold_one(char: str) -> str | None:
     composed = unicodedata.normalize("NFKC", char)
     pieces: list[str] = []
     for part in composed:
+        if part in _ARABIC_FOLD:  # a presentation form composes to a folded letter
+            pieces.append(_ARABIC_FOLD[part])
+            continue
         if _keeps_marks(part):  # Cyrillic "й", kana voicing, Hangul syllables
             pieces.append(unicodedata.normalize("NFC", part.lower().replace("ё", "е")))
             continue
@@ -329,6 +336,12 @@ def _fold_one(char: str) -> str | None:
             lowered = base.lower()
             pieces.append("".join(_fold_lookalike(c) for c in lowered))
     return "".join(pieces)
+
+
+def match_fold(text: str) -> str:
+    """Normalised ``text`` as the rules match it: Arabic ta marbuta as ``ه`` and alef
+    maqsura as ``ي``. One character for one, so every span still holds."""
+    return text.translate(_MATCH_FOLD)
 
 
 def _keeps_marks(char: str) -> bool:

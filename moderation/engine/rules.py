@@ -62,7 +62,12 @@ from pathlib import Path
 from typing import Any
 
 from moderation.engine import stems as stemming
-from moderation.engine.normalize import NormalizedPrompt, normalize, three_way_seconds
+from moderation.engine.normalize import (
+    NormalizedPrompt,
+    match_fold,
+    normalize,
+    three_way_seconds,
+)
 
 CATEGORIES: tuple[str, ...] = (
     "sexual",
@@ -170,6 +175,16 @@ _AR_AGE_AFTER = frozenset(["عمرها", "عمره", "العمر", "عمر"])
 # "She looks (to be) in her twelfth": an ordinal after في ("in") after these is an
 # apparent age ("تبدو في الثانية عشرة", a girl who looks twelve).
 _AR_LOOKS = frozenset(["تبدو", "يبدو", "تظهر", "يظهر", "وتبدو", "ويبدو"])
+# The prompt's words are matched folded (``match_fold``: "الثانية" as "الثانيه"), so
+# the Arabic words above are folded alike.
+_I18N_YEAR_WORDS = frozenset(map(match_fold, _I18N_YEAR_WORDS))
+_AGED_PERSON = frozenset(map(match_fold, _AGED_PERSON))
+_I18N_AGE_BEFORE = frozenset(map(match_fold, _I18N_AGE_BEFORE))
+_AR_UNITS = {match_fold(word): value for word, value in _AR_UNITS.items()}
+_AR_TEN = frozenset(map(match_fold, _AR_TEN))
+_AR_ORDINALS = {match_fold(word): value for word, value in _AR_ORDINALS.items()}
+_AR_AGE_AFTER = frozenset(map(match_fold, _AR_AGE_AFTER))
+_AR_LOOKS = frozenset(map(match_fold, _AR_LOOKS))
 # "A girl who looks 12": a bare number after these is an apparent age, unless what
 # follows is counted ("looks 3 times bigger", "looks 10 feet tall", "look like 2 girls").
 _LOOKS = frozenset(
@@ -366,6 +381,10 @@ def _piece_spans(start: int, end: int, pieces: list[str]) -> list[tuple[int, int
     return result
 
 
+def _folded(readings: tuple[tuple[int, int, str], ...]) -> tuple[tuple[int, int, str], ...]:
+    return tuple((start, end, match_fold(value)) for start, end, value in readings)
+
+
 def _arabic_readings(words: list[str], spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Arabic words without their attached prefixes (and, the, with the...)."""
     readings = []
@@ -520,7 +539,7 @@ def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
     copy), and stemming is most of a build's time."""
     if term.endswith("*"):
         return None
-    words = _WORD.findall(normalize(term).text)
+    words = _WORD.findall(match_fold(normalize(term).text))
     if not words:
         return None
     if len(words) == 1 and code in stemming.PHRASES_ONLY:
@@ -536,7 +555,7 @@ def _stem_entry(code: str, group: str, term: str) -> _Entry | None:
 def _term_entries(group: str, term: str) -> list[_Entry]:
     """Compile a term to entries: its words, plus plural forms of the last word."""
     prefix_last = term.endswith("*")
-    body = normalize(term.rstrip("*")).text  # "n1g" reads as prompts do: "nig"
+    body = match_fold(normalize(term.rstrip("*")).text)  # "n1g" reads as prompts do: "nig"
     words = tuple(_WORD.findall(body))
     if not words:
         return []
@@ -728,6 +747,14 @@ class RuleSet:
         """All hits in the prompt, combination rules included, in text order."""
         normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize(prompt)
         text = normalized.text
+        if _ARABIC.search(text):  # ta marbuta and alef maqsura, as the terms are folded
+            text = match_fold(text)
+            normalized = replace(
+                normalized,
+                readings=_folded(normalized.readings),
+                joined=_folded(normalized.joined),
+                segmented=_folded(normalized.segmented),
+            )
         spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
         words = [text[a:b] for a, b in spans]
         found = self._scan(words, spans)

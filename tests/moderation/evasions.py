@@ -8,6 +8,7 @@ tests of the rules layer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 _LEET = {"a": "4", "e": "3", "s": "5", "o": "0", "t": "7", "i": "1", "l": "1", "b": "8"}
@@ -122,6 +123,61 @@ def shouted(phrase: str) -> str | None:
     return phrase.upper() if phrase.upper() != phrase else None
 
 
+_ARABIC = re.compile("[\u0600-\u06ff]")
+# The isolated presentation form of each Arabic letter that has one (U+FE70-U+FEFC).
+_PRESENTATION = {
+    unicodedata.normalize("NFKC", chr(code)): chr(code)
+    for code in range(0xFE70, 0xFEFD)
+    if unicodedata.name(chr(code), "").endswith("ISOLATED FORM")
+    and len(unicodedata.normalize("NFKC", chr(code))) == 1
+}
+_ARABIC_LAST = {"ة": "ه", "ى": "ي", "ي": "ى"}
+_ARABIC_FIRST = {"أ": "ا", "إ": "ا", "ا": "أ"}
+
+
+def _each_arabic_word(phrase: str, rewrite: Callable[[str], str]) -> str | None:
+    if not _ARABIC.search(phrase):
+        return None
+    new = _WORD.sub(
+        lambda m: rewrite(m.group()) if _ARABIC.search(m.group()) else m.group(), phrase
+    )
+    return new if new != phrase else None
+
+
+def arabic_letter_swaps(phrase: str) -> str | None:
+    """``عاريه`` for ``عارية``, ``اباحى`` for ``إباحي``: in every word, the last letter
+    ta marbuta as ha, alef maqsura and ya for each other, and a first alef with or
+    without hamza, as Arabic writers interchange them."""
+
+    def rewrite(word: str) -> str:
+        if len(word) < 2:
+            return word
+        word = word[:-1] + _ARABIC_LAST.get(word[-1], word[-1])
+        return _ARABIC_FIRST.get(word[0], word[0]) + word[1:]
+
+    return _each_arabic_word(phrase, rewrite)
+
+
+def arabic_presentation_forms(phrase: str) -> str | None:
+    """``ﺇﺑﺎﺣﻲ``: each Arabic letter as its isolated presentation form."""
+    if not _ARABIC.search(phrase):
+        return None
+    return "".join(_PRESENTATION.get(c, c) for c in phrase)
+
+
+def arabic_diacritics(phrase: str) -> str | None:
+    """``عَارِيَـة``: vowel marks (fatha, kasra) on the letters of every word and a tatweel
+    before its last letter."""
+
+    def rewrite(word: str) -> str:
+        if len(word) < 2:
+            return word
+        marks = "\u064e\u0650"
+        return "".join(c + marks[i % 2] for i, c in enumerate(word[:-1])) + "\u0640" + word[-1]
+
+    return _each_arabic_word(phrase, rewrite)
+
+
 EVASIONS: dict[str, Callable[[str], str | None]] = {
     "spaced": spaced,
     "spaced_after_one_letter_word": spaced_after_one_letter_word,
@@ -134,4 +190,7 @@ EVASIONS: dict[str, Callable[[str], str | None]] = {
     "fullwidth": fullwidth,
     "weighted": weighted,
     "shouted": shouted,
+    "arabic_letter_swaps": arabic_letter_swaps,
+    "arabic_presentation_forms": arabic_presentation_forms,
+    "arabic_diacritics": arabic_diacritics,
 }
