@@ -747,7 +747,8 @@ class RuleSet:
         """All hits in the prompt, combination rules included, in text order."""
         normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize(prompt)
         text = normalized.text
-        if _ARABIC.search(text):  # ta marbuta and alef maqsura, as the terms are folded
+        arabic = _ARABIC.search(text) is not None
+        if arabic:  # ta marbuta and alef maqsura, as the terms are folded
             text = match_fold(text)
             normalized = replace(
                 normalized,
@@ -768,7 +769,7 @@ class RuleSet:
         readings = list(normalized.readings)
         if normalized.joined:
             readings.extend(self._worth_splits(normalized.joined))
-        if _ARABIC.search(text):
+        if arabic:
             readings.extend(_arabic_readings(words, spans))
         if readings:
             found.extend(self._scan_readings(words, spans, readings))
