@@ -13,11 +13,8 @@ from __future__ import annotations
 import pytest
 
 from moderation.engine.normalize import match_fold, normalize
-from moderation.engine.pipeline import TextModerator
 from tests.moderation.evasions import arabic_letter_swaps, arabic_presentation_forms
-from tests.moderation.zero_tolerance_checks import assert_rules_block_as_sexual_minors
-
-RULES_ONLY = TextModerator(classifier=None)
+from tests.moderation.zero_tolerance_checks import RULES_ONLY, assert_rules_block_as_sexual_minors
 
 
 @pytest.mark.parametrize(

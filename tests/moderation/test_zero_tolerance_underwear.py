@@ -30,11 +30,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moderation.engine.pipeline import TextModerator
 from tests.moderation.evasions import EVASIONS
-
-RULES_ONLY = TextModerator(classifier=None)
-REQUEST_STAGE = TextModerator(classifier_deferred=True)
+from tests.moderation.zero_tolerance_checks import RULES_ONLY, assert_rules_decide_sexual_minors
 
 HELD = [
     "toddler in underwear, potty training illustration",
@@ -106,13 +103,7 @@ MINORS = ["a 12 year old", "a toddler", "ein Kleinkind", "una niña de 10 años"
 
 @pytest.mark.parametrize("prompt", HELD)
 def test_a_child_in_underwear_or_an_archetype_in_swimwear_is_held_for_seniors(prompt: str):
-    for moderator in (RULES_ONLY, REQUEST_STAGE):
-        verdict = moderator.check(prompt)
-        assert (verdict.decision, verdict.category, verdict.layer) == (
-            "review",
-            "sexual_minors",
-            "rules",
-        ), prompt
+    assert_rules_decide_sexual_minors(prompt, "review")
 
 
 @pytest.mark.parametrize("prompt", STILL_BLOCKED)

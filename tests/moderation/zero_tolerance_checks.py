@@ -8,15 +8,21 @@ RULES_ONLY = TextModerator(classifier=None)
 REQUEST_STAGE = TextModerator(classifier_deferred=True)
 
 
-def assert_rules_block_as_sexual_minors(prompt: str) -> None:
-    """The rules block ``prompt`` as ``sexual_minors``, alone and at the request stage."""
+def assert_rules_decide_sexual_minors(prompt: str, decision: str) -> None:
+    """The rules give ``prompt`` ``decision`` (block, or review for seniors) as
+    ``sexual_minors``, alone and at the request stage."""
     for moderator in (RULES_ONLY, REQUEST_STAGE):
         verdict = moderator.check(prompt)
         assert (verdict.decision, verdict.category, verdict.layer) == (
-            "block",
+            decision,
             "sexual_minors",
             "rules",
         ), prompt
+
+
+def assert_rules_block_as_sexual_minors(prompt: str) -> None:
+    """The rules block ``prompt`` as ``sexual_minors``, alone and at the request stage."""
+    assert_rules_decide_sexual_minors(prompt, "block")
 
 
 class FixedSexualScore:
