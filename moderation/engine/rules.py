@@ -41,7 +41,11 @@ Rules:
   ``열네 살``, ``14 عاما``) is a ``minors`` hit; two
   consecutive capitalised words in the original prompt are a ``proper_name``.
 - A combination rule fires when every name in ``all`` (a group or a category) has a
-  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``. A
+  hit: e.g. any minor indicator with any sexual indicator is ``sexual_minors``. With
+  ``near``, the parts' closest hits must stand within that many characters of the
+  normalised prompt; parts present but farther apart fire with ``beyond`` (``review``)
+  or not at all, and a combination whose part blocks on its own keeps its action. So
+  two unrelated scenes of a long prompt are not read as one request. A
   combination marked ``softenable`` is softened like a term hit when a context group
   softens its category ("step by step ... a bomb" in a film-props prompt); the others
   never are.
@@ -68,6 +72,9 @@ from moderation.engine.normalize import (
     normalize,
     three_way_seconds,
 )
+
+COMBINATION_BEYOND: tuple[str, ...] = ("review",)
+"""What a combination whose parts are never ``near`` may do instead of its action."""
 
 CATEGORIES: tuple[str, ...] = (
     "sexual",
@@ -325,6 +332,12 @@ class Combination:
     # A context group that softens ``category`` softens this combination's hit too
     # (never for ``sexual_minors`` or ``minors``).
     softenable: bool = False
+    # The parts must stand within ``near`` characters of the normalised prompt of each
+    # other (the gap between the closest hits); None: anywhere in the prompt. Parts
+    # present but never that near fire with ``beyond`` instead (None: not at all),
+    # unless a hit of a part blocks on its own: then the action stands.
+    near: int | None = None
+    beyond: str | None = None
 
 
 @dataclass(frozen=True)
@@ -706,6 +719,18 @@ class RuleSet:
                 softenable and spec["category"] in NEVER_SOFTENED
             ):
                 raise ValueError(f"combination {spec['name']!r}: cannot be softenable")
+            near, beyond = spec.get("near"), spec.get("beyond")
+            if near is not None and (
+                isinstance(near, bool) or not isinstance(near, int) or near < 0
+            ):
+                raise ValueError(
+                    f"combination {spec['name']!r}: near must be a count of characters"
+                )
+            if beyond is not None and (near is None or beyond not in COMBINATION_BEYOND):
+                raise ValueError(
+                    f"combination {spec['name']!r}: beyond must be one of "
+                    f"{', '.join(COMBINATION_BEYOND)}, with near"
+                )
             combinations.append(
                 Combination(
                     name=spec["name"],
@@ -713,6 +738,8 @@ class RuleSet:
                     category=spec["category"],
                     action=spec.get("action", "block"),
                     softenable=softenable,
+                    near=near,
+                    beyond=beyond,
                 )
             )
         return cls(
@@ -739,6 +766,8 @@ class RuleSet:
             "combinations": [
                 {"name": c.name, "all": list(c.all), "category": c.category, "action": c.action}
                 | ({"softenable": True} if c.softenable else {})
+                | ({"near": c.near} if c.near is not None else {})
+                | ({"beyond": c.beyond} if c.beyond is not None else {})
                 for c in self.combinations
             ],
         }
@@ -1099,17 +1128,27 @@ class RuleSet:
     def _combine(
         self, normalized: NormalizedPrompt, matches: list[RuleMatch], softened: dict[str, str]
     ) -> list[RuleMatch]:
-        first_by_name: dict[str, RuleMatch] = {}
+        by_name: dict[str, list[RuleMatch]] = {}
         for match in matches:
-            for name in (match.group, match.category):
-                if name is not None and name not in first_by_name:
-                    first_by_name[name] = match
+            for name in {match.group, match.category}:
+                if name is not None:
+                    by_name.setdefault(name, []).append(match)
         combined = []
         for rule in self.combinations:
-            parts = [first_by_name.get(name) for name in rule.all]
-            present = [p for p in parts if p is not None]
-            if len(present) != len(parts):
+            parts = [by_name.get(name) for name in rule.all]
+            if not all(parts):
                 continue
+            hits = [p for p in parts if p]
+            present, apart = _closest(normalized, hits)
+            action = rule.action
+            if rule.near is not None and apart > rule.near:
+                if rule.beyond is None:
+                    continue
+                # Far apart, the parts hold rather than block; unless one part blocks
+                # on its own: the prompt is blocked either way, and the combination
+                # names the graver category ("a 12 year old girl ... nude").
+                if not any(h.action == "block" for part in hits for h in part):
+                    action = rule.beyond
             start = min(p.start for p in present)
             end = max(p.end for p in present)
             context = softened.get(rule.category) if rule.softenable else None
@@ -1122,11 +1161,44 @@ class RuleSet:
                     end=end,
                     text=normalized.original[start:end],
                     severity=self.severity.get(rule.category, 0),
-                    action="corroborate" if context else rule.action,
+                    action="corroborate" if context else action,
                     softened_by=context,
                 )
             )
         return combined
+
+
+def _closest(
+    normalized: NormalizedPrompt, parts: list[list[RuleMatch]]
+) -> tuple[tuple[RuleMatch, ...], int]:
+    """One hit of each part, the closest together, and how far apart they stand: the
+    characters of the normalised prompt between the latest start and the earliest end
+    (0 when they touch or overlap). Measured on the normalised text, so zero-width
+    characters and the like neither push the parts apart nor pull them together.
+
+    One sweep in order of start: at each start, the hit of each part seen so far that
+    ends last is the best partner for any group whose latest start is there; ties go
+    to the earliest group."""
+    starts = normalized.starts
+    events = sorted(
+        (bisect.bisect_left(starts, m.start), bisect.bisect_left(starts, m.end), part, order, m)
+        for part, hits in enumerate(parts)
+        for order, m in enumerate(hits)
+    )
+    latest: list[tuple[int, int, RuleMatch] | None] = [None] * len(parts)
+    best: tuple[RuleMatch, ...] = tuple(hits[0] for hits in parts)
+    best_apart: int | None = None
+    for start, end, part, _, match in events:
+        held = latest[part]
+        if held is None or end > held[0]:
+            latest[part] = (end, start, match)
+        if any(h is None for h in latest):
+            continue
+        chosen = [h for h in latest if h is not None]
+        apart = max(0, max(h[1] for h in chosen) - min(h[0] for h in chosen))
+        if best_apart is None or apart < best_apart:
+            best, best_apart = tuple(h[2] for h in chosen), apart
+    return best, best_apart or 0
 
 
 def _dedupe(matches: list[RuleMatch]) -> list[RuleMatch]:

@@ -369,6 +369,32 @@ def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subsc
     assert balance(subscriber)[1] == job.credits_reserved > 0
 
 
+def test_a_child_and_sexual_wording_in_unrelated_scenes_hold_for_a_senior(api, subscriber) -> None:
+    # Before rules builtin-2026-12-08.3 a minor and sexual wording anywhere in the prompt
+    # locked the account and opened a CSAM case, though here they stand in two scenes
+    # far apart. Far apart they hold the job for a senior: nothing generated, nothing
+    # locked (tests/moderation/test_combination_distance.py has the rule).
+    from accountability.models import CsamCase, ReviewItem
+
+    prompt = (
+        "a little boy flying a kite on a windy beach. a quiet harbour at dawn, fishing "
+        "boats tied along the stone pier, gulls circling over the water, soft mist "
+        "rolling in, warm light on the old brick warehouses. a museum poster about the "
+        "sexual revolution of the 1960s"
+    )
+    response = api.post("/api/v1/generations", {**GOOD, "prompt": prompt}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "held_for_review"
+    job = GenerationJob.objects.get()
+    assert (job.status, job.moderation_category) == (JobStatus.HELD_FOR_REVIEW, "sexual_minors")
+    item = ReviewItem.objects.get(subject_id=str(job.pk))
+    assert (item.category, item.requires_senior) == ("sexual_minors", True)
+    subscriber.refresh_from_db()
+    assert subscriber.account_state == AccountState.ACTIVE
+    assert not CsamCase.objects.exists()
+    assert balance(subscriber)[1] == job.credits_reserved > 0
+
+
 def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:
     job_id = api.post("/api/v1/generations", GOOD, format="json").json()["id"]
     response = api.post(f"/api/v1/generations/{job_id}/cancel")

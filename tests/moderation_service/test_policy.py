@@ -248,3 +248,28 @@ def test_an_invalid_context_group_is_refused(senior: User, group: dict, message:
     assert raised.value.code == "invalid_request"
     assert any(message in m for m in raised.value.details["document"])
     assert (PolicyVersion.objects.count(), AuditLogEntry.objects.count()) == (count, audit_rows)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"near": -5}, "near must be a count of characters"),
+        ({"near": "far"}, "near must be a count of characters"),
+        ({"near": None, "beyond": "review"}, "beyond must be one of review, with near"),
+        ({"beyond": "block"}, "beyond must be one of review, with near"),
+    ],
+)
+def test_an_invalid_combination_distance_is_refused(
+    senior: User, change: dict, message: str
+) -> None:
+    document = fixed_document()
+    combination = next(
+        c for c in document["rules"]["combinations"] if c["name"] == "minor_with_sexual"
+    )
+    combination.update(change)
+    count, audit_rows = PolicyVersion.objects.count(), AuditLogEntry.objects.count()
+    with pytest.raises(ApplicationError) as raised:
+        policy_publish(actor=senior, document=document, reason="bad")
+    assert raised.value.code == "invalid_request"
+    assert any(message in m for m in raised.value.details["document"])
+    assert (PolicyVersion.objects.count(), AuditLogEntry.objects.count()) == (count, audit_rows)
