@@ -10,18 +10,20 @@ Rules:
   embedding, the max keeps one salient word from being diluted by a long list of
   style tags.
 - The whole prompt is read. A prompt within one encoder pass (``MAX_TOKENS`` word
-  pieces) is scored as it is. A longer one is encoded in overlapping blocks of
-  ``MAX_TOKENS`` pieces (``WINDOW_STRIDE`` apart); every block, and every window of 1
-  to ``CLAUSES_PER_WINDOW`` consecutive clauses (text between punctuation,
-  ``MIN_WINDOW_TOKENS`` to ``SUB_TOKENS`` pieces) inside a block, is pooled from the
-  block's hidden states and scored like a prompt of its own; the verdict takes the
-  window with the highest unsafe probability. A request after a long harmless
-  preamble is a clause window of its own, so the preamble cannot dilute it; each
-  block costs one encoder pass.
-  At most ``MAX_BLOCKS`` blocks are read (the latency budget): ordinary text within
-  ``MAX_PROMPT_CHARS`` fits; for longer token runs (punctuation soup) the first and last
-  blocks are read, and in between those whose lexicon hits raise the head's unsafe
-  logits most.
+  pieces) is scored as it is. A longer one is encoded a sentence at a time (up to
+  ``MAX_SENTENCES``; a sentence longer than one pass, or a text with more sentences,
+  in overlapping blocks of ``MAX_TOKENS`` pieces, ``WINDOW_STRIDE`` apart), so that a
+  sentence is read as it would be alone, not in the context of its neighbours; every
+  pass, and every window of 1 to ``CLAUSES_PER_WINDOW`` consecutive clauses (text
+  between punctuation, ``MIN_WINDOW_TOKENS`` to ``SUB_TOKENS`` pieces) inside it, is
+  pooled from the pass's hidden states and scored like a prompt of its own; the verdict
+  takes the window with the highest unsafe probability. A request after a long
+  harmless preamble is a sentence or a clause window of its own, so the preamble cannot
+  dilute it.
+  At most ``MAX_BLOCKS`` passes' worth of pieces are read (the latency budget):
+  ordinary text within ``MAX_PROMPT_CHARS`` fits; for longer token runs (punctuation
+  soup) the first and last passes are read, and in between those whose lexicon hits
+  raise the head's unsafe logits most.
 - Lexicon features (``moderation.engine.lexicon``): ``log(1 + hits)`` per term group
   of ``moderation/data/lexicon.json`` on the normalised prompt, appended to the
   embedding when the head was trained with them (``metadata.lexicon``: names and
@@ -75,11 +77,15 @@ BUILD_COMMAND = "python scripts/build_text_model.py"
 TRAIN_COMMAND = "python -m training.train --eval-dir PATH"
 MAX_TOKENS = 128
 WINDOW_STRIDE = 112  # word pieces between block starts: 14 pieces (~10 words) overlap
-MAX_BLOCKS = 5  # encoder passes per prompt at most (the latency budget)
+MAX_BLOCKS = 5  # encoder passes of MAX_TOKENS - 2 pieces per prompt at most (the budget)
+MAX_SENTENCES = 40  # more sentences than this: read in blocks (each pass has a fixed cost)
+PASS_BATCH = 8  # passes of about the same length encoded in one call
+PASS_PADDING = 1.25  # ... at most this much longer than the call's shortest (+ 4 pieces)
 SUB_TOKENS = 32  # word pieces per window inside a block, at most (one clause may be cut)
 SUB_STRIDE = 16
 CLAUSES_PER_WINDOW = 4
 MIN_WINDOW_TOKENS = 8
+SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？"})
 CLAUSE_MARKS = frozenset({",", ".", ";", ":", "!", "?", "|", "(", ")", "[", "]", "{", "}"})
 EMBEDDING_DIM = 384
 FEATURE_DIM = 2 * EMBEDDING_DIM
@@ -135,17 +141,23 @@ class Embedder:
         return self.features(texts, batch_size)[:, :EMBEDDING_DIM]
 
     def blocks(self, text: str) -> list[tuple[int, int]]:
-        """Token ranges (without special tokens) of the encoder blocks that cover ``text``.
+        """Token ranges (without special tokens) of the encoder passes that cover ``text``.
 
-        One block when the text fits in ``MAX_TOKENS`` word pieces; otherwise blocks of
-        ``MAX_TOKENS - 2`` pieces, ``WINDOW_STRIDE`` apart, the last one ending at the end.
+        One pass when the text fits in ``MAX_TOKENS`` word pieces. A longer text is read
+        a sentence at a time (``sentence_ranges``), so that each sentence is encoded as
+        it would be alone, not in the context of its neighbours. Otherwise (too many
+        sentences, or a sentence longer than one pass), the runs between sentence ends
+        are read in blocks of ``MAX_TOKENS - 2`` pieces, ``WINDOW_STRIDE`` apart, the
+        last one ending at the end.
         """
-        count = len(self._full_tokenizer.encode(text, add_special_tokens=False).ids)
+        tokens = self._full_tokenizer.encode(text, add_special_tokens=False).tokens
         size = MAX_TOKENS - 2
-        if count <= size:
-            return [(0, count)]
-        starts = [*range(0, count - size, WINDOW_STRIDE), count - size]
-        return [(start, start + size) for start in starts]
+        if len(tokens) <= size:
+            return [(0, len(tokens))]
+        sentences = sentence_ranges(tokens)
+        if len(sentences) <= MAX_SENTENCES:
+            return [block for start, end in sentences for block in _strided(start, end)]
+        return _strided(0, len(tokens))
 
     def window_features(
         self, text: str, blocks: Sequence[tuple[int, int]] | None = None
@@ -163,9 +175,9 @@ class Embedder:
             return [(0, len(text))], self.features([text])
         spans: list[tuple[int, int]] = []
         rows: list[FloatArray] = []
-        for start, end in blocks if blocks is not None else self.blocks(text):
-            ids = np.array([[self._cls, *encoding.ids[start:end], self._sep]], dtype=np.int64)
-            hidden = self._hidden(ids)[0]
+        passes = list(blocks if blocks is not None else self.blocks(text))
+        hiddens = self._hidden_many([encoding.ids[start:end] for start, end in passes])
+        for (start, end), hidden in zip(passes, hiddens, strict=True):
             rows.append(np.concatenate([hidden.mean(axis=0), hidden.max(axis=0)]))
             spans.append((offsets[start][0], offsets[end - 1][1]))
             for first, last in _clause_windows(encoding.tokens[start:end]):
@@ -176,8 +188,43 @@ class Embedder:
         pooled = np.hstack([_l2(features[:, :EMBEDDING_DIM]), _l2(features[:, EMBEDDING_DIM:])])
         return spans, pooled.astype(np.float32)
 
-    def _hidden(self, ids: npt.NDArray[np.int64]) -> FloatArray:
-        mask = np.ones_like(ids)
+    def _hidden_many(self, pieces: Sequence[Sequence[int]]) -> list[FloatArray]:
+        """The hidden states of ``[CLS] piece [SEP]`` for each piece, each as long as its
+        piece plus two. Pieces of about the same length share an encoder call (up to
+        ``PASS_BATCH``, the shorter ones padded and masked): each call has a fixed cost
+        of about 2 ms here, a tenth of a full pass, and a long prompt read a sentence at
+        a time makes a pass of every sentence."""
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        batches: list[list[int]] = []
+        for index in order:
+            batch = batches[-1] if batches else None
+            if (
+                batch is None
+                or len(batch) == PASS_BATCH
+                or len(pieces[index]) > PASS_PADDING * len(pieces[batch[0]]) + 4
+            ):
+                batches.append([index])
+            else:
+                batch.append(index)
+        hidden: list[FloatArray | None] = [None] * len(pieces)
+        for batch in batches:
+            width = max(len(pieces[i]) for i in batch) + 2
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                piece = pieces[index]
+                ids[row, : len(piece) + 2] = [self._cls, *piece, self._sep]
+                mask[row, : len(piece) + 2] = 1
+            states = self._hidden(ids, mask)
+            for row, index in enumerate(batch):
+                hidden[index] = states[row, : len(pieces[index]) + 2]
+        return [h for h in hidden if h is not None]
+
+    def _hidden(
+        self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64] | None = None
+    ) -> FloatArray:
+        if mask is None:
+            mask = np.ones_like(ids)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         feeds = {k: v for k, v in feeds.items() if k in self._input_names}
         return np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
@@ -239,6 +286,33 @@ class MultilingualEmbedder:
         if not texts:
             return np.zeros((0, USE_DIM), dtype=np.float32)
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(-1, USE_DIM)
+
+
+def sentence_ranges(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Token ranges of the sentences of a text: runs that end at a sentence mark
+    (``SENTENCE_ENDS``), each holding at least ``MIN_WINDOW_TOKENS`` pieces (a shorter
+    run joins the next sentence, the last one the sentence before it)."""
+    ranges: list[tuple[int, int]] = []
+    begin = 0
+    for index, token in enumerate(tokens):
+        if token in SENTENCE_ENDS and index + 1 - begin >= MIN_WINDOW_TOKENS:
+            ranges.append((begin, index + 1))
+            begin = index + 1
+    if begin < len(tokens):
+        if ranges and len(tokens) - begin < MIN_WINDOW_TOKENS:
+            ranges[-1] = (ranges[-1][0], len(tokens))
+        else:
+            ranges.append((begin, len(tokens)))
+    return ranges
+
+
+def _strided(start: int, end: int) -> list[tuple[int, int]]:
+    """``start..end`` in passes of ``MAX_TOKENS - 2`` pieces, ``WINDOW_STRIDE`` apart."""
+    size = MAX_TOKENS - 2
+    if end - start <= size:
+        return [(start, end)]
+    starts = [*range(start, end - size, WINDOW_STRIDE), end - size]
+    return [(first, first + size) for first in starts]
 
 
 def _clause_windows(tokens: Sequence[str]) -> list[tuple[int, int]]:
@@ -403,19 +477,28 @@ class TextClassifier:
         return [self._scores_windowed(text) for text in texts]
 
     def read_blocks(self, text: str) -> list[tuple[int, int]]:
-        """The encoder blocks read for ``text`` (all of them up to ``MAX_BLOCKS``)."""
+        """The encoder passes read for ``text``: all of them within the budget of
+        ``MAX_BLOCKS`` passes of ``MAX_TOKENS - 2`` pieces; beyond it the first and the
+        last, and between them those whose lexicon hits raise the head's unsafe logits
+        most, as many as the budget holds."""
         blocks = self.embedder.blocks(text)
-        if len(blocks) <= MAX_BLOCKS:
+        budget = MAX_BLOCKS * (MAX_TOKENS - 2)
+        if sum(end - start for start, end in blocks) <= budget:
             return blocks
         inner = blocks[1:-1]
-        wanted = MAX_BLOCKS - 2
         spans = self.embedder.char_spans(text, inner)
         priority = self._screen([text[a:b] for a, b in spans])
-        spread = np.linspace(0, len(inner) - 1, wanted).round().astype(int)
+        spread = np.linspace(0, len(inner) - 1, MAX_BLOCKS - 2).round().astype(int)
         tie_break = np.zeros(len(inner))
         tie_break[spread] = 1e-6
-        best = np.argsort(-(priority + tie_break), kind="stable")[:wanted]
-        return [blocks[0], *(inner[i] for i in sorted(best)), blocks[-1]]
+        left = budget - sum(end - start for start, end in (blocks[0], blocks[-1]))
+        chosen = []
+        for index in np.argsort(-(priority + tie_break), kind="stable"):
+            size = inner[index][1] - inner[index][0]
+            if size <= left:
+                chosen.append(int(index))
+                left -= size
+        return [blocks[0], *(inner[i] for i in sorted(chosen)), blocks[-1]]
 
     def _screen(self, texts: list[str]) -> FloatArray:
         """How far each text's lexicon hits raise the likeliest unsafe logit over benign."""

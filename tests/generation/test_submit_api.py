@@ -347,16 +347,11 @@ def test_an_ordinary_prompt_whose_stem_meets_another_languages_slur_is_accepted(
     assert GenerationJob.objects.get().status == JobStatus.QUEUED
 
 
-def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subscriber) -> None:
-    # Until rules builtin-2026-12-07.2 this locked the account and opened a CSAM case (内衣,
-    # underwear, was a sexual indicator in Chinese and not in English). A plain word for
-    # underwear with a child now holds the job for senior review: nothing generated,
-    # nothing locked, the credits reserved until a senior decides.
+def held_for_a_senior_with_nothing_locked(response: Any, subscriber: Any) -> None:
+    """A 202 job held as ``sexual_minors`` for a senior moderator: nothing generated, the
+    account active, no CSAM case, the credits reserved until a senior decides."""
     from accountability.models import CsamCase, ReviewItem
 
-    response = api.post(
-        "/api/v1/generations", {**GOOD, "prompt": "孩子们的内衣广告"}, format="json"
-    )
     assert response.status_code == 202, response.json()
     assert response.json()["status"] == "held_for_review"
     job = GenerationJob.objects.get()
@@ -367,6 +362,17 @@ def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subsc
     assert subscriber.account_state == AccountState.ACTIVE
     assert not CsamCase.objects.exists()
     assert balance(subscriber)[1] == job.credits_reserved > 0
+
+
+def test_a_childrens_underwear_advert_is_held_for_a_senior_not_locked(api, subscriber) -> None:
+    # Until rules builtin-2026-12-07.2 this locked the account and opened a CSAM case (内衣,
+    # underwear, was a sexual indicator in Chinese and not in English). A plain word for
+    # underwear with a child now holds the job for senior review: nothing generated,
+    # nothing locked, the credits reserved until a senior decides.
+    response = api.post(
+        "/api/v1/generations", {**GOOD, "prompt": "孩子们的内衣广告"}, format="json"
+    )
+    held_for_a_senior_with_nothing_locked(response, subscriber)
 
 
 def test_a_child_and_sexual_wording_in_unrelated_scenes_hold_for_a_senior(api, subscriber) -> None:
@@ -374,8 +380,6 @@ def test_a_child_and_sexual_wording_in_unrelated_scenes_hold_for_a_senior(api, s
     # locked the account and opened a CSAM case, though here they stand in two scenes
     # far apart. Far apart they hold the job for a senior: nothing generated, nothing
     # locked (tests/moderation/test_combination_distance.py has the rule).
-    from accountability.models import CsamCase, ReviewItem
-
     prompt = (
         "a little boy flying a kite on a windy beach. a quiet harbour at dawn, fishing "
         "boats tied along the stone pier, gulls circling over the water, soft mist "
@@ -383,16 +387,7 @@ def test_a_child_and_sexual_wording_in_unrelated_scenes_hold_for_a_senior(api, s
         "sexual revolution of the 1960s"
     )
     response = api.post("/api/v1/generations", {**GOOD, "prompt": prompt}, format="json")
-    assert response.status_code == 202, response.json()
-    assert response.json()["status"] == "held_for_review"
-    job = GenerationJob.objects.get()
-    assert (job.status, job.moderation_category) == (JobStatus.HELD_FOR_REVIEW, "sexual_minors")
-    item = ReviewItem.objects.get(subject_id=str(job.pk))
-    assert (item.category, item.requires_senior) == ("sexual_minors", True)
-    subscriber.refresh_from_db()
-    assert subscriber.account_state == AccountState.ACTIVE
-    assert not CsamCase.objects.exists()
-    assert balance(subscriber)[1] == job.credits_reserved > 0
+    held_for_a_senior_with_nothing_locked(response, subscriber)
 
 
 def test_cancel_of_a_queued_job_releases_its_credits(api, subscriber) -> None:

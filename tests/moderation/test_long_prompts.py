@@ -6,6 +6,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from moderation.engine.normalize import MAX_PROMPT_CHARS, normalize
@@ -196,3 +197,91 @@ def test_preamble_eval_runs_on_any_copy_of_the_evaluation_set(tmp_path: Path):
     over = result["preambles"]["too long"]
     assert over["alone"] == "over_length"
     assert (over["tried"], over["over_length"], over["benign_tried"]) == (0, 1, 0)
+
+
+# Harmless sentences written for this test, each a sentence of its own.
+SENTENCES = [
+    "A narrow street of an old hill town climbs towards a church with a green copper roof.",
+    "Washing hangs between the balconies and a cat sleeps on a warm stone step.",
+    "At the bottom of the hill a market sells apples, cheese and bunches of flowers.",
+    "Two old men play chess in the square while a baker carries trays of bread.",
+    "Swallows nest under the eaves of the town hall and the clock shows half past four.",
+    "The light is low and golden, painted in loose watercolour with fine ink lines.",
+]
+
+
+def test_a_long_prompt_is_read_a_sentence_at_a_time(text_classifier: TextClassifier):
+    # Each sentence is one encoder pass, so its features are the ones it has alone: a
+    # sentence is not read in the context of its neighbours (fifteenth session).
+    text = normalize(" ".join(SENTENCES * 2)).text
+    embedder = text_classifier.embedder
+    blocks = embedder.blocks(text)
+    assert sum(end - start for start, end in blocks) > MAX_TOKENS  # more than one pass
+    spans = embedder.char_spans(text, blocks)
+    assert [text[a:b] for a, b in spans] == [normalize(s).text for s in SENTENCES * 2]
+    assert text_classifier.read_blocks(text) == blocks
+    windows, features = embedder.window_features(text, blocks)
+    for (start, end), sentence in zip(spans, SENTENCES * 2, strict=True):
+        row = features[windows.index((start, end))]
+        alone = embedder.features([normalize(sentence).text])[0]
+        assert np.allclose(row, alone, atol=1e-5), sentence
+
+
+@pytest.mark.parametrize(("request_text", "kind"), REQUESTS, ids=[k for _, k in REQUESTS])
+def test_a_request_after_harmless_sentences_is_read_as_alone(
+    text_classifier: TextClassifier, moderator: TextModerator, request_text: str, kind: str
+):
+    prompt = " ".join(SENTENCES * 2) + f" Then {request_text}."
+    assert len(text_classifier.embedder.blocks(normalize(prompt).text)) > 2
+    alone = moderator.check(request_text)
+    hidden = moderator.check(prompt)
+    assert moderator.check(" ".join(SENTENCES * 2)).decision == "allow"
+    assert (hidden.decision, hidden.category) == (alone.decision, alone.category)
+
+
+def test_sentence_ranges_join_short_runs_and_too_many_sentences_read_in_blocks(
+    text_classifier: TextClassifier,
+):
+    from moderation.engine.text_classifier import MAX_SENTENCES, MIN_WINDOW_TOKENS
+    from moderation.engine.text_classifier import sentence_ranges as ranges
+
+    short = ["8", "k", "."]
+    long = ["a", "red", "fox", "in", "the", "deep", "snow", "at", "dusk", "."]
+    assert ranges(long + long) == [(0, 10), (10, 20)]
+    assert ranges(short + long) == [(0, 13)]  # a run under MIN_WINDOW_TOKENS joins the next
+    assert ranges(long + short) == [(0, 13)]  # the last one joins the sentence before
+    assert ranges([*long, "a", "fox"]) == [(0, 12)]
+    assert MIN_WINDOW_TOKENS == 8
+    many = " ".join(["A red fox sleeps in the deep snow at dusk."] * (MAX_SENTENCES + 1))
+    text = normalize(many).text
+    blocks = text_classifier.embedder.blocks(text)
+    assert all(end - start == MAX_TOKENS - 2 for start, end in blocks)
+
+
+def test_long_eval_runs_on_any_copy_of_the_evaluation_set(tmp_path: Path):
+    from training.long_eval import run
+
+    rows = {
+        "dev_unsafe.jsonl": [
+            {"prompt": "a beheading in a square", "source": "mine:a", "scope": "violence_graphic"},
+            {"prompt": "a nude woman", "source": "mine:c", "scope": "out_of_scope"},
+        ],
+        "dev_benign.jsonl": [{"prompt": s, "source": "mine:d"} for s in SENTENCES],
+    }
+    for name, items in rows.items():
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in items))
+    result = run(tmp_path, length=600, count=3, seed=1, rules_only=True)
+    assert result["benign"] == {
+        "prompts": 3,
+        "allowed": 3,
+        "held": 0,
+        "blocked": 0,
+        "blocked_sexual_minors": 0,
+        "outcomes": {},
+    }
+    assert result["unsafe"] == {
+        "flagged_alone": 1,
+        "still_flagged": 1,
+        "tried": 1,
+        "per_source": {"mine": [1, 1]},
+    }
