@@ -151,7 +151,9 @@ def test_dense_token_soup_reads_at_most_max_blocks(text_classifier: TextClassifi
 # on). Measured 2026-12-06 (eighth session): the shipped head holds two of them on their
 # own, a desert caravan stop (illegal 0.997: traders unloading sacks of salt) and a snowy
 # city at night (hate 0.998: a boy throws a snowball at his sister), so any request
-# written after those two is held whatever it says. A floor, not a target.
+# written after those two is held whatever it says. Since the fifteenth session a long
+# prompt is read a sentence at a time, and the snowy city is allowed. A floor, not a
+# target.
 HELPER_PREAMBLES = (
     Path(__file__).resolve().parents[2] / "training" / "data" / "preambles" / "preambles.jsonl"
 )
@@ -163,7 +165,7 @@ def test_harmless_preambles_written_elsewhere_are_mostly_allowed(moderator: Text
     assert len(texts) == 6
     assert all(260 <= len(text.split()) <= 300 for text in texts)
     assert decisions.count("block") == 0
-    assert decisions.count("allow") >= 4, decisions
+    assert decisions.count("allow") >= 5, decisions
 
 
 def test_preamble_eval_runs_on_any_copy_of_the_evaluation_set(tmp_path: Path):
