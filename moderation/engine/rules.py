@@ -1134,12 +1134,16 @@ class RuleSet:
                 if name is not None:
                     by_name.setdefault(name, []).append(match)
         combined = []
+        places: dict[int, tuple[int, int]] = {}  # id(match): its span in the normalised text
         for rule in self.combinations:
             parts = [by_name.get(name) for name in rule.all]
             if not all(parts):
                 continue
             hits = [p for p in parts if p]
-            present, apart = _closest(normalized, hits)
+            if rule.near is None:  # anywhere: the first hit of each part, as ever
+                present, apart = tuple(part[0] for part in hits), 0
+            else:
+                present, apart = _closest(normalized, hits, places)
             action = rule.action
             if rule.near is not None and apart > rule.near:
                 if rule.beyond is None:
@@ -1169,7 +1173,9 @@ class RuleSet:
 
 
 def _closest(
-    normalized: NormalizedPrompt, parts: list[list[RuleMatch]]
+    normalized: NormalizedPrompt,
+    parts: list[list[RuleMatch]],
+    places: dict[int, tuple[int, int]],
 ) -> tuple[tuple[RuleMatch, ...], int]:
     """One hit of each part, the closest together, and how far apart they stand: the
     characters of the normalised prompt between the latest start and the earliest end
@@ -1178,10 +1184,18 @@ def _closest(
 
     One sweep in order of start: at each start, the hit of each part seen so far that
     ends last is the best partner for any group whose latest start is there; ties go
-    to the earliest group."""
+    to the earliest group. ``places`` keeps each hit's span in the normalised text for
+    the prompt's other combinations."""
     starts = normalized.starts
+    for hits in parts:
+        for m in hits:
+            if id(m) not in places:
+                places[id(m)] = (
+                    bisect.bisect_left(starts, m.start),
+                    bisect.bisect_left(starts, m.end),
+                )
     events = sorted(
-        (bisect.bisect_left(starts, m.start), bisect.bisect_left(starts, m.end), part, order, m)
+        (*places[id(m)], part, order, m)
         for part, hits in enumerate(parts)
         for order, m in enumerate(hits)
     )

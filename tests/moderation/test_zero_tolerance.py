@@ -328,10 +328,12 @@ def test_minor_sexual_reads_the_score_before_the_other_language_factor():
 
 
 # Self-written long benign descriptions (training/data/prose) that name children in
-# passing: with the head of 2026-12-07 one of their windows scores sexual 0.96-0.97
+# passing: with the head of 2026-12-07 one of their windows scored sexual 0.96-0.97
 # (measured), above minor_sexual. They used to lock the account and open a CSAM case;
-# a classifier score alone now holds them for a senior moderator instead.
-LONG_BENIGN_WITH_CHILDREN = [
+# a classifier score alone now holds them for a senior moderator instead. Since long
+# prompts are read a sentence at a time (fifteenth session) the wedding scores sexual
+# 0.05 and is allowed; the weaver, within one encoder pass, is still misread.
+SEASIDE_WEDDING = (
     "A seaside wedding on a Pacific island at sunset, the bride and groom standing "
     "barefoot on the sand under an arch of palm fronds and tropical flowers. The bride "
     "wears a simple white dress with a crown of frangipani, the groom a white shirt and a "
@@ -343,7 +345,9 @@ LONG_BENIGN_WITH_CHILDREN = [
     "flames flickering in the breeze, and the lagoon glows pink and gold behind them. "
     "Outrigger canoes are pulled up on the shore. Romantic, joyful, spiritual, island "
     "culture, wedding photography, golden hour backlight, warm saturated tones, 85mm, "
-    "creamy bokeh, emotional candid moments, high detail.",
+    "creamy bokeh, emotional candid moments, high detail."
+)
+LONG_BENIGN_WITH_CHILDREN = [
     "An Andean weaver working at a backstrap loom outside her adobe house, weaving bright "
     "geometric patterns from alpaca wool dyed with plants, snowy mountains behind and her "
     "llama grazing near the wall. Her daughter winds yarn into balls beside her. cultural, "
@@ -367,6 +371,12 @@ def test_a_benign_description_the_head_misreads_is_held_not_blocked(text_classif
         "sexual_minors",
         "classifier",
     )
+
+
+def test_a_long_description_read_a_sentence_at_a_time_is_no_longer_misread(text_classifier):
+    verdict = TextModerator(classifier=text_classifier).check(SEASIDE_WEDDING)
+    assert verdict.decision == "allow"
+    assert verdict.scores["classifier"]["sexual"] < 0.5
 
 
 def test_the_same_score_without_a_minor_decides_nothing():
