@@ -74,7 +74,7 @@ def test_development_defaults_on_sqlite() -> None:
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
         "ATOMIC_REQUESTS": False,
-        "OPTIONS": {"timeout": 20},
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 
 

@@ -5,7 +5,7 @@ long prompt of several scenes that joined words from unrelated sentences: a chil
 skateboarding in one sentence and "sexual prejudices" in an awareness poster a thousand
 characters later blocked as ``sexual_minors``, which locks the account and opens a CSAM
 case. ``python -m training.long_eval`` measured it on long prompts joined from the
-third-party benign rows: 41 of 400 locked before, 2 after (docs/moderation.md).
+third-party benign rows: 41 of 400 locked before, 3 after (docs/moderation.md).
 
 Now a combination has ``near`` (characters of the normalised prompt between its closest
 hits) and ``beyond`` (what it does when its parts are all present but never that near):
