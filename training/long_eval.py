@@ -91,7 +91,7 @@ def run(eval_dir: Path, *, length: int, count: int, seed: int, rules_only: bool)
     blocked = sum(n for k, n in outcomes.items() if k.startswith("block"))
     locks = sum(n for k, n in outcomes.items() if k.startswith("block sexual_minors"))
 
-    step = max(1, len(unsafe) // count) if count else 1
+    step = max(1, len(unsafe) // count)
     flagged = [
         r for r in unsafe[::step][:count] if moderator.check(r["prompt"]).decision in FLAGGED
     ]
@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.length <= MAX_PROMPT_CHARS:
         parser.error(f"--length must be 1..{MAX_PROMPT_CHARS}")
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    if not (args.eval_dir / "dev_benign.jsonl").is_file():
+        parser.error(f"{args.eval_dir} has no dev_benign.jsonl")
     result = run(
         args.eval_dir,
         length=args.length,

@@ -287,3 +287,21 @@ def test_long_eval_runs_on_any_copy_of_the_evaluation_set(tmp_path: Path):
         "tried": 1,
         "per_source": {"mine": [1, 1]},
     }
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--length", "0"], "--length must be"),
+        (["--count", "0"], "--count must be at least 1"),
+        ([], "has no dev_benign.jsonl"),
+    ],
+)
+def test_long_eval_refuses_bad_arguments(tmp_path: Path, capsys, argv, message):
+    from training.long_eval import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--eval-dir", str(tmp_path), *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing written
