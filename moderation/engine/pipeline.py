@@ -38,6 +38,17 @@ Rules:
   underwear, which ordinary prompts use too): it holds for senior review.
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
+- Where a long prompt was read in several windows (``TextClassifier.scored_windows``),
+  a decision about one place reads the windows near it: a ``corroborate`` hit and a
+  softened hit are agreed with by the windows within ``reach`` characters of the
+  hit (of the normalised text, ``DEFAULT_REACH``), and the minor indicator takes the
+  sexual score of the windows within ``minor_reach`` of that indicator
+  (``DEFAULT_MINOR_REACH``, wider: what follows a named child may go on about them). A harmless sentence
+  elsewhere in a long description no longer agrees with a word it never stood beside.
+  A hit with no window read near it (beyond the classifier's budget) reads the whole
+  prompt's scores, as does a classifier that gives no windows. A prompt read in one
+  window is decided as before: every window is near every hit. The verdict records
+  what the windows near each such hit said (``scores["near"]``).
 - Every layer's scores are recorded on the verdict, with timings.
 - Rules only (``classifier_deferred``, the request stage when the classifiers run on
   the moderation queue): no classifier is read, and the hits whose outcome depends on
@@ -58,8 +69,9 @@ Rules:
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -76,6 +88,17 @@ DEFAULT_CORROBORATE_AT = 0.5
 DEFAULT_MINOR_SEXUAL = 0.8
 # Sexual probability at which that escalation blocks instead of holding (None: never).
 DEFAULT_MINOR_SEXUAL_BLOCK: float | None = None
+# Characters of the normalised prompt around a hit whose classifier windows speak for
+# that hit (module rules): the distance the combination rules allow between a minor
+# and a sexual word (``moderation/data/rules.json``, ``near``).
+DEFAULT_REACH = 100
+# ... and around a minor indicator, for the sexual score that makes it sexual_minors:
+# wider, since the sentences after a named child may go on about them ("A girl walks
+# in. The light is dim. She ...").
+DEFAULT_MINOR_REACH = 400
+
+# The windows near a hit, or None where the whole prompt's scores stand for it.
+Near = Callable[[RuleMatch], Sequence[Mapping[str, float]] | None]
 
 
 class PromptTooLongError(ValueError):
@@ -144,6 +167,8 @@ class TextModerator:
         corroborate_at: float | None = None,
         regional_min_unsafe: float | None = None,
         classifier_deferred: bool = False,
+        reach: int = DEFAULT_REACH,
+        minor_reach: int = DEFAULT_MINOR_REACH,
     ) -> None:
         self.ruleset = ruleset if ruleset is not None else default_ruleset()
         if classifier_deferred and classifier is not None:
@@ -161,6 +186,8 @@ class TextModerator:
             metadata = getattr(getattr(classifier, "head", None), "metadata", None) or {}
             corroborate_at = float(metadata.get("corroborate_at", DEFAULT_CORROBORATE_AT))
         self.corroborate_at = corroborate_at
+        self.reach = reach
+        self.minor_reach = minor_reach
         self.regional_min_unsafe = (
             corroborate_at if regional_min_unsafe is None else regional_min_unsafe
         )
@@ -177,18 +204,30 @@ class TextModerator:
         classifier_scores: dict[str, float] = {}
         layers: dict[str, Any] = {}
         odds = 1.0
+        windows: list[tuple[int, int, Mapping[str, float]]] | None = None
         if self.classifier is not None and normalized.text:
-            classifier_scores = self.classifier.scores(normalized.text)
+            scored_windows = getattr(self.classifier, "scored_windows", None)
+            if scored_windows is not None:
+                classifier_scores, read = scored_windows(normalized.text)
+                windows = [(w.start, w.end, w.scores) for w in read]
+            else:
+                classifier_scores = self.classifier.scores(normalized.text)
             odds_for = getattr(self.classifier, "unsafe_odds", None)
             odds = odds_for(normalized.text) if odds_for is not None else 1.0
             if odds != 1.0:
                 layers["calibration"] = {"other_language_odds": odds}
         finished = time.perf_counter()
 
-        candidates = self._rule_candidates(matches, classifier_scores)
+        near = self._near(normalized.starts, windows, self.reach)
+        near_minor = self._near(normalized.starts, windows, self.minor_reach)
+        candidates = self._rule_candidates(matches, classifier_scores, near)
         candidates.extend(
-            self._classifier_candidates(classifier_scores, matches, normalized.text, odds)
+            self._classifier_candidates(
+                classifier_scores, matches, normalized.text, odds, near_minor
+            )
         )
+        if windows is not None and len(windows) > 1:
+            layers["near"] = _near_record(matches, near, near_minor, odds)
         verdict = _strictest(candidates)
         if self.classifier_deferred:
             layers["deferred"] = [m.as_dict() for m in matches if m.action == "corroborate"]
@@ -260,20 +299,49 @@ class TextModerator:
             scores={**verdict.scores, "regional": regional},
         )
 
+    @staticmethod
+    def _near(
+        starts: Sequence[int],
+        windows: list[tuple[int, int, Mapping[str, float]]] | None,
+        reach: int,
+    ) -> Near:
+        """For a hit, the scores of the windows within ``reach`` characters of either
+        end of it (module rules): a combination's hit spans the text between its parts,
+        and the windows near each part speak for it, not those in between."""
+        if windows is None or len(windows) <= 1:
+            return lambda match: None
+
+        def near(match: RuleMatch) -> Sequence[Mapping[str, float]] | None:
+            # The hit's place in the normalised text: the first characters that came
+            # from its original span (``starts`` rises with the text).
+            start = bisect.bisect_left(starts, match.start)
+            end = max(bisect.bisect_left(starts, match.end), start + 1)
+            found = [
+                s
+                for a, b, s in windows
+                if (a < min(end, start + 1) + reach and b > start - reach)
+                or (a < end + reach and b > max(start, end - 1) - reach)
+            ]
+            return found or None
+
+        return near
+
     def _rule_candidates(
-        self, matches: list[RuleMatch], scores: Mapping[str, float]
+        self, matches: list[RuleMatch], scores: Mapping[str, float], near: Near
     ) -> list[_Candidate]:
         candidates = []
         total = sum(scores.values())
-        agreed = self.classifier is None or total >= self.corroborate_at
-        agreed_in_context = self.classifier is None or total >= self._review_threshold()
         for match in matches:
             action = match.action
             if action == "corroborate":
                 if self.classifier_deferred:
                     continue  # the deep check decides it, with the classifier
-                if not (agreed_in_context if match.softened_by else agreed):
-                    continue
+                if self.classifier is not None:
+                    around = near(match)
+                    unsafe = total if around is None else max(sum(s.values()) for s in around)
+                    wanted = self._review_threshold() if match.softened_by else self.corroborate_at
+                    if unsafe < wanted:
+                        continue
                 action = "review"
             if match.category is None or action not in DECISION_RANK:
                 continue
@@ -305,6 +373,7 @@ class TextModerator:
         matches: list[RuleMatch],
         text: str = "",
         odds: float = 1.0,
+        near: Near | None = None,
     ) -> list[_Candidate]:
         candidates = []
         severity = self.ruleset.severity
@@ -325,11 +394,19 @@ class TextModerator:
             candidates.append(
                 _Candidate(decision, category, "classifier", None, None, severity.get(category, 1))
             )
-        minor = next((m for m in matches if m.category == "minors"), None)
         # minor_sexual was set on English scores: compare the scores before the factor
         # that raises the unsafe odds of a prompt in another language, as regional
         # limits do ("un niño en bañador en la playa" reached it only with the factor).
-        sexual = _without_odds(scores, odds).get("sexual", 0.0)
+        # Each minor indicator reads the windows near it (module rules); the first one
+        # with the highest sexual score there is named.
+        minor, sexual = None, 0.0
+        for match in matches:
+            if match.category != "minors":
+                continue
+            around = near(match) if near is not None else None
+            here = _sexual_near(scores if around is None else around, odds)
+            if minor is None or here > sexual:
+                minor, sexual = match, here
         if minor is not None and sexual >= self.minor_sexual:
             block_at = self.minor_sexual_block
             decision = "block" if block_at is not None and sexual >= block_at else "review"
@@ -356,6 +433,38 @@ def _strictest(candidates: list[_Candidate]) -> _Candidate | None:
         candidates,
         key=lambda c: (DECISION_RANK[c.decision], c.severity, c.layer == "rules"),
     )
+
+
+def _sexual_near(scores: Mapping[str, float] | Sequence[Mapping[str, float]], odds: float) -> float:
+    """The highest sexual score, before the other-language factor, of ``scores`` (one
+    window's or the whole prompt's) or of each of a list of windows' scores."""
+    if isinstance(scores, Mapping):
+        return _without_odds(scores, odds).get("sexual", 0.0)
+    return max(_without_odds(s, odds).get("sexual", 0.0) for s in scores)
+
+
+def _near_record(
+    matches: list[RuleMatch], near: Near, near_minor: Near, odds: float
+) -> list[dict[str, Any]]:
+    """What the windows near each hit that depends on them said (the verdict's
+    ``scores["near"]``): the unsafe and sexual scores there."""
+    record = []
+    for match in matches:
+        if match.action != "corroborate" and match.category != "minors":
+            continue
+        around = (near_minor if match.category == "minors" else near)(match)
+        if around is None:
+            continue
+        record.append(
+            {
+                "group": match.group,
+                "span": [match.start, match.end],
+                "windows": len(around),
+                "unsafe": round(max(sum(s.values()) for s in around), 4),
+                "sexual": round(_sexual_near(around, odds), 4),
+            }
+        )
+    return record
 
 
 def _without_odds(scores: Mapping[str, float], odds: float) -> dict[str, float]:

@@ -42,6 +42,10 @@ Rules:
 - The head (``moderation/data/text_head.json``) is a multinomial logistic model over
   those features with a ``benign`` class; ``scores`` returns the probability (0..1)
   of each unsafe category.
+- ``scored_windows`` returns those scores and every window either head read, each with
+  its character span in the text and its own scores, so that a decision about one
+  place of a long prompt (a rule's hit the classifier must agree with) can read the
+  windows near that place only (``moderation.engine.pipeline``).
 """
 
 from __future__ import annotations
@@ -260,6 +264,20 @@ class Embedder:
         mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         maximum = np.where(weights > 0, hidden, -np.inf).max(axis=1)
         return np.hstack([_l2(mean), _l2(maximum)]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ScoredWindow:
+    """A part of a (normalised) text that a head read: ``text[start:end]``, and the
+    probability per unsafe category there."""
+
+    start: int
+    end: int
+    scores: dict[str, float]
+
+    @property
+    def unsafe(self) -> float:
+        return sum(self.scores.values())
 
 
 class MultilingualEmbedder:
@@ -513,18 +531,25 @@ class TextClassifier:
         return np.asarray(logits.max(axis=1), dtype=np.float32)
 
     def _scores_windowed(self, text: str) -> dict[str, float]:
+        return self.scored_windows(text)[0]
+
+    def scored_windows(self, text: str) -> tuple[dict[str, float], list[ScoredWindow]]:
+        """``scores(text)``, and every window read (MiniLM's, then the multilingual
+        head's) with its span in ``text`` and its own scores. The scores are those of
+        the window with the highest unsafe probability, as ``scores`` says."""
         if not text:
-            return {c: 0.0 for c in self.categories}
+            return {c: 0.0 for c in self.categories}, []
         if self.multilingual is not None and not english_head_reads(text):
-            return self.multilingual.scores(text, other_language=True)
-        scores = self._minilm_scores(text)
+            return self.multilingual.scored_windows(text, other_language=True)
+        scores, windows = self._minilm_windows(text)
         if self.multilingual is not None:
-            other = self.multilingual.scores(text)
+            other, other_windows = self.multilingual.scored_windows(text)
+            windows = windows + other_windows
             if sum(other.values()) > sum(scores.values()):
                 scores = {c: other.get(c, 0.0) for c in scores}
-        return scores
+        return scores, windows
 
-    def _minilm_scores(self, text: str) -> dict[str, float]:
+    def _minilm_windows(self, text: str) -> tuple[dict[str, float], list[ScoredWindow]]:
         spans, embedded = self.embedder.window_features(text, self.read_blocks(text))
         if self.lexicon is not None:
             lexical = self.lexicon.matrix([text[a:b] for a, b in spans])
@@ -532,12 +557,9 @@ class TextClassifier:
         windows = self.head.probabilities(embedded)
         benign = self.head.classes.index(BENIGN) if BENIGN in self.head.classes else None
         unsafe = 1.0 - windows[:, benign] if benign is not None else windows.sum(axis=1)
-        probabilities = windows[int(np.argmax(unsafe))]
-        return {
-            c: _round(float(p))
-            for c, p in zip(self.head.classes, probabilities, strict=True)
-            if c != BENIGN
-        }
+        named = [_named(self.head.classes, row) for row in windows]
+        scored = [ScoredWindow(a, b, row) for (a, b), row in zip(spans, named, strict=True)]
+        return named[int(np.argmax(unsafe))], scored
 
 
 class MultilingualScorer:
@@ -565,37 +587,63 @@ class MultilingualScorer:
         rows; on other languages its scores run lower, so the unsafe odds are multiplied
         by ``other_language_odds``, set by ``python -m training.other_languages`` on
         benign prompts written in the eight languages."""
-        pieces = [text] if len(text) <= USE_WHOLE_CHARS else clause_groups(text)
-        probabilities = self.head.probabilities(self.embedder.embed(pieces))
+        return self.scored_windows(text, other_language=other_language)[0]
+
+    def scored_windows(
+        self, text: str, *, other_language: bool = False
+    ) -> tuple[dict[str, float], list[ScoredWindow]]:
+        """``scores``, and each piece read (the whole prompt, or its clause groups) with
+        its span in ``text`` and its own scores."""
+        groups = (
+            [(0, len(text), text)] if len(text) <= USE_WHOLE_CHARS else clause_group_spans(text)
+        )
+        probabilities = self.head.probabilities(self.embedder.embed([g for _, _, g in groups]))
         benign = self.head.classes.index(BENIGN)
-        row = probabilities[int(np.argmax(1.0 - probabilities[:, benign]))].astype(np.float64)
+        rows = probabilities.astype(np.float64)
         odds = self.other_language_odds if other_language else 1.0
         if odds != 1.0:
-            row = row * odds / (row[benign] + odds * (1.0 - row[benign]))
-            row[benign] = 1.0 - (row.sum() - row[benign])
-        return {
-            c: _round(float(p)) for c, p in zip(self.head.classes, row, strict=True) if c != BENIGN
-        }
+            rows = rows * odds / (rows[:, [benign]] + odds * (1.0 - rows[:, [benign]]))
+            rows[:, benign] = 1.0 - (rows.sum(axis=1) - rows[:, benign])
+        named = [_named(self.head.classes, row) for row in rows]
+        windows = [ScoredWindow(a, b, row) for (a, b, _), row in zip(groups, named, strict=True)]
+        return named[int(np.argmax(1.0 - probabilities[:, benign]))], windows
 
 
-_CLAUSE_SPLIT = re.compile(r"[,.;:!?|()\[\]{}\n，。、；：！？،؛]+")
+_CLAUSE = re.compile(r"[^,.;:!?|()\[\]{}\n，。、；：！？،؛]+")  # the text between them
 
 
 def clause_groups(text: str, limit: int = USE_GROUP_CHARS) -> list[str]:
     """Consecutive clauses of ``text`` joined into groups of at most ``limit`` characters
     (a longer clause is a group of its own), in order."""
-    groups: list[str] = []
-    current = ""
-    for clause in (c.strip() for c in _CLAUSE_SPLIT.split(text)):
+    return [group for _, _, group in clause_group_spans(text, limit)]
+
+
+def clause_group_spans(text: str, limit: int = USE_GROUP_CHARS) -> list[tuple[int, int, str]]:
+    """``clause_groups``, each with the span of ``text`` from its first clause's start
+    to its last clause's end."""
+    groups: list[tuple[int, int, str]] = []
+    current, first, last = "", 0, 0
+    for found in _CLAUSE.finditer(text):
+        raw = found.group()
+        clause = raw.strip()
         if not clause:
             continue
+        start = found.start() + len(raw) - len(raw.lstrip())
+        end = found.end() - (len(raw) - len(raw.rstrip()))
         if current and len(current) + len(clause) + 2 > limit:
-            groups.append(current)
+            groups.append((first, last, current))
             current = ""
+        if not current:
+            first = start
         current = f"{current}, {clause}" if current else clause
+        last = end
     if current:
-        groups.append(current)
-    return groups or [text]
+        groups.append((first, last, current))
+    return groups or [(0, len(text), text)]
+
+
+def _named(classes: Sequence[str], row: Any) -> dict[str, float]:
+    return {c: _round(float(p)) for c, p in zip(classes, row, strict=True) if c != BENIGN}
 
 
 def load_head_lexicon(digest: str) -> LexiconFeatures:

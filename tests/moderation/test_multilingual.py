@@ -58,7 +58,7 @@ def flagged(text_classifier: TextClassifier) -> tuple[Counter[str], Counter[str]
         hit = sum(text_classifier.scores(text).values()) >= allow
         if row["label"] == "unsafe":
             unsafe[row["lang"]] += hit
-            minilm[row["lang"]] += sum(text_classifier._minilm_scores(text).values()) >= allow
+            minilm[row["lang"]] += sum(text_classifier._minilm_windows(text)[0].values()) >= allow
         else:
             benign[row["lang"]] += hit
     return unsafe, benign, minilm
@@ -93,7 +93,7 @@ def test_the_multilingual_head_alone_reads_another_script(text_classifier: TextC
     assert text_classifier.multilingual is not None
     own = text_classifier.multilingual.scores(text, other_language=True)
     assert text_classifier.scores(text) == own
-    assert sum(own.values()) > sum(text_classifier._minilm_scores(text).values())
+    assert sum(own.values()) > sum(text_classifier._minilm_windows(text)[0].values())
 
 
 def test_clause_groups_keep_order_and_limit():
@@ -127,7 +127,7 @@ def test_multilingual_head_can_be_left_out_of_a_process(model_dir: Path):
     lean = TextClassifier.load(path=model_dir, multilingual=False)
     assert lean.multilingual is None
     text = normalize("一个男人用刀砍下另一个男人的头，到处是血").text
-    assert lean.scores(text) == lean._minilm_scores(text)
+    assert lean.scores(text) == lean._minilm_windows(text)[0]
 
 
 @pytest.fixture(scope="module")
