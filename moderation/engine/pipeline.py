@@ -43,8 +43,9 @@ Rules:
   softened hit are agreed with by the windows within ``reach`` characters of the
   hit (of the normalised text, ``DEFAULT_REACH``), and the minor indicator takes the
   sexual score of the windows within ``minor_reach`` of that indicator
-  (``DEFAULT_MINOR_REACH``, wider: what follows a named child may go on about them). A harmless sentence
-  elsewhere in a long description no longer agrees with a word it never stood beside.
+  (``DEFAULT_MINOR_REACH``, wider: what follows a named child may go on about them).
+  A harmless sentence elsewhere in a long description no longer agrees with a word it
+  never stood beside.
   A hit with no window read near it (beyond the classifier's budget) reads the whole
   prompt's scores, as does a classifier that gives no windows. A prompt read in one
   window is decided as before: every window is near every hit. The verdict records
@@ -302,7 +303,7 @@ class TextModerator:
     @staticmethod
     def _near(
         starts: Sequence[int],
-        windows: list[tuple[int, int, Mapping[str, float]]] | None,
+        windows: Sequence[tuple[int, int, Mapping[str, float]]] | None,
         reach: int,
     ) -> Near:
         """For a hit, the scores of the windows within ``reach`` characters of either
