@@ -39,10 +39,11 @@ Rules:
 - The verdict is the strictest candidate (block > review > allow); ties go to the
   more severe category, then to the rules layer, whose span explains itself.
 - Where a long prompt was read in several windows (``TextClassifier.scored_windows``),
-  a decision about one place reads the windows near it: a ``corroborate`` hit and a
-  softened hit are agreed with by the windows within ``reach`` characters of the
-  hit (of the normalised text, ``DEFAULT_REACH``), and the minor indicator takes the
-  sexual score of the windows within ``minor_reach`` of that indicator
+  a decision about one place reads the most unsafe window near it, as the whole
+  prompt's scores are its most unsafe window's: a ``corroborate`` hit and a softened
+  hit are agreed with by the windows within ``reach`` characters of the hit (of the
+  normalised text, ``DEFAULT_REACH``), and the minor indicator takes the sexual score
+  of the most unsafe window within ``minor_reach`` of that indicator
   (``DEFAULT_MINOR_REACH``, wider: what follows a named child may go on about them).
   A harmless sentence elsewhere in a long description no longer agrees with a word it
   never stood beside.
@@ -98,8 +99,9 @@ DEFAULT_REACH = 100
 # in. The light is dim. She ...").
 DEFAULT_MINOR_REACH = 400
 
-# The windows near a hit, or None where the whole prompt's scores stand for it.
-Near = Callable[[RuleMatch], Sequence[Mapping[str, float]] | None]
+# The scores of the most unsafe window near a hit, or None where the whole prompt's
+# scores stand for it.
+Near = Callable[[RuleMatch], Mapping[str, float] | None]
 
 
 class PromptTooLongError(ValueError):
@@ -306,13 +308,14 @@ class TextModerator:
         windows: Sequence[tuple[int, int, Mapping[str, float]]] | None,
         reach: int,
     ) -> Near:
-        """For a hit, the scores of the windows within ``reach`` characters of either
-        end of it (module rules): a combination's hit spans the text between its parts,
-        and the windows near each part speak for it, not those in between."""
+        """For a hit, the scores of the most unsafe window within ``reach`` characters
+        of either end of it (module rules), as the whole prompt's scores are those of its
+        most unsafe window: a combination's hit spans the text between its parts, and
+        the windows near each part speak for it, not those in between."""
         if windows is None or len(windows) <= 1:
             return lambda match: None
 
-        def near(match: RuleMatch) -> Sequence[Mapping[str, float]] | None:
+        def near(match: RuleMatch) -> Mapping[str, float] | None:
             # The hit's place in the normalised text: the first characters that came
             # from its original span (``starts`` rises with the text).
             start = bisect.bisect_left(starts, match.start)
@@ -323,7 +326,7 @@ class TextModerator:
                 if (a < min(end, start + 1) + reach and b > start - reach)
                 or (a < end + reach and b > max(start, end - 1) - reach)
             ]
-            return found or None
+            return max(found, key=lambda s: sum(s.values())) if found else None
 
         return near
 
@@ -339,7 +342,7 @@ class TextModerator:
                     continue  # the deep check decides it, with the classifier
                 if self.classifier is not None:
                     around = near(match)
-                    unsafe = total if around is None else max(sum(s.values()) for s in around)
+                    unsafe = total if around is None else sum(around.values())
                     wanted = self._review_threshold() if match.softened_by else self.corroborate_at
                     if unsafe < wanted:
                         continue
@@ -405,7 +408,7 @@ class TextModerator:
             if match.category != "minors":
                 continue
             around = near(match) if near is not None else None
-            here = _sexual_near(scores if around is None else around, odds)
+            here = _without_odds(scores if around is None else around, odds).get("sexual", 0.0)
             if minor is None or here > sexual:
                 minor, sexual = match, here
         if minor is not None and sexual >= self.minor_sexual:
@@ -436,19 +439,11 @@ def _strictest(candidates: list[_Candidate]) -> _Candidate | None:
     )
 
 
-def _sexual_near(scores: Mapping[str, float] | Sequence[Mapping[str, float]], odds: float) -> float:
-    """The highest sexual score, before the other-language factor, of ``scores`` (one
-    window's or the whole prompt's) or of each of a list of windows' scores."""
-    if isinstance(scores, Mapping):
-        return _without_odds(scores, odds).get("sexual", 0.0)
-    return max(_without_odds(s, odds).get("sexual", 0.0) for s in scores)
-
-
 def _near_record(
     matches: list[RuleMatch], near: Near, near_minor: Near, odds: float
 ) -> list[dict[str, Any]]:
-    """What the windows near each hit that depends on them said (the verdict's
-    ``scores["near"]``): the unsafe and sexual scores there."""
+    """What the most unsafe window near each hit that depends on them said (the
+    verdict's ``scores["near"]``): its unsafe and sexual scores."""
     record = []
     for match in matches:
         if match.action != "corroborate" and match.category != "minors":
@@ -460,9 +455,8 @@ def _near_record(
             {
                 "group": match.group,
                 "span": [match.start, match.end],
-                "windows": len(around),
-                "unsafe": round(max(sum(s.values()) for s in around), 4),
-                "sexual": round(_sexual_near(around, odds), 4),
+                "unsafe": round(sum(around.values()), 4),
+                "sexual": round(_without_odds(around, odds).get("sexual", 0.0), 4),
             }
         )
     return record

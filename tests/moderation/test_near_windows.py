@@ -4,9 +4,11 @@ A rule hit that needs the classifier to agree (``corroborate``, a softened hit) 
 minor indicator that, with a high sexual score, makes ``sexual_minors`` used the whole
 prompt's scores: in a long description of several scenes a harmless sentence far away
 agreed with a word it never stood beside. ``python -m training.long_eval`` (third-party
-benign rows joined into long prompts): 143 of 400 flagged before, 134 after; the
+benign rows joined into long prompts): 143 of 400 flagged before, 133 after; the
 third-party unsafe rows placed among them stay flagged, 238 of 258 on both sides
-(docs/moderation.md). A prompt read in one window is decided as before.
+(docs/moderation.md). The scores near a hit are those of the most unsafe window there, as
+the whole prompt's are its most unsafe window's; so a prompt read in one window is
+decided as before.
 
 The stand-in classifier here scores each sentence by the phrases it holds, so every
 outcome below follows from the rules and the windows alone. Every prompt was written
@@ -170,11 +172,34 @@ def test_a_hit_spanning_two_parts_reads_the_windows_near_either_part() -> None:
     ]
     near = TextModerator._near(list(range(700)), windows, DEFAULT_REACH)
     spanning = RuleMatch("illegal", "pair", "a + b", 10, 620, "", 2, "corroborate")
-    assert [s["illegal"] for s in near(spanning) or []] == [0.1, 0.3]
+    assert near(spanning) == {"illegal": 0.3}  # the most unsafe of the two near its parts
     short = RuleMatch("illegal", "term", "a", 310, 315, "", 2, "corroborate")
-    assert [s["illegal"] for s in near(short) or []] == [0.6]
+    assert near(short) == {"illegal": 0.6}
     nowhere = RuleMatch("illegal", "term", "a", 480, 485, "", 2, "corroborate")
     assert near(nowhere) is None
+
+
+def test_two_heads_over_one_window_decide_as_the_whole_prompt_does() -> None:
+    # Both heads read a short prompt whole. The prompt's scores are the more unsafe
+    # head's, and so are the scores near the minor: the other head's higher sexual
+    # score alone does not make sexual_minors, as it did not before.
+    class TwoHeads(SentenceScores):
+        def scored_windows(self, text: str) -> tuple[dict[str, float], list[ScoredWindow]]:
+            minilm = {"sexual": 0.5, "violence_graphic": 0.45}
+            multilingual = {"sexual": 0.7, "violence_graphic": 0.0}
+            whole = [ScoredWindow(0, len(text), minilm), ScoredWindow(0, len(text), multilingual)]
+            return dict(minilm), whole
+
+    two = TextModerator(
+        classifier=TwoHeads({}),
+        thresholds={"unsafe": {"allow": 0.99, "block": 0.999}},
+        minor_sexual=0.6,
+    )
+    verdict = two.check(CHILD)
+    assert (verdict.decision, verdict.category) == ("allow", None)
+    assert verdict.scores["near"] == [
+        {"group": "minors", "span": [2, 7], "unsafe": 0.95, "sexual": 0.5}
+    ]
 
 
 @pytest.mark.parametrize(
