@@ -559,7 +559,7 @@ class TextClassifier:
         unsafe = 1.0 - windows[:, benign] if benign is not None else windows.sum(axis=1)
         named = [_named(self.head.classes, row) for row in windows]
         scored = [ScoredWindow(a, b, row) for (a, b), row in zip(spans, named, strict=True)]
-        return named[int(np.argmax(unsafe))], scored
+        return dict(named[int(np.argmax(unsafe))]), scored  # a copy: the windows keep theirs
 
 
 class MultilingualScorer:
@@ -606,7 +606,7 @@ class MultilingualScorer:
             rows[:, benign] = 1.0 - (rows.sum(axis=1) - rows[:, benign])
         named = [_named(self.head.classes, row) for row in rows]
         windows = [ScoredWindow(a, b, row) for (a, b, _), row in zip(groups, named, strict=True)]
-        return named[int(np.argmax(1.0 - probabilities[:, benign]))], windows
+        return dict(named[int(np.argmax(1.0 - probabilities[:, benign]))]), windows
 
 
 _CLAUSE = re.compile(r"[^,.;:!?|()\[\]{}\n，。、；：！？،؛]+")  # the text between them

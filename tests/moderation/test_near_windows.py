@@ -235,3 +235,12 @@ def test_the_classifier_gives_its_windows_and_the_same_scores(text_classifier) -
     assert all(0 <= w.start < w.end <= len(long) for w in windows)
     best = max(windows, key=lambda w: w.unsafe)
     assert best.unsafe == pytest.approx(sum(scores.values()), abs=1e-5)
+
+
+def test_the_scores_are_a_copy_not_a_window_s_own(text_classifier) -> None:
+    text = normalize(f"{SCENE}. {SCENE}. a storm breaks over the sea").text
+    scores, windows = text_classifier.scored_windows(text)
+    before = [dict(w.scores) for w in windows]
+    for category in scores:
+        scores[category] = 1.0
+    assert [w.scores for w in windows] == before
